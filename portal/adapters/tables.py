@@ -1,0 +1,142 @@
+"""The schema. Alembic migrations in migrations/ create it; this module is its single description in code."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+from portal.adapters.types import UtcDateTime
+
+# Deterministic constraint names, so migrations can refer to them on every database.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+organizations = Table(
+    "organizations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("kind", String(20), nullable=False),
+    CheckConstraint("kind IN ('reseller', 'installer', 'cpo', 'end_customer')", name="kind"),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("organization_id", ForeignKey("organizations.id"), nullable=True, index=True),
+    Column("registered_at", UtcDateTime(), nullable=False),
+)
+
+chargers = Table(
+    "chargers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("serial", String(20), nullable=False, unique=True),
+    Column("model", String(100), nullable=False),
+    Column("shipped_at", Date, nullable=False),
+    Column("warranty_until", Date, nullable=False),
+    Column("purchaser_id", ForeignKey("organizations.id"), nullable=False),
+    Column("service_operator_id", ForeignKey("organizations.id"), nullable=False, index=True),
+    Column("version", Integer, nullable=False),
+)
+
+requests = Table(
+    "requests",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("reference", String(16), nullable=False, unique=True),
+    Column("kind", String(20), nullable=False),
+    Column("status", String(30), nullable=False),
+    Column("requester_account_id", ForeignKey("accounts.id"), nullable=False, index=True),
+    # The requester's organization when the request was opened; for a transfer, the organization to become SO.
+    Column("organization_id", ForeignKey("organizations.id"), nullable=True, index=True),
+    Column("description", Text, nullable=False),
+    Column("topic", String(30), nullable=True),
+    Column("in_warranty", Boolean, nullable=True),
+    Column("assignee", String(64), nullable=True),
+    Column("resolution", Text, nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Column("version", Integer, nullable=False),
+    CheckConstraint("kind IN ('service_ticket', 'administrative', 'transfer')", name="kind"),
+)
+
+request_chargers = Table(
+    "request_chargers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("request_id", ForeignKey("requests.id", ondelete="CASCADE"), nullable=False),
+    Column("charger_id", ForeignKey("chargers.id"), nullable=False, index=True),
+    Column("serial", String(20), nullable=False),
+    Column("operator_id", ForeignKey("organizations.id"), nullable=False),
+    Column("holds_transfer", Boolean, nullable=False, server_default=text("false")),
+    Column("answer", String(20), nullable=True),
+    Column("answered_by", String(400), nullable=True),
+    Column("answered_at", UtcDateTime(), nullable=True),
+    UniqueConstraint("request_id", "charger_id", name="uq_request_chargers_request_charger"),
+    # At most one pending transfer per charger, whatever happens concurrently.
+    Index(
+        "uq_request_chargers_pending_transfer",
+        "charger_id",
+        unique=True,
+        sqlite_where=text("holds_transfer"),
+        postgresql_where=text("holds_transfer"),
+    ),
+)
+
+request_transitions = Table(
+    "request_transitions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("request_id", ForeignKey("requests.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("from_status", String(30), nullable=True),
+    Column("to_status", String(30), nullable=False),
+    Column("actor", String(400), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("reason", Text, nullable=True),
+)
+
+# One row per reference prefix; incremented under a row lock, so references never repeat.
+reference_counters = Table(
+    "reference_counters",
+    metadata,
+    Column("prefix", String(4), primary_key=True),
+    Column("last_value", Integer, nullable=False),
+)
+
+# Domain events, written in the transaction that caused them; notifiers read them from here.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(60), nullable=False),
+    Column("reference", String(16), nullable=True, index=True),
+    Column("payload", JSON, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("sent_at", UtcDateTime(), nullable=True),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Index("ix_outbox_unsent", "id", sqlite_where=text("sent_at IS NULL"), postgresql_where=text("sent_at IS NULL")),
+)

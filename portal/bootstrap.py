@@ -1,0 +1,37 @@
+"""Wiring: one engine per process, a fresh unit of work per use case."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from portal.adapters.database import create_engine, create_session_factory
+from portal.migrations import upgrade_engine
+from portal.settings import database_url
+from portal.unit_of_work import Clock, UnitOfWork, utc_now
+
+
+@dataclass
+class Portal:
+    """The portal as the surfaces see it: call `portal.uow()` to get a new unit of work for each use case."""
+
+    engine: AsyncEngine
+    clock: Clock = utc_now
+
+    def __post_init__(self) -> None:
+        self._sessions = create_session_factory(self.engine)
+
+    @classmethod
+    def connect(cls, url: str | None = None, clock: Clock = utc_now) -> Portal:
+        return cls(create_engine(url or database_url()), clock)
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self._sessions, self.clock)
+
+    async def upgrade(self) -> None:
+        """Bring the schema to the newest migration."""
+        await upgrade_engine(self.engine)
+
+    async def close(self) -> None:
+        await self.engine.dispose()

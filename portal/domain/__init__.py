@@ -1,0 +1,1 @@
+"""Entities, value objects and rules of the support portal: plain Python, no framework imports."""

@@ -1,0 +1,158 @@
+"""What the three request kinds share: a reference, a status with allowed transitions, and a history."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from portal.domain.actors import Actor, Agent
+from portal.domain.events import DomainEvent
+from portal.errors import InvalidTransition, NotSupportAgent
+
+
+class RequestKind(StrEnum):
+    SERVICE_TICKET = "service_ticket"
+    ADMINISTRATIVE = "administrative"
+    TRANSFER = "transfer"
+
+
+REFERENCE_PREFIX: Mapping[RequestKind, str] = {
+    RequestKind.SERVICE_TICKET: "ST",
+    RequestKind.ADMINISTRATIVE: "AR",
+    RequestKind.TRANSFER: "MT",
+}
+
+
+def format_reference(kind: RequestKind, number: int) -> str:
+    return f"{REFERENCE_PREFIX[kind]}-{number:06d}"
+
+
+def kind_of_reference(reference: str) -> RequestKind | None:
+    prefix = reference.strip().upper().split("-", 1)[0]
+    for kind, known in REFERENCE_PREFIX.items():
+        if known == prefix:
+            return kind
+    return None
+
+
+class Transition:
+    """One step in a request's history: who moved it from which status to which, when and why."""
+
+    id: int | None
+
+    def __init__(self, from_status: str | None, to_status: str, actor: str, at: datetime, reason: str | None) -> None:
+        self.id = None
+        self.from_status = from_status
+        self.to_status = to_status
+        self.actor = actor
+        self.at = at
+        self.reason = reason
+
+
+class RequestCharger:
+    """A charger named in a request, with its Service Operator when the request was opened.
+
+    For a transfer, `holds_transfer` is true while the transfer is pending; the database allows at most one
+    such row per charger, which is what makes two pending transfers on one charger impossible.
+    """
+
+    id: int | None
+
+    def __init__(self, charger_id: int, serial: str, operator_id: int, holds_transfer: bool = False) -> None:
+        self.id = None
+        self.charger_id = charger_id
+        self.serial = serial
+        self.operator_id = operator_id
+        self.holds_transfer = holds_transfer
+        self.answer: str | None = None  # "consented" / "declined", transfers only
+        self.answered_by: str | None = None
+        self.answered_at: datetime | None = None
+
+
+class SupportRequest:
+    """Base of ServiceTicket, AdministrativeRequest and TransferRequest (never instantiated itself)."""
+
+    request_kind: ClassVar[RequestKind]
+    transitions: ClassVar[Mapping[str, frozenset[str]]]
+    terminal: ClassVar[frozenset[str]]
+
+    id: int | None
+    version: int
+    events: list[DomainEvent]
+
+    def __init__(
+        self,
+        reference: str,
+        status: str,
+        requester_account_id: int,
+        organization_id: int | None,
+        description: str,
+        at: datetime,
+        actor: Actor,
+        lines: list[RequestCharger] | None = None,
+    ) -> None:
+        self.id = None
+        self.reference = reference
+        self.status = status
+        self.requester_account_id = requester_account_id
+        self.organization_id = organization_id
+        self.description = description
+        self.assignee: str | None = None
+        self.resolution: str | None = None
+        self.topic: str | None = None
+        self.in_warranty: bool | None = None
+        self.created_at = at
+        self.updated_at = at
+        self.lines: list[RequestCharger] = lines or []
+        self.history: list[Transition] = [Transition(None, status, actor.label, at, None)]
+        self.events = []
+        self._record("request.opened", actor, {"status": status})
+
+    @property
+    def serials(self) -> list[str]:
+        return [line.serial for line in self.lines]
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status in self.terminal
+
+    def assign(self, actor: Actor, at: datetime) -> None:
+        """An agent takes the request; assigning is not a status change, but it is recorded."""
+        agent = require_agent(actor)
+        if self.is_closed:
+            raise InvalidTransition(self.reference, self.status, "assigned")
+        self.assignee = agent.user_id
+        self.updated_at = at
+        self._record("request.assigned", actor, {"assignee": agent.user_id})
+
+    def _ensure_can_move(self, to: str, verb: str) -> None:
+        if to not in self.transitions.get(self.status, frozenset()):
+            raise InvalidTransition(self.reference, self.status, verb)
+
+    def _move(self, to: str, actor: Actor, at: datetime, reason: str | None, verb: str) -> None:
+        self._ensure_can_move(to, verb)
+        previous = self.status
+        self.status = to
+        self.updated_at = at
+        self.history.append(Transition(previous, to, actor.label, at, reason))
+        self._record("request.status_changed", actor, {"from": previous, "status": to, "reason": reason})
+
+    def _record(self, name: str, actor: Actor, payload: dict[str, Any]) -> None:
+        self.events.append(
+            DomainEvent(
+                name=name,
+                reference=self.reference,
+                payload={"kind": self.request_kind.value, "actor": actor.label, **payload},
+            )
+        )
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.reference} {self.status}>"
+
+
+def require_agent(actor: Actor) -> Agent:
+    if not isinstance(actor, Agent):
+        raise NotSupportAgent("only support agents may do this")
+    return actor

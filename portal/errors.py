@@ -1,0 +1,152 @@
+"""One exception hierarchy for everything the portal refuses.
+
+Surfaces translate these into what their users see (a modal field error, an utterance and slots, an ephemeral
+message); anything else is a bug and reaches the surface's generic error handler.
+
+    PortalError
+    ├── InvalidInput                  the input can never be right as it is
+    │   ├── MalformedSerial
+    │   ├── InvalidDescription
+    │   ├── TooManyChargers
+    │   ├── ReasonRequired
+    │   └── TermsNotAccepted
+    ├── NotFound
+    │   ├── UnknownAccount
+    │   ├── UnknownOrganization
+    │   ├── UnknownCharger
+    │   └── UnknownRequest            also raised for requests the viewer may not see
+    ├── NotAllowed
+    │   ├── NotSupportAgent
+    │   ├── NotServiceOperator
+    │   ├── NotRequester
+    │   └── NotEligible               carries the EligibilityDecision that explains why
+    ├── Conflict
+    │   ├── InvalidTransition         e.g. approving twice
+    │   ├── AlreadyAnswered
+    │   ├── AlreadyServiceOperator
+    │   ├── TransferAlreadyPending
+    │   └── OperatorChanged
+    └── ImportFailed                  a CSV row was rejected; nothing of the file was written
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from portal.domain.eligibility import EligibilityDecision
+
+
+class PortalError(Exception):
+    """Base of every error the portal raises on purpose."""
+
+
+class InvalidInput(PortalError):
+    """The input can never be accepted as it is."""
+
+
+class MalformedSerial(InvalidInput):
+    def __init__(self, text: str) -> None:
+        super().__init__("a serial number is 'ACE' followed by digits, or five digits, 'R' and three digits")
+        self.text = text
+
+
+class InvalidDescription(InvalidInput):
+    pass
+
+
+class TooManyChargers(InvalidInput):
+    pass
+
+
+class ReasonRequired(InvalidInput):
+    pass
+
+
+class TermsNotAccepted(InvalidInput):
+    pass
+
+
+class NotFound(PortalError):
+    pass
+
+
+class UnknownAccount(NotFound):
+    pass
+
+
+class UnknownOrganization(NotFound):
+    pass
+
+
+class UnknownCharger(NotFound):
+    def __init__(self, serial: str) -> None:
+        super().__init__(f"no charger with serial number {serial}")
+        self.serial = serial
+
+
+class UnknownRequest(NotFound):
+    def __init__(self, reference: str) -> None:
+        super().__init__(f"no request {reference} that you can see")
+        self.reference = reference
+
+
+class NotAllowed(PortalError):
+    pass
+
+
+class NotSupportAgent(NotAllowed):
+    pass
+
+
+class NotServiceOperator(NotAllowed):
+    pass
+
+
+class NotRequester(NotAllowed):
+    pass
+
+
+class NotEligible(NotAllowed):
+    def __init__(self, decision: EligibilityDecision) -> None:
+        super().__init__(f"not eligible: {decision.outcome}")
+        self.decision = decision
+
+
+class Conflict(PortalError):
+    pass
+
+
+class InvalidTransition(Conflict):
+    def __init__(self, reference: str, status: str, action: str) -> None:
+        super().__init__(f"{reference} is {status}; it cannot be {action}")
+        self.reference = reference
+        self.status = status
+        self.action = action
+
+
+class AlreadyAnswered(Conflict):
+    pass
+
+
+class AlreadyServiceOperator(Conflict):
+    def __init__(self, serials: list[str]) -> None:
+        super().__init__("your organization is already the Service Operator of " + ", ".join(serials))
+        self.serials = serials
+
+
+class TransferAlreadyPending(Conflict):
+    def __init__(self, serials: list[str]) -> None:
+        super().__init__("a management transfer is already pending for " + ", ".join(serials))
+        self.serials = serials
+
+
+class OperatorChanged(Conflict):
+    pass
+
+
+class ImportFailed(PortalError):
+    def __init__(self, line: int, reason: str) -> None:
+        super().__init__(f"line {line}: {reason}")
+        self.line = line
+        self.reason = reason

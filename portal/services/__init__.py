@@ -1,0 +1,37 @@
+"""Async use cases. Each takes a fresh UnitOfWork, runs one transaction and returns plain values.
+
+Re-exported here so surfaces import `portal.services` only.
+"""
+
+from portal.services.accounts import link_account
+from portal.services.administrative import open_administrative_request, resolve_administrative_request
+from portal.services.decisions import assign_request, reject_request, set_ticket_status
+from portal.services.eligibility import check_eligibility
+from portal.services.queries import get_request, list_requests, organization_chargers
+from portal.services.tickets import open_service_ticket
+from portal.services.transfers import (
+    answer_transfer,
+    approve_transfer,
+    cancel_transfer,
+    expire_stale_transfers,
+    request_transfer,
+)
+
+__all__ = [
+    "answer_transfer",
+    "approve_transfer",
+    "assign_request",
+    "cancel_transfer",
+    "check_eligibility",
+    "expire_stale_transfers",
+    "get_request",
+    "link_account",
+    "list_requests",
+    "open_administrative_request",
+    "open_service_ticket",
+    "organization_chargers",
+    "reject_request",
+    "request_transfer",
+    "resolve_administrative_request",
+    "set_ticket_status",
+]

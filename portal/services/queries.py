@@ -1,0 +1,60 @@
+"""Use cases that only read: status of requests, and an organization's chargers."""
+
+from __future__ import annotations
+
+from portal.domain.actors import Actor, Agent, Customer
+from portal.domain.requests import SupportRequest
+from portal.errors import UnknownRequest
+from portal.services._loading import load_account
+from portal.unit_of_work import UnitOfWork
+from portal.views import ChargerView, RequestDetail, RequestSummary, charger_view, describe, summarize
+
+
+async def list_requests(uow: UnitOfWork, email: str | None) -> list[RequestSummary]:
+    """The asker's own requests and their organization's, newest first."""
+    async with uow:
+        account = await load_account(uow, email)
+        return [summarize(r) for r in await uow.requests.of_organization_or_requester(account)]
+
+
+async def get_request(uow: UnitOfWork, viewer: Actor, reference: str) -> RequestDetail:
+    """One request, for agents, the requester's organization and the chargers' Service Operators only.
+
+    Anyone else gets UnknownRequest, exactly as if the reference did not exist.
+    """
+    async with uow:
+        request = await uow.requests.get(reference)
+        if request is None or not await _may_see(uow, viewer, request):
+            raise UnknownRequest(reference)
+        emails = await uow.accounts.emails([request.requester_account_id])
+        org_ids = [i for i in {request.organization_id, *(line.operator_id for line in request.lines)} if i]
+        names = await uow.organizations.names(org_ids)
+        return describe(request, emails.get(request.requester_account_id, "?"), names)
+
+
+async def _may_see(uow: UnitOfWork, viewer: Actor, request: SupportRequest) -> bool:
+    if isinstance(viewer, Agent):
+        return True
+    if not isinstance(viewer, Customer):
+        return False
+    account = await uow.accounts.by_email(viewer.email)
+    if account is None:
+        return False
+    if account.id == request.requester_account_id:
+        return True
+    org = account.organization_id
+    return org is not None and (
+        org == request.organization_id or any(line.operator_id == org for line in request.lines)
+    )
+
+
+async def organization_chargers(uow: UnitOfWork, email: str | None) -> list[ChargerView]:
+    """The chargers whose Service Operator is the asker's organization (empty when not linked)."""
+    async with uow:
+        account = await load_account(uow, email)
+        if account.organization_id is None:
+            return []
+        chargers = await uow.chargers.operated_by(account.organization_id)
+        names = await uow.organizations.names([account.organization_id])
+        today = uow.clock().date()
+        return [charger_view(c, names[account.organization_id], today) for c in chargers]

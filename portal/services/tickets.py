@@ -1,0 +1,29 @@
+"""Use case: open a service ticket."""
+
+from __future__ import annotations
+
+from portal.domain.requests import RequestKind
+from portal.domain.service_tickets import ServiceTicket
+from portal.domain.text import clean_description
+from portal.errors import NotEligible
+from portal.services.eligibility import decide
+from portal.unit_of_work import UnitOfWork
+from portal.views import RequestSummary, summarize
+
+
+async def open_service_ticket(uow: UnitOfWork, email: str | None, serial: str, description: str) -> RequestSummary:
+    """Open a ticket when the account's organization is the charger's Service Operator.
+
+    Raises NotEligible carrying the decision otherwise, so the surface can explain why and what to do.
+    """
+    description = clean_description(description)
+    async with uow:
+        decided = await decide(uow, email, serial)
+        if not decided.decision.may_raise_ticket:
+            raise NotEligible(decided.decision)
+        assert decided.account is not None and decided.charger is not None
+        reference = await uow.references.next(RequestKind.SERVICE_TICKET)
+        ticket = ServiceTicket.open(reference, decided.account, decided.charger, description, uow.clock())
+        uow.requests.add(ticket)
+        await uow.commit()
+        return summarize(ticket)

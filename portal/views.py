@@ -1,0 +1,97 @@
+"""What use cases return: plain frozen values, safe to hand to any surface (never ORM objects)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from portal.domain.chargers import Charger
+from portal.domain.requests import SupportRequest
+
+
+@dataclass(frozen=True)
+class RequestSummary:
+    reference: str
+    kind: str
+    status: str
+    serials: tuple[str, ...]
+    created_at: datetime
+    updated_at: datetime
+    in_warranty: bool | None = None
+
+
+@dataclass(frozen=True)
+class TransitionView:
+    from_status: str | None
+    to_status: str
+    actor: str
+    at: datetime
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class ChargerLineView:
+    serial: str
+    operator: str  # the charger's Service Operator when the request was opened
+    answer: str | None  # transfers: consented / declined / None while waiting
+
+
+@dataclass(frozen=True)
+class RequestDetail:
+    summary: RequestSummary
+    description: str
+    requester_email: str
+    organization: str | None
+    assignee: str | None
+    resolution: str | None
+    lines: tuple[ChargerLineView, ...]
+    history: tuple[TransitionView, ...]
+
+
+@dataclass(frozen=True)
+class ChargerView:
+    serial: str
+    model: str
+    shipped_at: date
+    warranty_until: date
+    in_warranty: bool
+    service_operator: str
+
+
+def summarize(request: SupportRequest) -> RequestSummary:
+    return RequestSummary(
+        reference=request.reference,
+        kind=request.request_kind.value,
+        status=str(request.status),
+        serials=tuple(request.serials),
+        created_at=request.created_at,
+        updated_at=request.updated_at,
+        in_warranty=request.in_warranty,
+    )
+
+
+def describe(request: SupportRequest, requester_email: str, organization_names: dict[int, str]) -> RequestDetail:
+    return RequestDetail(
+        summary=summarize(request),
+        description=request.description,
+        requester_email=requester_email,
+        organization=organization_names.get(request.organization_id) if request.organization_id else None,
+        assignee=request.assignee,
+        resolution=request.resolution,
+        lines=tuple(
+            ChargerLineView(line.serial, organization_names.get(line.operator_id, "?"), line.answer)
+            for line in request.lines
+        ),
+        history=tuple(TransitionView(t.from_status, t.to_status, t.actor, t.at, t.reason) for t in request.history),
+    )
+
+
+def charger_view(charger: Charger, operator_name: str, today: date) -> ChargerView:
+    return ChargerView(
+        serial=charger.serial,
+        model=charger.model,
+        shipped_at=charger.shipped_at,
+        warranty_until=charger.warranty_until,
+        in_warranty=charger.in_warranty(today),
+        service_operator=operator_name,
+    )

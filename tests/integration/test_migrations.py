@@ -1,0 +1,25 @@
+"""The migrations produce exactly the schema the code describes, on both databases."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy.engine import Connection
+
+from portal.adapters.tables import metadata
+from portal.bootstrap import Portal
+
+
+async def test_migrated_schema_matches_the_tables_module(empty_portal: Portal) -> None:
+    def diff(connection: Connection) -> list[object]:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return list(compare_metadata(context, metadata))
+
+    async with empty_portal.engine.connect() as conn:
+        differences = await conn.run_sync(diff)
+    assert differences == []
+
+
+async def test_upgrade_is_idempotent(empty_portal: Portal) -> None:
+    await empty_portal.upgrade()
+    await empty_portal.upgrade()

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from portal.domain.serials import find_serials, is_valid_serial, normalise_serial
+from portal.errors import MalformedSerial
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ACE0123456", "ACE0123456"),
+        ("ace0123456", "ACE0123456"),
+        (" ace 012 3456 ", "ACE0123456"),
+        ("12345R678", "12345R678"),
+        ("12345r678", "12345R678"),
+        ("12345 R 678", "12345R678"),
+    ],
+)
+def test_both_label_formats_normalise(text: str, expected: str) -> None:
+    assert normalise_serial(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "ACE", "ACE12", "ACX0123456", "1234R678", "12345R67", "12345X678", "ACE0123456X", "hello", "12345-R678"],
+)
+def test_malformed_serials_are_refused(text: str) -> None:
+    with pytest.raises(MalformedSerial):
+        normalise_serial(text)
+    assert not is_valid_serial(text)
+
+
+def test_serials_are_found_inside_sentences() -> None:
+    text = "hi, ace0100002 is broken and so is 10001R001 (also ACE0100002 again), not xACE0100003"
+    assert find_serials(text) == ["ACE0100002", "10001R001"]
+
+
+@given(st.from_regex(r"(ACE|ace|Ace)\d{4,12}|\d{5}[Rr]\d{3}", fullmatch=True))
+def test_normalising_is_idempotent(serial: str) -> None:
+    once = normalise_serial(serial)
+    assert normalise_serial(once) == once
+    assert once == once.upper()
