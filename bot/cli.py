@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -30,6 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
     imp = commands.add_parser("import", help="import a CSV file (all rows or none)")
     imp.add_argument("kind", choices=[k.value for k in ImportKind])
     imp.add_argument("file", type=Path)
+
+    actions = commands.add_parser("actions", help="run the rasa-sdk action server (after upgrading the database)")
+    actions.add_argument("--port", type=int, default=5055)
 
     commands.add_parser("start", help="what `make run` starts")
     return parser
@@ -80,6 +84,16 @@ async def _start(portal: Portal) -> int:
     return 0
 
 
+def _serve_actions(port: int) -> int:
+    """Upgrade the schema, then become the standard rasa-sdk action server (same process, same arguments)."""
+    from portal.migrations import upgrade
+    from portal.settings import database_url
+
+    upgrade(database_url())
+    command = [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)]
+    os.execv(sys.executable, command)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     load_dotenv()
     args = build_parser().parse_args(argv)
@@ -90,6 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         upgrade(database_url())
         print("database schema is up to date")
         return 0
+    if args.command == "actions":
+        return _serve_actions(args.port)
     if args.command == "seed":
         return asyncio.run(_with_portal(_seed))
     if args.command == "import":

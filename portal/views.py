@@ -58,6 +58,19 @@ class ChargerView:
     service_operator: str
 
 
+@dataclass(frozen=True)
+class SerialCheck:
+    """Serials that cannot go into a request as they are, grouped by why."""
+
+    unknown: tuple[str, ...]
+    operated_by_asker: tuple[str, ...]
+    pending_transfer: tuple[str, ...]
+
+    @property
+    def all_clear(self) -> bool:
+        return not (self.unknown or self.operated_by_asker or self.pending_transfer)
+
+
 def summarize(request: SupportRequest) -> RequestSummary:
     return RequestSummary(
         reference=request.reference,

@@ -7,7 +7,7 @@ from portal.services.accounts import link_account
 from portal.services.administrative import open_administrative_request, resolve_administrative_request
 from portal.services.decisions import assign_request, reject_request, set_ticket_status
 from portal.services.eligibility import check_eligibility
-from portal.services.queries import get_request, list_requests, organization_chargers
+from portal.services.queries import check_serials, get_request, list_requests, organization_chargers
 from portal.services.tickets import open_service_ticket
 from portal.services.transfers import (
     answer_transfer,
@@ -23,6 +23,7 @@ __all__ = [
     "assign_request",
     "cancel_transfer",
     "check_eligibility",
+    "check_serials",
     "expire_stale_transfers",
     "get_request",
     "link_account",

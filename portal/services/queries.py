@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from portal.domain.actors import Actor, Agent, Customer
 from portal.domain.requests import SupportRequest
 from portal.errors import UnknownRequest
 from portal.services._loading import load_account
 from portal.unit_of_work import UnitOfWork
-from portal.views import ChargerView, RequestDetail, RequestSummary, charger_view, describe, summarize
+from portal.views import (
+    ChargerView,
+    RequestDetail,
+    RequestSummary,
+    SerialCheck,
+    charger_view,
+    describe,
+    summarize,
+)
 
 
 async def list_requests(uow: UnitOfWork, email: str | None) -> list[RequestSummary]:
@@ -58,3 +68,23 @@ async def organization_chargers(uow: UnitOfWork, email: str | None) -> list[Char
         names = await uow.organizations.names([account.organization_id])
         today = uow.clock().date()
         return [charger_view(c, names[account.organization_id], today) for c in chargers]
+
+
+async def check_serials(uow: UnitOfWork, email: str | None, serials: Sequence[str]) -> SerialCheck:
+    """What stands in the way of naming these serials in a request, before anything is filed.
+
+    Serials must already be well-formed (normalised). Only facts about the asker's own organization and the
+    existence of chargers are revealed, never who operates them.
+    """
+    async with uow:
+        account = await uow.accounts.by_email(email) if email else None
+        chargers = await uow.chargers.by_serials(list(serials))
+        pending = await uow.requests.pending_transfers_on([c.id for c in chargers.values() if c.id is not None])
+        org = account.organization_id if account else None
+        return SerialCheck(
+            unknown=tuple(s for s in serials if s not in chargers),
+            operated_by_asker=tuple(
+                s for s in serials if s in chargers and org is not None and chargers[s].service_operator_id == org
+            ),
+            pending_transfer=tuple(s for s in serials if s in chargers and chargers[s].id in pending),
+        )

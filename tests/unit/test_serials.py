@@ -36,6 +36,8 @@ def test_malformed_serials_are_refused(text: str) -> None:
 def test_serials_are_found_inside_sentences() -> None:
     text = "hi, ace0100002 is broken and so is 10001R001 (also ACE0100002 again), not xACE0100003"
     assert find_serials(text) == ["ACE0100002", "10001R001"]
+    assert find_serials("it's ace 010 0002, and 10001 R 002 too") == ["ACE0100002", "10001R002"]
+    assert find_serials("ACE0100002 12345R678") == ["ACE0100002", "12345R678"]
 
 
 @given(st.from_regex(r"(ACE|ace|Ace)\d{4,12}|\d{5}[Rr]\d{3}", fullmatch=True))

@@ -1,0 +1,46 @@
+"""Checking the asker's account before a request flow starts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.explanations import explain
+from actions.portal_access import UsesPortal
+from actions.requester import requester_of
+from actions.wording import moment
+from portal import services
+from portal.domain.eligibility import Outcome
+
+ACCOUNT_OUTCOMES = {Outcome.NO_ACCOUNT, Outcome.NOT_LINKED, Outcome.NOT_YET_SERVICE_CUSTOMER}
+
+
+class ActionCheckAccount(UsesPortal, Action):
+    """Sets `account_status` (ok / no_account / not_linked / not_yet_service_customer) for the rules to branch on.
+
+    It explains a problem only when it stops the flow the customer asked for: an account that is not (yet)
+    linked can still file an administrative request, so that flow goes on silently.
+    """
+
+    def name(self) -> str:
+        return "action_check_account"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
+        intent = (tracker.latest_message or {}).get("intent", {}).get("name")
+        decision = await services.check_eligibility(self.portal.uow(), requester_of(tracker).email, None)
+        status = decision.outcome.value if decision.outcome in ACCOUNT_OUTCOMES else "ok"
+        if status == "ok":
+            if intent == "faq_not_linked":
+                dispatcher.utter_message(response="utter_account_linked")
+        elif status == Outcome.NO_ACCOUNT or intent != "request_admin_change":
+            explain(decision, dispatcher)
+        since = decision.service_customer_from
+        return [
+            SlotSet("account_status", status),
+            SlotSet("eligibility", None),
+            SlotSet("service_customer_from", moment(since) if since else None),
+        ]

@@ -1,0 +1,64 @@
+"""The administrative request form: account and organization changes, e.g. "link me to my company"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.descriptions import validated_description
+from actions.portal_access import UsesPortal
+from actions.requester import requester_of
+from actions.slots import reset_request_slots
+from actions.wording import serial_list
+from portal import services
+from portal.domain.serials import find_serials
+from portal.errors import InvalidDescription, UnknownAccount, UnknownCharger
+
+
+class ValidateAdminRequestForm(UsesPortal, FormValidationAction):
+    """The description must fit the limits, and any serial it mentions must be a charger we know."""
+
+    def name(self) -> str:
+        return "validate_admin_request_form"
+
+    async def validate_description(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        result = validated_description(value, dispatcher)
+        if result["description"] is None:
+            return result
+        serials = find_serials(result["description"])
+        check = await services.check_serials(self.portal.uow(), requester_of(tracker).email, serials)
+        if check.unknown:
+            dispatcher.utter_message(response="utter_charger_unknown", serial=serial_list(check.unknown))
+            return {"description": None}
+        return result
+
+
+class ActionOpenAdminRequest(UsesPortal, Action):
+    """Files the administrative request with the serials its description mentions."""
+
+    def name(self) -> str:
+        return "action_open_admin_request"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
+        description = tracker.get_slot("description") or ""
+        try:
+            request = await services.open_administrative_request(
+                self.portal.uow(), requester_of(tracker).email, description, find_serials(description)
+            )
+        except UnknownAccount:
+            dispatcher.utter_message(response="utter_no_account")
+            return reset_request_slots()
+        except UnknownCharger as unknown:
+            dispatcher.utter_message(response="utter_charger_unknown", serial=unknown.serial)
+            return reset_request_slots()
+        except InvalidDescription:
+            dispatcher.utter_message(response="utter_description_too_short")
+            return reset_request_slots()
+        dispatcher.utter_message(response="utter_admin_request_opened", request_reference=request.reference)
+        return [*reset_request_slots(), SlotSet("request_reference", request.reference)]

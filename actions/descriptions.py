@@ -1,0 +1,21 @@
+"""Validation of the free-text description every form asks for."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk.executor import CollectingDispatcher
+
+from portal.domain.text import DESCRIPTION_MIN, clean_description
+from portal.errors import InvalidDescription
+
+
+def validated_description(value: Any, dispatcher: CollectingDispatcher) -> dict[str, Any]:
+    """{"description": cleaned} or, with a message saying which limit it misses, {"description": None}."""
+    text = value if isinstance(value, str) else ""
+    try:
+        return {"description": clean_description(text)}
+    except InvalidDescription:
+        too_short = len(text.strip()) < DESCRIPTION_MIN
+        dispatcher.utter_message(response="utter_description_too_short" if too_short else "utter_description_too_long")
+        return {"description": None}

@@ -1,0 +1,47 @@
+"""Turning the portal's eligibility decision into what the customer reads (never another organization's data)."""
+
+from __future__ import annotations
+
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.wording import day, intent_payload, moment
+from portal.domain.eligibility import EligibilityDecision, Outcome
+
+
+def explain(decision: EligibilityDecision, dispatcher: CollectingDispatcher) -> None:
+    """Say why no ticket can be raised and what the customer can do instead."""
+    outcome = decision.outcome
+    serial = decision.serial or ""
+    if outcome is Outcome.NO_ACCOUNT:
+        dispatcher.utter_message(response="utter_no_account")
+    elif outcome is Outcome.NOT_LINKED:
+        dispatcher.utter_message(response="utter_not_linked")
+    elif outcome is Outcome.NOT_YET_SERVICE_CUSTOMER:
+        since = decision.service_customer_from
+        dispatcher.utter_message(
+            response="utter_not_yet_service_customer", service_customer_from=moment(since) if since else "tomorrow"
+        )
+    elif outcome is Outcome.SERIAL_MALFORMED:
+        dispatcher.utter_message(response="utter_serial_malformed")
+    elif outcome is Outcome.CHARGER_UNKNOWN:
+        dispatcher.utter_message(response="utter_charger_unknown", serial=serial)
+    elif outcome is Outcome.OTHER_OPERATOR:
+        dispatcher.utter_message(
+            response="utter_other_operator",
+            serial=serial,
+            buttons=[
+                {"title": "Request a management transfer", "payload": intent_payload("request_transfer", serial=serial)}
+            ],
+        )
+    elif outcome is Outcome.TRANSFER_PENDING and decision.own_pending_reference:
+        dispatcher.utter_message(
+            response="utter_transfer_pending_own", serial=serial, request_reference=decision.own_pending_reference
+        )
+    elif outcome is Outcome.TRANSFER_PENDING:
+        dispatcher.utter_message(response="utter_transfer_pending", serial=serial)
+    else:  # MAY_RAISE needs no explanation; reaching here means a caller bug, so say something safe.
+        dispatcher.utter_message(response="utter_error_try_again")
+
+
+def warranty_text(decision: EligibilityDecision) -> str | None:
+    return day(decision.warranty_until) if decision.warranty_until else None

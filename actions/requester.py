@@ -1,0 +1,28 @@
+"""Who is asking, from the metadata the surfaces attach to every user message (DESIGN.md §3)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from rasa_sdk import Tracker
+
+
+@dataclass(frozen=True)
+class Requester:
+    email: str | None
+    slack_user_id: str | None = None
+    slack_team_id: str | None = None
+
+
+def requester_of(tracker: Tracker) -> Requester:
+    """The requester of the latest user message; missing or malformed metadata means nobody is known."""
+    metadata = (tracker.latest_message or {}).get("metadata") or {}
+    who: Any = metadata.get("requester") if isinstance(metadata, dict) else None
+    if not isinstance(who, dict):
+        return Requester(None)
+    return Requester(_text(who.get("email")), _text(who.get("slack_user_id")), _text(who.get("slack_team_id")))
+
+
+def _text(value: Any) -> str | None:
+    return value.strip() or None if isinstance(value, str) else None

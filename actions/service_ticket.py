@@ -1,0 +1,101 @@
+"""The service ticket form: which charger, what is wrong, and the ticket itself."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.descriptions import validated_description
+from actions.explanations import explain, warranty_text
+from actions.portal_access import UsesPortal
+from actions.requester import requester_of
+from actions.slots import reset_request_slots
+from portal import services
+from portal.domain.eligibility import Outcome
+from portal.domain.serials import find_serials
+from portal.errors import InvalidDescription, NotEligible
+
+# Once the serial shows that no ticket can be raised, asking for a description would waste the customer's time.
+_ASK_AGAIN = {Outcome.SERIAL_MALFORMED, Outcome.CHARGER_UNKNOWN}
+
+
+def serial_candidate(value: Any) -> str:
+    """The serial in what the customer typed: a serial inside a sentence, or the whole text ("ace 010 0002")."""
+    if isinstance(value, list):
+        value = next((v for v in value if isinstance(v, str)), "")
+    text = value if isinstance(value, str) else ""
+    found = find_serials(text)
+    return found[0] if found else text
+
+
+class ValidateServiceTicketForm(UsesPortal, FormValidationAction):
+    """Checks the serial against the portal's eligibility rules and the description against its limits."""
+
+    def name(self) -> str:
+        return "validate_service_ticket_form"
+
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[str]:
+        eligibility = tracker.get_slot("eligibility")
+        if eligibility is not None and eligibility != Outcome.MAY_RAISE:
+            return []  # ends the form; action_open_service_ticket explains why
+        return domain_slots
+
+    async def validate_serial(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        decision = await services.check_eligibility(
+            self.portal.uow(), requester_of(tracker).email, serial_candidate(value)
+        )
+        if decision.outcome in _ASK_AGAIN:
+            explain(decision, dispatcher)
+            return {"serial": None, "eligibility": None}
+        return {
+            "serial": decision.serial,
+            "eligibility": decision.outcome.value,
+            "warranty_until": warranty_text(decision),
+        }
+
+    async def validate_description(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return validated_description(value, dispatcher)
+
+
+class ActionOpenServiceTicket(UsesPortal, Action):
+    """Opens the ticket, or explains why this customer cannot raise one on this charger."""
+
+    def name(self) -> str:
+        return "action_open_service_ticket"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
+        serial = tracker.get_slot("serial") or ""
+        description = tracker.get_slot("description") or ""
+        email = requester_of(tracker).email
+        if tracker.get_slot("eligibility") != Outcome.MAY_RAISE:
+            # The form stopped early (no description was asked for): say why from a fresh decision.
+            decision = await services.check_eligibility(self.portal.uow(), email, serial)
+            if not decision.may_raise_ticket:
+                explain(decision, dispatcher)
+                return reset_request_slots()
+        try:
+            ticket = await services.open_service_ticket(self.portal.uow(), email, serial, description)
+        except NotEligible as refused:
+            explain(refused.decision, dispatcher)
+            return reset_request_slots()
+        except InvalidDescription:
+            dispatcher.utter_message(response="utter_description_too_short")
+            return reset_request_slots()
+        response = "utter_ticket_opened_in_warranty" if ticket.in_warranty else "utter_ticket_opened_out_of_warranty"
+        dispatcher.utter_message(
+            response=response,
+            request_reference=ticket.reference,
+            serial=ticket.serials[0],
+            warranty_until=tracker.get_slot("warranty_until") or "",
+        )
+        return [*reset_request_slots(), SlotSet("request_reference", ticket.reference)]

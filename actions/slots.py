@@ -1,0 +1,14 @@
+"""Slot names the actions read and reset."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk.events import SlotSet
+
+# What one request collects; cleared once it is filed or cancelled, so the next request starts afresh.
+REQUEST_SLOTS = ("serial", "serials", "description", "transfer_confirmed", "eligibility", "serials_text")
+
+
+def reset_request_slots() -> list[dict[str, Any]]:
+    return [SlotSet(name, None) for name in REQUEST_SLOTS]

@@ -1,0 +1,50 @@
+"""Status of the asker's requests, or of one request by reference."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.portal_access import UsesPortal
+from actions.requester import requester_of
+from actions.wording import status_line
+from portal import services
+from portal.domain.actors import Customer
+from portal.errors import UnknownAccount, UnknownRequest
+
+MAX_LISTED = 10
+
+
+class ActionShowStatus(UsesPortal, Action):
+    """Lists the asker's (and their organization's) latest requests; with a reference, that one request.
+
+    A reference the asker may not see is answered exactly like one that does not exist.
+    """
+
+    def name(self) -> str:
+        return "action_show_status"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
+        email = requester_of(tracker).email
+        entity = next(tracker.get_latest_entity_values("reference"), None)
+        reference = entity.upper() if isinstance(entity, str) else None
+        try:
+            if reference:
+                detail = await services.get_request(self.portal.uow(), Customer(email or ""), reference)
+                dispatcher.utter_message(response="utter_status_one", status_lines=status_line(detail.summary))
+            else:
+                requests = await services.list_requests(self.portal.uow(), email)
+                if requests:
+                    lines = "\n".join(status_line(r) for r in requests[:MAX_LISTED])
+                    dispatcher.utter_message(response="utter_status_list", status_lines=lines)
+                else:
+                    dispatcher.utter_message(response="utter_status_none")
+        except UnknownAccount:
+            dispatcher.utter_message(response="utter_no_account")
+        except UnknownRequest:
+            dispatcher.utter_message(response="utter_status_unknown_reference", reference=reference)
+        return [SlotSet("reference", None)]

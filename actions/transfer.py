@@ -1,0 +1,120 @@
+"""The management transfer form: which chargers, why, and the customer's acceptance of the terms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.descriptions import validated_description
+from actions.explanations import explain
+from actions.portal_access import UsesPortal
+from actions.requester import requester_of
+from actions.slots import reset_request_slots
+from actions.wording import serial_list
+from portal import services
+from portal.domain.serials import find_serials, is_valid_serial, normalise_serial
+from portal.domain.transfers import MAX_CHARGERS_PER_TRANSFER
+from portal.errors import (
+    AlreadyServiceOperator,
+    InvalidInput,
+    NotEligible,
+    TransferAlreadyPending,
+    UnknownCharger,
+)
+
+
+def serials_in(value: Any) -> list[str] | None:
+    """Every serial in the slot value (entities give a list, free text a string); None if any part is not one."""
+    parts = value if isinstance(value, list) else [value]
+    found: list[str] = []
+    for part in parts:
+        if not isinstance(part, str):
+            return None
+        in_text = find_serials(part)
+        if not in_text:
+            if not is_valid_serial(part):
+                return None
+            in_text = [normalise_serial(part)]
+        found.extend(s for s in in_text if s not in found)
+    return found or None
+
+
+class ValidateTransferForm(UsesPortal, FormValidationAction):
+    """Serials must be well-formed, known, not ours already and not in another pending transfer (max 50)."""
+
+    def name(self) -> str:
+        return "validate_transfer_form"
+
+    async def validate_serials(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        serials = serials_in(value)
+        if serials is None:
+            dispatcher.utter_message(response="utter_serial_malformed")
+            return {"serials": None}
+        if len(serials) > MAX_CHARGERS_PER_TRANSFER:
+            dispatcher.utter_message(response="utter_too_many_serials")
+            return {"serials": None}
+        check = await services.check_serials(self.portal.uow(), requester_of(tracker).email, serials)
+        if check.unknown:
+            dispatcher.utter_message(response="utter_charger_unknown", serial=serial_list(check.unknown))
+        elif check.operated_by_asker:
+            dispatcher.utter_message(
+                response="utter_already_operator", serials_text=serial_list(check.operated_by_asker)
+            )
+        elif check.pending_transfer:
+            dispatcher.utter_message(response="utter_transfer_pending", serial=serial_list(check.pending_transfer))
+        if not check.all_clear:
+            return {"serials": None}
+        return {"serials": serials, "serials_text": serial_list(serials)}
+
+    async def validate_description(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return validated_description(value, dispatcher)
+
+
+class ActionOpenTransferRequest(UsesPortal, Action):
+    """Files the transfer once the customer accepted the terms; a "no" files nothing."""
+
+    def name(self) -> str:
+        return "action_open_transfer_request"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
+        if tracker.get_slot("transfer_confirmed") is not True:
+            dispatcher.utter_message(response="utter_transfer_not_confirmed")
+            return reset_request_slots()
+        serials = list(tracker.get_slot("serials") or [])
+        try:
+            transfer = await services.request_transfer(
+                self.portal.uow(),
+                requester_of(tracker).email,
+                serials,
+                tracker.get_slot("description") or "",
+                terms_accepted=True,
+            )
+        except NotEligible as refused:
+            explain(refused.decision, dispatcher)
+            return reset_request_slots()
+        except UnknownCharger as unknown:
+            dispatcher.utter_message(response="utter_charger_unknown", serial=unknown.serial)
+            return reset_request_slots()
+        except AlreadyServiceOperator as ours:
+            dispatcher.utter_message(response="utter_already_operator", serials_text=serial_list(ours.serials))
+            return reset_request_slots()
+        except TransferAlreadyPending as pending:
+            dispatcher.utter_message(response="utter_transfer_pending", serial=serial_list(pending.serials))
+            return reset_request_slots()
+        except InvalidInput:
+            dispatcher.utter_message(response="utter_error_try_again")
+            return reset_request_slots()
+        dispatcher.utter_message(
+            response="utter_transfer_requested",
+            request_reference=transfer.reference,
+            serials_text=serial_list(transfer.serials),
+        )
+        return [*reset_request_slots(), SlotSet("request_reference", transfer.reference)]
