@@ -7,6 +7,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
+import bot.engine.tables  # noqa: F401  (registers the dialogue engine's tables on `metadata`)
 from portal.adapters.database import create_engine
 from portal.adapters.tables import metadata
 from portal.settings import database_url

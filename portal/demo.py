@@ -39,13 +39,13 @@ ACCOUNTS = (
     DemoAccount("dave@newcustomer.example", None, _utc(2025, 10, 1)),
 )
 
-# serial, model, purchaser (= Service Operator at shipment), shipped
+# serial, model, purchaser (= Service Operator at shipment), shipped, installed at
 CHARGERS = (
-    # ACE0100002 is installed at GreenFleet, but VoltWay bought it and stays its SO until a transfer.
-    ("ACE0100001", "ACE Single 11 kW", VOLTWAY, date(2025, 1, 10)),
-    ("ACE0100002", "ACE Single 22 kW", VOLTWAY, date(2025, 2, 1)),
-    ("10001R001", "Pro-line Double 2x22 kW", CITYCHARGE, date(2022, 5, 1)),
-    ("10001R002", "Pro-line Double 2x22 kW", CITYCHARGE, date(2025, 8, 20)),
+    ("ACE0100001", "ACE Single 11 kW", VOLTWAY, date(2025, 1, 10), None),
+    # Installed at GreenFleet, but VoltWay bought it and stays its SO until a transfer.
+    ("ACE0100002", "ACE Single 22 kW", VOLTWAY, date(2025, 2, 1), GREENFLEET),
+    ("10001R001", "Pro-line Double 2x22 kW", CITYCHARGE, date(2022, 5, 1), CITYCHARGE),
+    ("10001R002", "Pro-line Double 2x22 kW", CITYCHARGE, date(2025, 8, 20), CITYCHARGE),
 )
 
 
@@ -70,9 +70,10 @@ async def seed_demo(uow: UnitOfWork) -> int:
                 org_id = ids[demo.organization] if demo.organization else None
                 uow.accounts.add(Account(demo.email, registered, org_id))
                 created += 1
-        for serial, model, purchaser, shipped in CHARGERS:
+        for serial, model, purchaser, shipped, site in CHARGERS:
             if await uow.chargers.by_serial(serial) is None:
-                uow.chargers.add(Charger(serial, model, shipped, ids[purchaser]))
+                site_id = ids[site] if site else None
+                uow.chargers.add(Charger(serial, model, shipped, ids[purchaser], site_organization_id=site_id))
                 created += 1
         await uow.commit()
     return created

@@ -31,7 +31,10 @@ COLUMNS: dict[ImportKind, tuple[set[str], set[str]]] = {
     # kind: (required columns, optional columns)
     ImportKind.ORGANIZATIONS: ({"name", "kind"}, set()),
     ImportKind.ACCOUNTS: ({"email", "registered_at"}, {"organization"}),
-    ImportKind.CHARGERS: ({"serial", "model", "shipped_at", "purchaser"}, {"service_operator", "warranty_until"}),
+    ImportKind.CHARGERS: (
+        {"serial", "model", "shipped_at", "purchaser"},
+        {"service_operator", "warranty_until", "site"},
+    ),
 }
 
 Row = dict[str, str]
@@ -121,13 +124,15 @@ async def _charger(uow: UnitOfWork, row: Row) -> None:
     if purchaser is None:
         raise ValueError("purchaser is empty")
     operator = await _organization_id(uow, row.get("service_operator", ""), "service_operator") or purchaser
+    site = await _organization_id(uow, row.get("site", ""), "site")
     existing = await uow.chargers.by_serial(serial)
     if existing is None:
-        uow.chargers.add(Charger(serial, row["model"], shipped, purchaser, operator, warranty))
+        uow.chargers.add(Charger(serial, row["model"], shipped, purchaser, operator, warranty, site))
         return
     existing.model, existing.shipped_at, existing.purchaser_id = row["model"], shipped, purchaser
     existing.warranty_until = warranty or default_warranty_until(shipped)
     existing.service_operator_id = operator
+    existing.site_organization_id = site
 
 
 async def _organization_id(uow: UnitOfWork, name: str, column: str) -> int | None:

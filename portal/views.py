@@ -59,6 +59,12 @@ class ChargerView:
 
 
 @dataclass(frozen=True)
+class ChargerChoices:
+    operated: tuple[str, ...]
+    at_site_operated_by_others: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class SerialCheck:
     """Serials that cannot go into a request as they are, grouped by why."""
 

@@ -101,7 +101,17 @@ def postgres_options(schema: str) -> dict[str, Any]:
     return {"connect_args": {"server_settings": {"search_path": schema}}}
 
 
-DATA_TABLES = ("outbox", "request_transitions", "request_chargers", "requests", "chargers", "accounts", "organizations")
+DATA_TABLES = (
+    "conversation_events",
+    "conversations",
+    "outbox",
+    "request_transitions",
+    "request_chargers",
+    "requests",
+    "chargers",
+    "accounts",
+    "organizations",
+)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -96,6 +96,13 @@ class ChargerRepository:
             query = query.with_for_update()
         return {c.id: c for c in await self.session.scalars(query) if c.id is not None}
 
+    async def at_site_operated_by_others(self, organization_id: int) -> list[Charger]:
+        c = tables.chargers
+        query = select(Charger).where(
+            c.c.site_organization_id == organization_id, c.c.service_operator_id != organization_id
+        )
+        return list(await self.session.scalars(query.order_by(c.c.serial)))
+
     async def operated_by(self, organization_id: int) -> list[Charger]:
         query = select(Charger).where(tables.chargers.c.service_operator_id == organization_id)
         return list(await self.session.scalars(query.order_by(tables.chargers.c.serial)))

@@ -60,6 +60,7 @@ chargers = Table(
     Column("warranty_until", Date, nullable=False),
     Column("purchaser_id", ForeignKey("organizations.id"), nullable=False),
     Column("service_operator_id", ForeignKey("organizations.id"), nullable=False, index=True),
+    Column("site_organization_id", ForeignKey("organizations.id"), nullable=True, index=True),
     Column("version", Integer, nullable=False),
 )
 

@@ -31,6 +31,7 @@ class Charger:
         purchaser_id: int,
         service_operator_id: int | None = None,
         warranty_until: date | None = None,
+        site_organization_id: int | None = None,
     ) -> None:
         self.id = None
         self.serial = normalise_serial(serial)
@@ -40,6 +41,8 @@ class Charger:
         self.purchaser_id = purchaser_id
         # At shipment the purchaser is registered as Service Operator.
         self.service_operator_id = service_operator_id if service_operator_id is not None else purchaser_id
+        # Where it is installed (often an end customer's site); it gives no rights, only context.
+        self.site_organization_id = site_organization_id
 
     def in_warranty(self, today: date) -> bool:
         return today <= self.warranty_until

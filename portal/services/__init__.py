@@ -7,7 +7,7 @@ from portal.services.accounts import link_account
 from portal.services.administrative import open_administrative_request, resolve_administrative_request
 from portal.services.decisions import assign_request, reject_request, set_ticket_status
 from portal.services.eligibility import check_eligibility
-from portal.services.queries import check_serials, get_request, list_requests, organization_chargers
+from portal.services.queries import charger_choices, check_serials, get_request, list_requests, organization_chargers
 from portal.services.tickets import open_service_ticket
 from portal.services.transfers import (
     answer_transfer,
@@ -22,6 +22,7 @@ __all__ = [
     "approve_transfer",
     "assign_request",
     "cancel_transfer",
+    "charger_choices",
     "check_eligibility",
     "check_serials",
     "expire_stale_transfers",

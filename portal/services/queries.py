@@ -10,6 +10,7 @@ from portal.errors import UnknownRequest
 from portal.services._loading import load_account
 from portal.unit_of_work import UnitOfWork
 from portal.views import (
+    ChargerChoices,
     ChargerView,
     RequestDetail,
     RequestSummary,
@@ -88,3 +89,15 @@ async def check_serials(uow: UnitOfWork, email: str | None, serials: Sequence[st
             ),
             pending_transfer=tuple(s for s in serials if s in chargers and chargers[s].id in pending),
         )
+
+
+async def charger_choices(uow: UnitOfWork, email: str | None) -> ChargerChoices:
+    """Chargers worth offering as buttons: those the asker's organization operates (for service tickets), and
+    those installed at its site but operated by someone else (candidates for a management transfer)."""
+    async with uow:
+        account = await uow.accounts.by_email(email) if email else None
+        if account is None or account.organization_id is None:
+            return ChargerChoices((), ())
+        operated = await uow.chargers.operated_by(account.organization_id)
+        at_site = await uow.chargers.at_site_operated_by_others(account.organization_id)
+        return ChargerChoices(tuple(c.serial for c in operated), tuple(c.serial for c in at_site))

@@ -92,3 +92,18 @@ async def test_status_of_one_reference_only_for_those_concerned(portal: Portal) 
     assert "ACE0100002" not in str(other)
     _, ghost = await run(ActionShowStatus(portal), tracker("ghost@nowhere.example", "check_status"))
     assert responses(ghost) == ["utter_no_account"]
+
+
+async def test_asking_for_a_charger_offers_the_likely_ones(portal: Portal) -> None:
+    from actions.ask import ActionAskSerial, ActionAskSerials
+
+    _, carla = await run(ActionAskSerial(portal), tracker(CARLA, "request_service_ticket"))
+    assert responses(carla) == ["utter_ask_serial"]
+    assert [b["title"] for b in carla[0]["buttons"]] == ["10001R001", "10001R002"]
+    assert carla[0]["buttons"][0]["payload"] == '/inform{"serial": "10001R001"}'
+    _, ben = await run(ActionAskSerials(portal), tracker(BEN, "request_transfer"))
+    assert [b["title"] for b in ben[0]["buttons"]] == ["ACE0100002"]  # installed at GreenFleet, run by VoltWay
+    _, anna = await run(ActionAskSerials(portal), tracker(ANNA, "request_transfer"))
+    assert anna[0]["buttons"] == []
+    _, dave = await run(ActionAskSerial(portal), tracker(DAVE, "request_service_ticket"))
+    assert dave[0]["buttons"] == []

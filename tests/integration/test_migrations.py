@@ -6,6 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.engine import Connection
 
+import bot.engine.tables  # noqa: F401  (registers the dialogue engine's tables on `metadata`)
 from portal.adapters.tables import metadata
 from portal.bootstrap import Portal
 

@@ -1,0 +1,190 @@
+"""The embedded dialogue engine: one user message in, the assistant's messages out, the tracker persisted."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from bot.engine.actions import ActionRunner, CustomActions, HttpActions, InProcessActions
+from bot.engine.design import ConversationDesign, load_design
+from bot.engine.forms import FormRejected, FormRunner, fill_slots_from_message
+from bot.engine.policy import Policy
+from bot.engine.responses import BotMessage, render
+from bot.engine.store import TrackerStore
+from bot.engine.tracker import ACTION_LISTEN, Tracker, action_event
+from bot.engine.understanding import Interpreter, read_nlu
+
+logger = logging.getLogger(__name__)
+
+MAX_ACTIONS_PER_TURN = 10  # a design that loops forever must not take the process with it
+ERROR_RESPONSE = "utter_error_try_again"
+
+
+def prepare(root: Path) -> tuple[ConversationDesign, Interpreter]:
+    """The checked design and a classifier trained on its data/nlu.yml (a fraction of a second)."""
+    design = load_design(root)
+    interpreter = Interpreter.train(
+        read_nlu(root / "data" / "nlu.yml"),
+        threshold=design.nlu.threshold,
+        ambiguity_threshold=design.nlu.ambiguity_threshold,
+        intents=design.domain.intents,
+        entities=design.domain.entities,
+    )
+    return design, interpreter
+
+
+class Assistant(Protocol):
+    """What surfaces talk to: the embedded engine, or a Rasa server."""
+
+    async def handle(self, sender_id: str, text: str, metadata: dict[str, Any] | None = None) -> list[BotMessage]: ...
+
+    async def close(self) -> None: ...
+
+
+@dataclass
+class Turn:
+    tracker: Tracker
+    new_events: list[dict[str, Any]] = field(default_factory=list)
+    messages: list[BotMessage] = field(default_factory=list)
+
+    def add(self, event: dict[str, Any]) -> None:
+        self.tracker.apply(event)
+        self.new_events.append(event)
+
+
+class Engine:
+    def __init__(
+        self,
+        design: ConversationDesign,
+        interpreter: Interpreter,
+        store: TrackerStore,
+        custom_actions: CustomActions,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.design = design
+        self.domain = design.domain
+        self.interpreter = interpreter
+        self.store = store
+        self.custom_actions = custom_actions
+        self.clock = clock
+        self.policy = Policy(design)
+        self.runner = ActionRunner(design.domain, custom_actions, clock)
+        self.forms = FormRunner(design.domain, self.runner.run, clock)
+        # One turn at a time per conversation in this process (messages of one user arrive in order).
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    @classmethod
+    def build(
+        cls,
+        root: Path,
+        store: TrackerStore,
+        *,
+        action_endpoint: str | None = None,
+        dependencies: dict[str, Any] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> Engine:
+        """Load and check the design, train the classifier, and choose how custom actions run."""
+        design, interpreter = prepare(root)
+        actions: CustomActions = (
+            HttpActions(action_endpoint) if action_endpoint else InProcessActions(**(dependencies or {}))
+        )
+        return cls(design, interpreter, store, actions, clock)
+
+    async def handle(self, sender_id: str, text: str, metadata: dict[str, Any] | None = None) -> list[BotMessage]:
+        lock = self._locks.setdefault(sender_id, asyncio.Lock())
+        async with lock:
+            stored = await self.store.load(sender_id)
+            turn = Turn(Tracker(sender_id, self.domain, stored))
+            self._start_session_if_needed(turn)
+            self._understand(turn, text, metadata or {})
+            await self._act(turn)
+            await self.store.append(sender_id, len(stored), turn.new_events)
+            return turn.messages
+
+    async def tracker(self, sender_id: str) -> Tracker:
+        return Tracker(sender_id, self.domain, await self.store.load(sender_id))
+
+    async def close(self) -> None:
+        await self.custom_actions.close()
+
+    def _start_session_if_needed(self, turn: Turn) -> None:
+        events = turn.tracker.events
+        last = events[-1].get("timestamp") if events else None
+        limit = self.domain.session_expiration_minutes * 60
+        expired = limit > 0 and isinstance(last, int | float) and self.clock() - last > limit
+        if not events or expired:
+            now = self.clock()
+            turn.add(action_event("action_session_start", now))
+            turn.add({"event": "session_started", "timestamp": now})
+            turn.add(action_event(ACTION_LISTEN, now))
+
+    def _understand(self, turn: Turn, text: str, metadata: dict[str, Any]) -> None:
+        parse_data = self.interpreter.parse(text).as_parse_data()
+        parse_data["metadata"] = metadata
+        conversation = metadata.get("conversation")
+        turn.add(
+            {
+                "event": "user",
+                "text": text,
+                "parse_data": parse_data,
+                "input_channel": conversation.get("surface") if isinstance(conversation, dict) else None,
+                "message_id": None,
+                "metadata": metadata,
+                "timestamp": self.clock(),
+            }
+        )
+        for event in fill_slots_from_message(self.domain, turn.tracker, self.clock):
+            turn.add(event)
+
+    async def _act(self, turn: Turn) -> None:
+        tracker = turn.tracker
+        for _ in range(MAX_ACTIONS_PER_TURN):
+            prediction = self.policy.predict(tracker)
+            action = prediction.action
+            logger.debug("next action %s (%s)", action, prediction.source)
+            if action == ACTION_LISTEN:
+                turn.add(action_event(ACTION_LISTEN, self.clock()))
+                return
+            try:
+                if action in self.domain.forms:
+                    outcome = await self.forms.run(action, tracker)
+                    events, messages = outcome.events, outcome.messages
+                else:
+                    events, messages = await self.runner.run(action, tracker)
+            except FormRejected:
+                turn.add({"event": "action_execution_rejected", "name": action, "timestamp": self.clock()})
+                continue
+            except Exception as error:  # a failing action must not lose the conversation
+                logger.error("action %s failed: %s", action, type(error).__name__)
+                logger.debug("action %s failed", action, exc_info=error)
+                self._say_error(turn)
+                turn.add(action_event(ACTION_LISTEN, self.clock()))
+                return
+            turn.add(action_event(action, self.clock()))
+            for event in events:
+                turn.add(dict(event))
+            for message in messages:
+                turn.add(self._bot_event(message))
+                turn.messages.append(message)
+        logger.error("more than %d actions in one turn; stopping", MAX_ACTIONS_PER_TURN)
+        turn.add(action_event(ACTION_LISTEN, self.clock()))
+
+    def _say_error(self, turn: Turn) -> None:
+        if ERROR_RESPONSE in self.domain.responses:
+            message = render(ERROR_RESPONSE, self.domain.responses[ERROR_RESPONSE], turn.tracker.slots, {})
+            turn.add(self._bot_event(message))
+            turn.messages.append(message)
+
+    def _bot_event(self, message: BotMessage) -> dict[str, Any]:
+        return {
+            "event": "bot",
+            "text": message.text,
+            "data": message.as_event_data(),
+            "metadata": {"utter_action": message.response} if message.response else {},
+            "timestamp": self.clock(),
+        }

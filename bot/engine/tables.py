@@ -1,0 +1,35 @@
+"""The dialogue engine's tables: every conversation's tracker, one row per Rasa event.
+
+They live on portal's `metadata` so that one Alembic history (migrations/) creates and checks the whole schema;
+migration 0002 creates them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, Column, ForeignKey, Integer, String, Table, UniqueConstraint
+
+from portal.adapters.tables import metadata
+from portal.adapters.types import UtcDateTime
+
+# One row per conversation (Rasa's sender_id). `event_count` is the conversation's version: an append succeeds
+# only if it still equals what the appender last loaded, so two processes cannot both extend the same turn.
+conversations = Table(
+    "conversations",
+    metadata,
+    Column("sender_id", String(255), primary_key=True),
+    Column("event_count", Integer, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+# The events themselves, append-only. `seq` is the event's 0-based position in its conversation; the unique
+# (sender_id, seq) constraint both orders a tracker cheaply and refuses a second writer of the same position.
+conversation_events = Table(
+    "conversation_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sender_id", ForeignKey("conversations.sender_id", ondelete="CASCADE"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("event", JSON, nullable=False),
+    UniqueConstraint("sender_id", "seq", name="uq_conversation_events_sender_seq"),
+)

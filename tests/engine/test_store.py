@@ -1,0 +1,271 @@
+"""The tracker store on real SQLite and PostgreSQL: round trips, restarts, and turns that race.
+
+The PostgreSQL schema is shared by the whole session and conftest empties only the portal's tables, so every test
+uses senders of its own and counts conversations relative to where it started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, insert, select
+
+from bot.engine.store import ConcurrentTurn, TrackerStore
+from bot.engine.tables import conversation_events, conversations
+from portal.bootstrap import Portal
+from tests.conftest import DEMO_NOW, FrozenClock
+
+
+def new_sender() -> str:
+    return f"U{uuid.uuid4().hex}"
+
+
+def user(text: str, timestamp: float = 1_795_000_000.25) -> dict[str, Any]:
+    return {
+        "event": "user",
+        "timestamp": timestamp,
+        "text": text,
+        "parse_data": {"intent": {"name": "greet", "confidence": 0.9731}, "entities": []},
+        "input_channel": "slack",
+        "metadata": {"requester": {"email": "ben@greenfleet.example", "slack_user_id": "U1"}},
+    }
+
+
+def turn(text: str) -> list[dict[str, Any]]:
+    return [
+        user(text),
+        {"event": "action", "name": "utter_greet", "policy": "RulePolicy", "confidence": 1.0},
+        {"event": "bot", "text": f"Hi! ({text})", "data": {"buttons": None}},
+        {"event": "action", "name": "action_listen"},
+    ]
+
+
+@pytest.fixture
+def store(empty_portal: Portal, clock: FrozenClock) -> TrackerStore:
+    return TrackerStore(empty_portal.engine, clock)
+
+
+async def stored_rows(portal: Portal, sender_id: str) -> tuple[int | None, int]:
+    """The conversation's event_count (None without a row) and its number of event rows."""
+    async with portal.engine.connect() as conn:
+        count = await conn.scalar(select(conversations.c.event_count).where(conversations.c.sender_id == sender_id))
+        rows = await conn.scalar(
+            select(func.count()).select_from(conversation_events).where(conversation_events.c.sender_id == sender_id)
+        )
+    return count, int(rows or 0)
+
+
+async def test_a_new_conversation_is_empty(store: TrackerStore) -> None:
+    assert await store.load(new_sender()) == []
+
+
+async def test_events_round_trip_unchanged(store: TrackerStore) -> None:
+    sender = new_sender()
+    events: list[dict[str, Any]] = [
+        {"event": "session_started", "timestamp": 1_795_000_000.0},
+        user('Grüße aus Köln \u2013 充电桩坏了 🔌 "quoted" \\ back\nslash'),
+        {"event": "slot", "name": "serial", "value": None, "timestamp": 1_795_000_001.123456789},
+        {"event": "slot", "name": "serials", "value": ["ACE0100002", "12345R678"]},
+        {"event": "slot", "name": "confidence", "value": 0.1 + 0.2},
+        {"event": "slot", "name": "tiny", "value": 5e-324},
+        {"event": "slot", "name": "big", "value": 2**53 + 1},
+        {"event": "active_loop", "name": "service_ticket_form"},
+        {"event": "active_loop", "name": None},
+        {"event": "bot", "text": "", "data": {"a": {"b": {"c": [1, {"d": [True, False, None]}]}}}, "metadata": {}},
+    ]
+    assert await store.append(sender, 0, events) == len(events)
+
+    loaded = await store.load(sender)
+    assert loaded == events
+    assert [list(e) for e in loaded] == [list(e) for e in events]  # key order survives too
+    assert loaded[4]["value"] == 0.1 + 0.2  # floats are exact, not rounded by the database
+    assert isinstance(loaded[2]["timestamp"], float)
+
+
+async def test_turns_append_in_order(store: TrackerStore) -> None:
+    sender = new_sender()
+    count = 0
+    expected: list[dict[str, Any]] = []
+    for i in range(3):
+        events = turn(f"turn {i}")
+        count = await store.append(sender, count, events)
+        expected += events
+        assert count == len(expected)
+    assert await store.load(sender) == expected
+
+
+async def test_appending_nothing_only_checks_the_count(empty_portal: Portal, store: TrackerStore) -> None:
+    sender = new_sender()
+    assert await store.append(sender, 0, []) == 0
+    assert await stored_rows(empty_portal, sender) == (None, 0)  # no empty conversation is created
+    await store.append(sender, 0, turn("hello"))
+    assert await store.append(sender, 4, []) == 4
+    with pytest.raises(ConcurrentTurn):
+        await store.append(sender, 3, [])
+
+
+async def test_a_new_store_on_the_same_database_sees_the_events(empty_portal: Portal, clock: FrozenClock) -> None:
+    # A restart: the second store shares nothing with the first but the database.
+    sender = new_sender()
+    await TrackerStore(empty_portal.engine, clock).append(sender, 0, turn("before the restart"))
+    await empty_portal.engine.dispose()
+
+    restarted = TrackerStore(empty_portal.engine, clock)
+    assert await restarted.load(sender) == turn("before the restart")
+    assert await restarted.append(sender, 4, turn("after the restart")) == 8
+    assert await restarted.load(sender) == turn("before the restart") + turn("after the restart")
+
+
+async def test_timestamps_come_from_the_clock(empty_portal: Portal, store: TrackerStore, clock: FrozenClock) -> None:
+    sender = new_sender()
+    await store.append(sender, 0, turn("one"))
+    clock.advance(timedelta(hours=1))
+    await store.append(sender, 4, turn("two"))
+    async with empty_portal.engine.connect() as conn:
+        row = (
+            await conn.execute(
+                select(conversations.c.created_at, conversations.c.updated_at).where(
+                    conversations.c.sender_id == sender
+                )
+            )
+        ).one()
+    assert row.created_at == datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+    assert row.updated_at == datetime(2026, 11, 24, 13, 0, tzinfo=UTC)
+
+
+async def test_a_stale_count_is_refused_and_writes_nothing(empty_portal: Portal, store: TrackerStore) -> None:
+    sender = new_sender()
+    await store.append(sender, 0, turn("first"))
+    await store.append(sender, 4, turn("second"))
+
+    for stale in (0, 4, 9):
+        with pytest.raises(ConcurrentTurn) as raised:
+            await store.append(sender, stale, turn(f"stale at {stale}"))
+        assert raised.value.sender_id == sender
+
+    assert await stored_rows(empty_portal, sender) == (8, 8)
+    assert await store.load(sender) == turn("first") + turn("second")
+
+
+async def test_two_concurrent_first_turns_one_wins(empty_portal: Portal, clock: FrozenClock) -> None:
+    # Two processes: separate stores, and each append runs on a connection of its own.
+    sender = new_sender()
+    stores = [TrackerStore(empty_portal.engine, clock) for _ in range(2)]
+
+    async def first_turn(i: int) -> str:
+        try:
+            await stores[i].append(sender, 0, turn(f"process {i}"))
+        except ConcurrentTurn:
+            return "refused"
+        return f"process {i}"
+
+    results = await asyncio.gather(first_turn(0), first_turn(1))
+    assert results.count("refused") == 1
+    winner = next(r for r in results if r != "refused")
+    assert await stores[0].load(sender) == turn(winner)
+    assert await stored_rows(empty_portal, sender) == (4, 4)
+
+
+async def test_a_first_turn_racing_an_uncommitted_one_is_refused(empty_portal: Portal, store: TrackerStore) -> None:
+    # Forces the interleaving the gather above may or may not produce: the other process has created the
+    # conversation but not committed yet when our first turn arrives. PostgreSQL makes our INSERT wait on the
+    # primary key and then fail; SQLite makes our transaction wait for the write lock, after which the row exists.
+    sender = new_sender()
+    async with empty_portal.engine.connect() as other:
+        await other.begin()
+        await other.execute(
+            insert(conversations).values(sender_id=sender, event_count=1, created_at=DEMO_NOW, updated_at=DEMO_NOW)
+        )
+        await other.execute(insert(conversation_events).values(sender_id=sender, seq=0, event=user("theirs")))
+        ours = asyncio.create_task(store.append(sender, 0, turn("ours")))
+        await asyncio.sleep(0.3)
+        assert not ours.done()  # waiting for the other transaction
+        await other.commit()
+
+    with pytest.raises(ConcurrentTurn):
+        await ours
+    assert await store.load(sender) == [user("theirs")]
+
+
+@pytest.mark.parametrize("expected_count", [0, 4])
+async def test_twenty_concurrent_turns_record_exactly_one(
+    empty_portal: Portal, clock: FrozenClock, expected_count: int
+) -> None:
+    sender = new_sender()
+    if expected_count:
+        await TrackerStore(empty_portal.engine, clock).append(sender, 0, turn("earlier"))
+    before = await TrackerStore(empty_portal.engine, clock).load(sender)
+
+    async def take_turn(i: int) -> int | str:
+        # Turns of different lengths, so a wrong count would show.
+        events = turn(f"process {i}")[: 1 + i % 4]
+        try:
+            return await TrackerStore(empty_portal.engine, clock).append(sender, expected_count, events)
+        except ConcurrentTurn:
+            return "refused"
+
+    results = await asyncio.gather(*(take_turn(i) for i in range(20)))
+    print(f"20 concurrent turns at count {expected_count} → {20 - results.count('refused')} recorded")
+    assert results.count("refused") == 19
+    winner = next(i for i, r in enumerate(results) if r != "refused")
+    winning_events = turn(f"process {winner}")[: 1 + winner % 4]
+    assert results[winner] == expected_count + len(winning_events)
+
+    loaded = await TrackerStore(empty_portal.engine, clock).load(sender)
+    assert loaded == before + winning_events
+    assert await stored_rows(empty_portal, sender) == (len(loaded), len(loaded))
+
+
+async def test_delete_forgets_the_conversation(empty_portal: Portal, store: TrackerStore) -> None:
+    kept, deleted = new_sender(), new_sender()
+    await store.append(kept, 0, turn("keep me"))
+    await store.append(deleted, 0, turn("forget me"))
+
+    await store.delete(deleted)
+    await store.delete(deleted)  # deleting twice (or something never stored) is harmless
+    await store.delete(new_sender())
+
+    assert await store.load(deleted) == []
+    assert await stored_rows(empty_portal, deleted) == (None, 0)
+    assert await store.load(kept) == turn("keep me")
+    # The sender can start over from nothing.
+    assert await store.append(deleted, 0, turn("again")) == 4
+    assert await store.load(deleted) == turn("again")
+
+
+async def test_count_counts_conversations(store: TrackerStore) -> None:
+    start = await store.count()
+    senders = [new_sender() for _ in range(3)]
+    for sender in senders:
+        await store.append(sender, 0, turn("hello"))
+    await store.append(senders[0], 4, turn("again"))  # more events, still one conversation
+    assert await store.count() == start + 3
+    await store.delete(senders[1])
+    assert await store.count() == start + 2
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"event": "user", "timestamp": DEMO_NOW},  # a datetime, not a float
+        {"event": "slot", "name": "x", "value": math.nan},  # SQLite would keep it, PostgreSQL would refuse it
+        {"event": "slot", "name": "x", "value": {1, 2}},
+    ],
+)
+async def test_events_that_are_not_plain_json_are_refused(
+    empty_portal: Portal, store: TrackerStore, bad: dict[str, Any]
+) -> None:
+    sender = new_sender()
+    with pytest.raises(ValueError, match="event 1"):
+        await store.append(sender, 0, [user("fine"), bad])
+    assert await stored_rows(empty_portal, sender) == (None, 0)
+
+
+async def test_a_negative_count_is_refused(store: TrackerStore) -> None:
+    with pytest.raises(ValueError, match="expected_count"):
+        await store.append(new_sender(), -1, turn("hello"))
