@@ -9,7 +9,7 @@ RASA_VENV := .venv-rasa
 RASA_STAMP := $(RASA_VENV)/.installed
 RASA := RASA_TELEMETRY_ENABLED=false $(RASA_VENV)/bin/rasa
 
-.PHONY: run test lint typecheck check rasa-check clean
+.PHONY: run test lint typecheck rasa-check bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ test: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/pytest
+
+# Benchmarks write their figures into BENCHMARKS.md (CI runs only seconds-long smoke versions, in tests/bench).
+bench: $(STAMP)
+	$(BIN)/python -m bench.engine_bench --write BENCHMARKS.md
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -77,6 +77,12 @@ class ValidateTransferForm(UsesPortal, FormValidationAction):
     ) -> dict[str, Any]:
         return validated_description(value, dispatcher)
 
+    async def validate_transfer_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        # Only a yes or a no counts; the submit action files the request on a yes alone.
+        return {"transfer_confirmed": value if isinstance(value, bool) else None}
+
 
 class ActionOpenTransferRequest(UsesPortal, Action):
     """Files the transfer once the customer accepted the terms; a "no" files nothing."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -11,9 +12,11 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 
-from portal import services
+from bot.assistant import open_assistant
+from bot.config import Settings
+from bot.shell import Shell, stdin_reader
 from portal.bootstrap import Portal
-from portal.demo import ACCOUNTS, CHARGERS, seed_demo
+from portal.demo import seed_demo
 from portal.errors import ImportFailed
 from portal.imports import ImportKind, import_csv
 
@@ -35,7 +38,10 @@ def build_parser() -> argparse.ArgumentParser:
     actions = commands.add_parser("actions", help="run the rasa-sdk action server (after upgrading the database)")
     actions.add_argument("--port", type=int, default=5055)
 
-    commands.add_parser("start", help="what `make run` starts")
+    shell = commands.add_parser("shell", help="talk to the assistant in the terminal, on the demo data")
+    shell.add_argument("--as", dest="email", help="the portal account to talk as (default: choose a demo account)")
+
+    commands.add_parser("start", help="what `make run` starts: Slack when configured, else the shell")
     return parser
 
 
@@ -68,20 +74,27 @@ def _import(kind: ImportKind, path: Path) -> Callable[[Portal], Awaitable[int]]:
     return run
 
 
-async def _start(portal: Portal) -> int:
-    # The conversation (terminal and Slack) is built on this core; until then `make run` shows the core's
-    # decisions on the demo data.
-    await seed_demo(portal.uow())
-    print("chargedesk — who may raise a service ticket on which demo charger:\n")
-    serials = [serial for serial, *_ in CHARGERS]
-    print(f"{'account':28}" + "".join(f"{s:>26}" for s in serials))
-    for demo in ACCOUNTS:
-        row = f"{demo.email:28}"
-        for serial in serials:
-            decision = await services.check_eligibility(portal.uow(), demo.email, serial)
-            row += f"{decision.outcome.value:>26}"
-        print(row)
-    return 0
+def _shell(email: str | None) -> Callable[[Portal], Awaitable[int]]:
+    async def run(portal: Portal) -> int:
+        settings = Settings.from_env()
+        if not await portal_has_organizations(portal):
+            await seed_demo(portal.uow())  # first use: the shell runs on the demo data
+        assistant = open_assistant(settings, portal)
+        shell = Shell(assistant, stdin_reader(), sys.stdout)
+        try:
+            who = email or await shell.choose_identity()
+            if who:
+                await shell.run(who)
+        finally:
+            await assistant.close()
+        return 0
+
+    return run
+
+
+async def portal_has_organizations(portal: Portal) -> bool:
+    async with portal.uow() as uow:
+        return bool(await uow.organizations.all())
 
 
 def _serve_actions(port: int) -> int:
@@ -96,6 +109,7 @@ def _serve_actions(port: int) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     load_dotenv()
+    logging.basicConfig(level=Settings.from_env().log_level, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
     if args.command == "db":
         from portal.migrations import upgrade
@@ -110,7 +124,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_with_portal(_seed))
     if args.command == "import":
         return asyncio.run(_with_portal(_import(ImportKind(args.kind), args.file)))
-    return asyncio.run(_with_portal(_start))
+    if args.command == "shell":
+        return asyncio.run(_with_portal(_shell(args.email)))
+    if Settings.from_env().slack_bot_token:
+        print("SLACK_BOT_TOKEN is set, but the Slack app is not part of this release yet.", file=sys.stderr)
+        return 2
+    return asyncio.run(_with_portal(_shell(None)))
 
 
 if __name__ == "__main__":

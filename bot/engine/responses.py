@@ -63,8 +63,10 @@ def render(
     values = {**slots, **kwargs}
     buttons = [
         Button(interpolate(str(b.get("title", "")), values), interpolate(str(b.get("payload", "")), values))
-        for b in [*(variation.get("buttons") or []), *(extra_buttons or [])]
+        for b in variation.get("buttons") or []
     ]
+    # Buttons an action adds are literal (Rasa appends them after rendering): their JSON payloads have braces.
+    buttons += [Button(str(b.get("title", "")), str(b.get("payload", ""))) for b in extra_buttons or []]
     text = interpolate(str(variation.get("text") or ""), values)
     return BotMessage(text, tuple(buttons), name, variation.get("custom"))
 

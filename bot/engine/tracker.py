@@ -162,21 +162,34 @@ class Tracker:
         return []
 
     def current_state(self) -> dict[str, Any]:
-        """The tracker as Rasa sends it to an action server (`EventVerbosity.ALL`)."""
+        """The tracker as Rasa sends it to an action server (`EventVerbosity.ALL`).
+
+        Events are shared, not copied: they are never changed once appended, and actions only read them.
+        """
         latest_action = {"action_name": self.latest_action_name} if self.latest_action_name else {}
         return {
             "sender_id": self.sender_id,
             "slots": copy.deepcopy(self.slots),
-            "latest_message": copy.deepcopy(self.latest_message),
+            "latest_message": self.latest_message,
             "latest_event_time": self.events[-1].get("timestamp") if self.events else None,
             "followup_action": self.followup_action,
             "paused": False,
-            "events": copy.deepcopy(self.events),
+            "events": list(self.events),
             "latest_input_channel": None,
-            "active_loop": copy.deepcopy(self.active_loop),
+            "active_loop": dict(self.active_loop),
             "latest_action": latest_action,
             "latest_action_name": self.latest_action_name,
         }
 
     def copy(self) -> Tracker:
-        return Tracker(self.sender_id, self.domain, copy.deepcopy(self.events))
+        """An independent tracker in the same state, without replaying the events (they are immutable)."""
+        twin = Tracker.__new__(Tracker)
+        twin.sender_id, twin.domain = self.sender_id, self.domain
+        twin.events = list(self.events)
+        twin.slots = copy.deepcopy(self.slots)
+        twin.active_loop = dict(self.active_loop)
+        twin.latest_message = self.latest_message
+        twin.latest_action_name = self.latest_action_name
+        twin.followup_action = self.followup_action
+        twin.turn = [Frame(f.action, f.active_loop, dict(f.slots)) for f in self.turn]
+        return twin

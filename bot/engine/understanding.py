@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
+import sklearn
 import yaml
 
 # scikit-learn ships no type information (no py.typed), so mypy --strict needs these ignores.
@@ -543,7 +544,9 @@ class Interpreter:
         return self._with_fallback(user_text, ranking, entities)
 
     def _rank(self, text: str) -> tuple[tuple[str, float], ...]:
-        probabilities = np.asarray(self._classifier.predict_proba([text])[0], dtype=np.float64)
+        # One short text at a time: sklearn's input and parameter checks cost more than the prediction itself.
+        with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+            probabilities = np.asarray(self._classifier.predict_proba([text])[0], dtype=np.float64)
         # Stable sort, so equal probabilities keep the (alphabetical) label order and the ranking is reproducible.
         order = np.argsort(-probabilities, kind="stable")[:RANKING_LENGTH]
         return tuple((self._labels[int(i)], float(probabilities[int(i)])) for i in order)

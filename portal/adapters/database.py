@@ -24,6 +24,15 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     start_mappers()
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
+        # Every transaction here ends in an explicit COMMIT or ROLLBACK, so the pool's extra ROLLBACK on check-in
+        # would be one more round trip to aiosqlite's thread per transaction, for nothing.
+        kwargs.setdefault("pool_reset_on_return", None)
+        # SQLite has one writer at a time anyway. Several connections racing for BEGIN IMMEDIATE make the losers
+        # sleep in SQLite's busy handler with growing back-off (seconds of tail latency under load); one pooled
+        # connection makes them queue fairly in the event loop instead. No use case holds two at once.
+        if parsed.database not in (None, "", ":memory:"):
+            kwargs.setdefault("pool_size", 1)
+            kwargs.setdefault("max_overflow", 0)
         engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
         _configure_sqlite(engine)
         return engine

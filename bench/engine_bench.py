@@ -1,0 +1,202 @@
+"""Benchmark of the embedded engine: whole turns in-process on SQLite (issue 4's targets).
+
+    python -m bench.engine_bench                    # full run, prints a Markdown section
+    python -m bench.engine_bench --write BENCHMARKS.md
+    python -m bench.engine_bench --conversations 4 --concurrency 2   # CI smoke size
+
+Each conversation is carla's service ticket plus small talk: 7 turns through rules, a form with validation
+against the portal, the ticket insert and a status query — the work real turns do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import resource
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.config import DESIGN_ROOT
+from bot.engine.actions import InProcessActions
+from bot.engine.engine import Engine, prepare
+from bot.engine.store import TrackerStore
+from portal.bootstrap import Portal
+from portal.demo import seed_demo
+
+CARLA = {"requester": {"email": "carla@citycharge.example"}}
+SCRIPT = (
+    "hello",
+    "/have_question",
+    "/request_service_ticket",
+    '/inform{"serial": "10001R002"}',
+    "Socket two stops charging after a minute",
+    "what is the status of my requests",
+    "thanks!",
+)
+PACE_SECONDS = 0.5  # a brisk user: half a second between an answer and the next message
+
+
+@dataclass(frozen=True)
+class Run:
+    turns: int
+    seconds: float
+    latencies_ms: list[float]
+
+    @property
+    def per_second(self) -> float:
+        return self.turns / self.seconds
+
+    def percentile(self, p: float) -> float:
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+
+
+async def converse(engine: Engine, sender: str, latencies: list[float], pause: float) -> None:
+    for text in SCRIPT:
+        start = time.perf_counter()
+        await engine.handle(sender, text, CARLA)
+        latencies.append((time.perf_counter() - start) * 1000)
+        if pause:
+            await asyncio.sleep(pause)  # the user reads the answer and types the next message
+
+
+async def measure(engine: Engine, conversations: int, concurrency: int, tag: str, pause: float = 0.0) -> Run:
+    """`concurrency` users, each running conversations back to back, pausing `pause` s between messages."""
+    latencies: list[float] = []
+    queue = [f"{tag}-{i}" for i in range(conversations)]
+
+    async def worker() -> None:
+        while queue:
+            await converse(engine, queue.pop(), latencies, pause)
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return Run(len(latencies), time.perf_counter() - start, latencies)
+
+
+async def main_async(conversations: int, concurrency: int, database_url: str | None = None) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as directory:
+        started = time.perf_counter()
+        portal = Portal.connect(database_url or f"sqlite+aiosqlite:///{Path(directory) / 'bench.db'}")
+        await portal.upgrade()
+        await seed_demo(portal.uow())
+        design, interpreter = prepare(DESIGN_ROOT)
+        engine = Engine(design, interpreter, TrackerStore(portal.engine), InProcessActions(portal=portal))
+        await engine.handle("warm-up", "hello", CARLA)
+        startup = time.perf_counter() - started
+        sequential = await measure(engine, max(1, conversations // 4), 1, "seq")
+        concurrent = await measure(engine, conversations, concurrency, "con")
+        paced = await measure(engine, max(concurrency, conversations // 4), concurrency, "paced", PACE_SECONDS)
+        await engine.close()
+        await portal.close()
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {
+        "startup_s": startup,
+        "seq_turns_per_second": sequential.per_second,
+        "seq_p50_ms": sequential.percentile(50),
+        "seq_p99_ms": sequential.percentile(99),
+        "con_turns_per_second": concurrent.per_second,
+        "con_p50_ms": concurrent.percentile(50),
+        "con_p99_ms": concurrent.percentile(99),
+        "paced_turns_per_second": paced.per_second,
+        "paced_p50_ms": paced.percentile(50),
+        "paced_p99_ms": paced.percentile(99),
+        "turns": sequential.turns + concurrent.turns + paced.turns,
+        "rss_mb": rss_mb,
+    }
+
+
+def report(results: dict[str, float], command: str, concurrency: int) -> str:
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "**missed**"
+
+    r = results
+    rows = [
+        (
+            "turns per second, 1 conversation at a time",
+            f"{r['seq_turns_per_second']:.0f}",
+            "≥ 500",
+            verdict(r["seq_turns_per_second"] >= 500),
+        ),
+        (
+            f"turns per second, {concurrency} conversations sending back to back (saturation)",
+            f"{r['con_turns_per_second']:.0f}",
+            "≥ 500",
+            verdict(r["con_turns_per_second"] >= 500),
+        ),
+        (
+            "turn latency p50 / p99, 1 conversation at a time",
+            f"{r['seq_p50_ms']:.1f} / {r['seq_p99_ms']:.1f} ms",
+            "",
+            "",
+        ),
+        (
+            f"turn latency p50 / p99, {concurrency} conversations sending back to back",
+            f"{r['con_p50_ms']:.1f} / {r['con_p99_ms']:.1f} ms",
+            "p99 ≤ 10 ms",
+            verdict(r["con_p99_ms"] <= 10),
+        ),
+        (
+            f"turn latency p50 / p99, {concurrency} conversations, {PACE_SECONDS} s between messages "
+            f"({r['paced_turns_per_second']:.0f} turns/s)",
+            f"{r['paced_p50_ms']:.1f} / {r['paced_p99_ms']:.1f} ms",
+            "p99 ≤ 10 ms",
+            verdict(r["paced_p99_ms"] <= 10),
+        ),
+        (
+            "start-up (connect, migrate, seed, load design, train NLU, first turn)",
+            f"{r['startup_s']:.2f} s",
+            "≤ 3 s",
+            verdict(r["startup_s"] <= 3),
+        ),
+        ("resident memory (peak)", f"{r['rss_mb']:.0f} MB", "≤ 200 MB", verdict(r["rss_mb"] <= 200)),
+    ]
+    lines = [
+        "## Embedded engine (issue 4)",
+        "",
+        f"Command: `{command}` — {int(r['turns'])} turns; machine: {os.cpu_count()} cores, "
+        f"{platform.processor() or platform.machine()}, Python {platform.python_version()}, SQLite.",
+        "",
+        "| measure | result | target | |",
+        "|---|---|---|---|",
+        *(f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_section(path: Path, section: str) -> None:
+    """Replace this benchmark's section in BENCHMARKS.md, keeping the others."""
+    title = section.splitlines()[0]
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\n"
+    if title in text:
+        start = text.index(title)
+        following = text.find("\n## ", start + len(title))
+        text = text[:start] + section + (text[following + 1 :] if following != -1 else "")
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    path.write_text(text, encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--conversations", type=int, default=400)
+    parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument("--write", type=Path, help="update this Markdown file's section")
+    parser.add_argument("--database-url", help="an empty database to use instead of a temporary SQLite file")
+    args = parser.parse_args()
+    results = asyncio.run(main_async(args.conversations, args.concurrency, args.database_url))
+    command = "python -m bench.engine_bench " + " ".join(sys.argv[1:])
+    section = report(results, command.strip(), args.concurrency)
+    print(section)
+    if args.write:
+        write_section(args.write, section)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,22 @@
+"""Seconds-long runs of the benchmarks, so they never rot (no timing assertions: figures live in BENCHMARKS.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bench.engine_bench import main_async, report, write_section
+
+
+async def test_engine_benchmark_runs_and_reports(tmp_path: Path) -> None:
+    results = await main_async(conversations=4, concurrency=2)
+    # every scripted turn ran: 1 sequential conversation, 4 saturating, 2 paced (one per concurrent user)
+    assert results["turns"] == 7 * (1 + 4 + 2)
+    section = report(results, "smoke", 2)
+    assert section.startswith("## Embedded engine")
+    target = tmp_path / "BENCHMARKS.md"
+    target.write_text("# Benchmarks\n\n## Other\n\nkept\n", encoding="utf-8")
+    write_section(target, section)
+    write_section(target, section)  # replacing the section keeps one copy and the other sections
+    text = target.read_text(encoding="utf-8")
+    assert text.count("## Embedded engine") == 1
+    assert "## Other\n\nkept" in text
