@@ -11,7 +11,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.explanations import explain
 from actions.portal_access import UsesPortal
-from actions.requester import requester_of
+from actions.requester import latest_intent, requester_of
 from actions.wording import moment
 from portal import services
 from portal.domain.eligibility import Outcome
@@ -30,7 +30,7 @@ class ActionCheckAccount(UsesPortal, Action):
         return "action_check_account"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
-        intent = (tracker.latest_message or {}).get("intent", {}).get("name")
+        intent = latest_intent(tracker)
         decision = await services.check_eligibility(self.portal.uow(), requester_of(tracker).email, None)
         status = decision.outcome.value if decision.outcome in ACCOUNT_OUTCOMES else "ok"
         if status == "ok":

@@ -8,6 +8,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.requester import latest_intent
+
 
 class ActionAnswerFaq(Action):
     """Utters `utter_<intent>` for the FAQ intent just recognised (one rule then covers every FAQ)."""
@@ -16,7 +18,7 @@ class ActionAnswerFaq(Action):
         return "action_answer_faq"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
-        intent = (tracker.latest_message or {}).get("intent", {}).get("name") or ""
+        intent = latest_intent(tracker) or ""
         response = f"utter_{intent}"
         known = intent.startswith("faq_") and response in domain.get("responses", {})
         dispatcher.utter_message(response=response if known else "utter_default")

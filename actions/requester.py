@@ -24,5 +24,12 @@ def requester_of(tracker: Tracker) -> Requester:
     return Requester(_text(who.get("email")), _text(who.get("slack_user_id")), _text(who.get("slack_team_id")))
 
 
+def latest_intent(tracker: Tracker) -> str | None:
+    """The intent of the latest user message."""
+    intent = (tracker.latest_message or {}).get("intent") or {}
+    name = intent.get("name") if isinstance(intent, dict) else None
+    return name if isinstance(name, str) else None
+
+
 def _text(value: Any) -> str | None:
     return value.strip() or None if isinstance(value, str) else None

@@ -227,7 +227,7 @@ def _check_domain(raw: dict[str, Any], origin: Mapping[str, str]) -> Domain:
         if not isinstance(variations, list) or not variations or not all(isinstance(v, dict) for v in variations):
             raise DesignError(where, f"responses.{name}", "expected a list of variations")
         for variation in variations:
-            unsupported = set(variation) - {"text", "buttons", "custom", "image", "condition", "channel"}
+            unsupported = set(variation) - {"text", "buttons", "custom", "image", "condition"}
             if unsupported:
                 raise DesignError(where, f"responses.{name}", f"unsupported keys {sorted(unsupported)}")
     custom_actions = tuple(_names(raw.get("actions", []), origin.get("actions", "domain"), "actions"))

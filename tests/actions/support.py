@@ -6,9 +6,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
+
+from bot.engine.design import load_domain
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -16,18 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @cache
 def domain() -> dict[str, Any]:
     """domain/*.yml merged, as Rasa sends it to the action server."""
-    merged: dict[str, Any] = {}
-    for path in sorted((ROOT / "domain").glob("*.yml")):
-        for key, value in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).items():
-            if key == "version":
-                continue
-            if isinstance(value, dict):
-                merged.setdefault(key, {}).update(value)
-            elif isinstance(value, list):
-                merged.setdefault(key, []).extend(value)
-            else:
-                merged[key] = value
-    return merged
+    return dict(load_domain(ROOT / "domain").raw)
 
 
 def metadata(email: str | None) -> dict[str, Any]:

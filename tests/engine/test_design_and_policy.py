@@ -117,3 +117,13 @@ def test_a_response_defined_twice_is_an_error(design_copy: Path) -> None:
     (design_copy / "domain" / "extra.yml").write_text('version: "3.1"\nresponses:\n  utter_greet:\n  - text: hi\n')
     with pytest.raises(DesignError, match=r"responses\.utter_greet: also defined in"):
         load_design(design_copy)
+
+
+def test_per_channel_response_variations_are_refused(design_copy: Path) -> None:
+    edit(
+        design_copy / "domain" / "responses.yml",
+        '  utter_goodbye:\n    - text: "Bye!',
+        '  utter_goodbye:\n    - channel: slack\n      text: "Bye!',
+    )
+    with pytest.raises(DesignError, match="unsupported keys"):
+        load_design(design_copy)
