@@ -41,6 +41,12 @@ def build_parser() -> argparse.ArgumentParser:
     shell = commands.add_parser("shell", help="talk to the assistant in the terminal, on the demo data")
     shell.add_argument("--as", dest="email", help="the portal account to talk as (default: choose a demo account)")
 
+    commands.add_parser(
+        "run", help="the Slack app (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET; Socket Mode with SLACK_APP_TOKEN)"
+    )
+    entry = commands.add_parser("post-entry", help="post the 'I have a question' entry message in a channel")
+    entry.add_argument("--channel", required=True, help="channel id, e.g. C0123456789")
+
     commands.add_parser("start", help="what `make run` starts: Slack when configured, else the shell")
     return parser
 
@@ -97,6 +103,33 @@ async def portal_has_organizations(portal: Portal) -> bool:
         return bool(await uow.organizations.all())
 
 
+async def _run_slack(portal: Portal) -> int:
+    from bot.slack.serve import serve
+
+    settings = Settings.from_env()
+    if not settings.slack_bot_token or not settings.slack_signing_secret:
+        print("Set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (see README, 'Slack').", file=sys.stderr)
+        return 2
+    await serve(settings, portal)
+    return 0
+
+
+async def _post_entry(channel: str) -> int:
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    from bot.slack.blocks import entry_message
+
+    settings = Settings.from_env()
+    if not settings.slack_bot_token:
+        print("Set SLACK_BOT_TOKEN first.", file=sys.stderr)
+        return 2
+    client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url or AsyncWebClient.BASE_URL)
+    text, blocks = entry_message()
+    await client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+    print(f"entry message posted in {channel}")
+    return 0
+
+
 def _serve_actions(port: int) -> int:
     """Upgrade the schema, then become the standard rasa-sdk action server (same process, same arguments)."""
     from portal.migrations import upgrade
@@ -126,9 +159,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_with_portal(_import(ImportKind(args.kind), args.file)))
     if args.command == "shell":
         return asyncio.run(_with_portal(_shell(args.email)))
-    if Settings.from_env().slack_bot_token:
-        print("SLACK_BOT_TOKEN is set, but the Slack app is not part of this release yet.", file=sys.stderr)
-        return 2
+    if args.command == "post-entry":
+        return asyncio.run(_post_entry(args.channel))
+    if args.command == "run" or Settings.from_env().slack_bot_token:
+        return asyncio.run(_with_portal(_run_slack))
     return asyncio.run(_with_portal(_shell(None)))
 
 

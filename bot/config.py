@@ -18,6 +18,13 @@ class Settings:
     rasa_url: str | None
     action_endpoint_url: str | None
     log_level: str
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None  # set: Socket Mode
+    slack_api_url: str | None = None  # the Web API base URL (tests point it at a fake on loopback)
+    port: int = 3000
+    triage_channel: str | None = None
+    agent_users: frozenset[str] = frozenset()
+    agent_usergroup: str | None = None
     design_root: Path = DESIGN_ROOT
 
     @classmethod
@@ -28,6 +35,21 @@ class Settings:
             rasa_url=_optional("RASA_URL"),
             action_endpoint_url=_optional("ACTION_ENDPOINT_URL"),
             log_level=os.environ.get("LOG_LEVEL", "WARNING").upper(),
+            slack_signing_secret=_optional("SLACK_SIGNING_SECRET"),
+            slack_app_token=_optional("SLACK_APP_TOKEN"),
+            slack_api_url=_optional("SLACK_API_URL"),
+            port=int(os.environ.get("PORT", "3000")),
+            triage_channel=_optional("CHARGEDESK_TRIAGE_CHANNEL"),
+            agent_users=frozenset(
+                u.strip() for u in os.environ.get("CHARGEDESK_AGENT_USERS", "").split(",") if u.strip()
+            ),
+            agent_usergroup=_optional("CHARGEDESK_AGENT_USERGROUP"),
+        )
+
+    def __repr__(self) -> str:
+        # Never print tokens or the signing secret (settings end up in logs and tracebacks).
+        return (
+            f"Settings(database={self.database_url.split('@')[-1]!r}, slack={'yes' if self.slack_bot_token else 'no'})"
         )
 
 

@@ -53,6 +53,15 @@ def postgres_url() -> str | None:
 
 
 @pytest.fixture(scope="session")
+def trained() -> tuple[Any, Any]:
+    """The checked design and its trained classifier, shared by every test (training takes ~0.3 s)."""
+    from bot.config import DESIGN_ROOT
+    from bot.engine.engine import prepare
+
+    return prepare(DESIGN_ROOT)
+
+
+@pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One migrated SQLite file; each test gets a copy (migrating per test would be slower)."""
     path = tmp_path_factory.mktemp("template") / "template.db"

@@ -16,7 +16,7 @@ from bot.engine.forms import FormRejected, FormRunner, fill_slots_from_message
 from bot.engine.policy import Policy
 from bot.engine.responses import BotMessage, render
 from bot.engine.store import TrackerStore
-from bot.engine.tracker import ACTION_LISTEN, Tracker, action_event
+from bot.engine.tracker import ACTION_LISTEN, Tracker, action_event, slot_event
 from bot.engine.understanding import Interpreter, read_nlu
 
 logger = logging.getLogger(__name__)
@@ -44,6 +44,26 @@ class Assistant(Protocol):
     async def handle(self, sender_id: str, text: str, metadata: dict[str, Any] | None = None) -> list[BotMessage]: ...
 
     async def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    """What a turn said, and the conversation's state after it (for surfaces that open forms as modals)."""
+
+    messages: list[BotMessage]
+    active_form: str | None
+    slots: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class FormSubmission:
+    """A whole form submitted at once: errors per slot (nothing stored), or the turn that followed."""
+
+    errors: dict[str, str]
+    result: TurnResult | None
+
+
+NOT_ACTIVE = "This request is no longer open here. Please start again."
 
 
 @dataclass
@@ -96,15 +116,57 @@ class Engine:
         return cls(design, interpreter, store, actions, clock)
 
     async def handle(self, sender_id: str, text: str, metadata: dict[str, Any] | None = None) -> list[BotMessage]:
-        lock = self._locks.setdefault(sender_id, asyncio.Lock())
-        async with lock:
+        return (await self.turn(sender_id, text, metadata)).messages
+
+    async def turn(self, sender_id: str, text: str, metadata: dict[str, Any] | None = None) -> TurnResult:
+        """One user message, with the state it leaves behind."""
+        async with self._locks.setdefault(sender_id, asyncio.Lock()):
             stored = await self.store.load(sender_id)
             turn = Turn(Tracker(sender_id, self.domain, stored))
             self._start_session_if_needed(turn)
             self._understand(turn, text, metadata or {})
             await self._act(turn)
             await self.store.append(sender_id, len(stored), turn.new_events)
-            return turn.messages
+            return self._result(turn)
+
+    async def submit_form(
+        self, sender_id: str, form: str, values: dict[str, Any], metadata: dict[str, Any] | None = None
+    ) -> FormSubmission:
+        """Fill the active `form` with every value at once, as a modal does.
+
+        Each value is validated on its own by `validate_<form>`, so that a refusal belongs to one field. With any
+        refusal nothing is stored; otherwise the values go in as one user turn and the conversation goes on (the
+        form completes and its submission rule runs).
+        """
+        async with self._locks.setdefault(sender_id, asyncio.Lock()):
+            stored = await self.store.load(sender_id)
+            turn = Turn(Tracker(sender_id, self.domain, stored))
+            if turn.tracker.loop_name != form:
+                return FormSubmission({"": NOT_ACTIVE}, None)
+            turn.add(self._user_event("", {"name": None, "confidence": 1.0}, metadata or {}))
+            errors = await self._refusals(form, turn.tracker, values)
+            if errors:
+                return FormSubmission(errors, None)
+            for name, value in values.items():
+                turn.add(slot_event(name, value, self.clock()))
+            await self._act(turn)
+            await self.store.append(sender_id, len(stored), turn.new_events)
+            return FormSubmission({}, self._result(turn))
+
+    async def _refusals(self, form: str, tracker: Tracker, values: dict[str, Any]) -> dict[str, str]:
+        errors: dict[str, str] = {}
+        for name, value in values.items():
+            outcome = await self.forms.validate_one(form, tracker, name, value)
+            refused = any(
+                e.get("event") == "slot" and e.get("name") == name and e.get("value") is None for e in outcome.events
+            )
+            if refused or value is None:
+                errors[name] = " ".join(m.text for m in outcome.messages) or "Please check this value."
+        return errors
+
+    @staticmethod
+    def _result(turn: Turn) -> TurnResult:
+        return TurnResult(turn.messages, turn.tracker.loop_name, dict(turn.tracker.slots))
 
     async def tracker(self, sender_id: str) -> Tracker:
         return Tracker(sender_id, self.domain, await self.store.load(sender_id))
@@ -125,21 +187,25 @@ class Engine:
 
     def _understand(self, turn: Turn, text: str, metadata: dict[str, Any]) -> None:
         parse_data = self.interpreter.parse(text).as_parse_data()
-        parse_data["metadata"] = metadata
-        conversation = metadata.get("conversation")
-        turn.add(
-            {
-                "event": "user",
-                "text": text,
-                "parse_data": parse_data,
-                "input_channel": conversation.get("surface") if isinstance(conversation, dict) else None,
-                "message_id": None,
-                "metadata": metadata,
-                "timestamp": self.clock(),
-            }
-        )
+        turn.add(self._user_event(text, parse_data["intent"], metadata, parse_data))
         for event in fill_slots_from_message(self.domain, turn.tracker, self.clock):
             turn.add(event)
+
+    def _user_event(
+        self, text: str, intent: dict[str, Any], metadata: dict[str, Any], parse_data: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        parse = dict(parse_data or {"intent": intent, "entities": [], "text": text, "intent_ranking": []})
+        parse["metadata"] = metadata
+        conversation = metadata.get("conversation")
+        return {
+            "event": "user",
+            "text": text,
+            "parse_data": parse,
+            "input_channel": conversation.get("surface") if isinstance(conversation, dict) else None,
+            "message_id": None,
+            "metadata": metadata,
+            "timestamp": self.clock(),
+        }
 
     async def _act(self, turn: Turn) -> None:
         tracker = turn.tracker

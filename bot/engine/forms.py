@@ -87,6 +87,12 @@ class FormRunner:
         outcome.events.extend(slot_event(k, v, self.clock()) for k, v in candidates.items() if k not in returned)
         outcome.messages.extend(messages)
 
+    async def validate_one(self, form: str, tracker: Tracker, slot: str, value: Any) -> FormOutcome:
+        """What `validate_<form>` says of one candidate value, with nothing stored."""
+        outcome = FormOutcome()
+        await self._validate(form, tracker.copy(), {slot: value}, outcome)
+        return outcome
+
     async def _request_next_slot(self, form: str, tracker: Tracker, outcome: FormOutcome) -> None:
         if self._is_done(outcome):
             outcome.events.append(slot_event(REQUESTED_SLOT, None, self.clock()))

@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from bot.engine.actions import InProcessActions
 from bot.engine.design import ConversationDesign
-from bot.engine.engine import Engine, prepare
+from bot.engine.engine import Engine
 from bot.engine.store import TrackerStore
 from bot.engine.understanding import Interpreter
 from portal.bootstrap import Portal
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="session")
-def trained() -> tuple[ConversationDesign, Interpreter]:
-    return prepare(ROOT)
 
 
 @pytest.fixture

@@ -92,3 +92,37 @@ async def test_custom_actions_over_http_at_an_action_server(
     finally:
         await engine.close()
         await portal.close()
+
+
+async def test_a_whole_form_submitted_at_once(portal: Portal, engine: Engine) -> None:
+    carla = {"requester": {"email": "carla@citycharge.example"}}
+    started = await engine.turn("conv-form", "/request_service_ticket", carla)
+    assert started.active_form == "service_ticket_form"
+    before = len((await engine.tracker("conv-form")).events)
+
+    refused = await engine.submit_form(
+        "conv-form", "service_ticket_form", {"serial": "ACE12", "description": "x"}, carla
+    )
+    assert refused.result is None
+    assert set(refused.errors) == {"serial", "description"}
+    assert "doesn't look like a serial number" in refused.errors["serial"]
+    assert "At least 10 characters" in refused.errors["description"]
+    assert len((await engine.tracker("conv-form")).events) == before  # nothing stored
+
+    unknown = await engine.submit_form(
+        "conv-form", "service_ticket_form", {"serial": "ACE7654321", "description": "Display is dark"}, carla
+    )
+    assert list(unknown.errors) == ["serial"]
+    assert "ACE7654321" in unknown.errors["serial"]
+
+    filed = await engine.submit_form(
+        "conv-form", "service_ticket_form", {"serial": "10001R001", "description": "Display is dark"}, carla
+    )
+    assert filed.errors == {}
+    assert filed.result is not None
+    assert [m.response for m in filed.result.messages] == ["utter_ticket_opened_out_of_warranty"]
+    assert filed.result.active_form is None
+    assert filed.result.slots["request_reference"] == "ST-000001"
+
+    again = await engine.submit_form("conv-form", "service_ticket_form", {"serial": "10001R001"}, carla)
+    assert again.errors == {"": "This request is no longer open here. Please start again."}

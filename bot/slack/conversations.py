@@ -1,0 +1,112 @@
+"""Running a Slack conversation turn: who is asking, the engine's turn, and where its answer goes.
+
+In channels (often Slack Connect, shared with other companies) the assistant answers the asker ephemerally in
+the thread, and posts publicly only that a request was filed, with its reference. DMs get everything.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.engine.engine import Engine, FormSubmission, TurnResult
+from bot.engine.responses import BotMessage
+from bot.slack.blocks import escape, open_form_button, render
+from bot.slack.context import Conversation
+from bot.slack.identity import Directory
+from bot.slack.modals import form_view, label
+from portal import services
+from portal.bootstrap import Portal
+from portal.domain.requests import kind_of_reference
+from portal.status_text import kind_label
+
+logger = logging.getLogger(__name__)
+
+# Responses that mean a request was just filed: the thread learns that (not the details).
+FILED = {
+    "utter_ticket_opened_in_warranty",
+    "utter_ticket_opened_out_of_warranty",
+    "utter_admin_request_opened",
+    "utter_transfer_requested",
+}
+
+
+@dataclass
+class SlackConversations:
+    engine: Engine
+    portal: Portal
+    client: AsyncWebClient
+    directory: Directory
+
+    async def metadata(self, conversation: Conversation) -> dict[str, Any]:
+        return conversation.metadata(await self.directory.email_of(conversation.user_id))
+
+    async def converse(self, conversation: Conversation, text: str, trigger_id: str | None = None) -> None:
+        """One turn; a form that is active afterwards opens as a modal when a click gave us a trigger."""
+        result = await self.engine.turn(conversation.sender_id, text, await self.metadata(conversation))
+        if result.active_form and trigger_id:
+            shown = [m for m in result.messages if not (m.response or "").startswith("utter_ask_")]
+            if shown:
+                await self.reply(conversation, shown)
+            await self.open_form(conversation, result.active_form, result.slots, trigger_id)
+            return
+        await self.reply(conversation, result.messages, result)
+
+    async def open_form(self, conversation: Conversation, form: str, slots: dict[str, Any], trigger_id: str) -> None:
+        chargers = await self.chargers_of(conversation)
+        view = form_view(self.engine.domain, form, slots, conversation, chargers)
+        await self.client.views_open(trigger_id=trigger_id, view=view)
+
+    async def chargers_of(self, conversation: Conversation) -> tuple[str, ...]:
+        email = await self.directory.email_of(conversation.user_id)
+        return (await services.charger_choices(self.portal.uow(), email)).operated
+
+    async def submit(self, conversation: Conversation, form: str, values: dict[str, Any]) -> FormSubmission:
+        submission = await self.engine.submit_form(
+            conversation.sender_id, form, values, await self.metadata(conversation)
+        )
+        return submission
+
+    async def after_submission(self, conversation: Conversation, result: TurnResult) -> None:
+        """The modal showed the outcome; DMs also keep it, channels learn only that a request was filed."""
+        if conversation.is_private:
+            await self.reply(conversation, result.messages)
+        else:
+            await self.announce(conversation, result)
+
+    async def reply(
+        self, conversation: Conversation, messages: list[BotMessage], result: TurnResult | None = None
+    ) -> None:
+        if not messages:
+            return
+        text, blocks = render(messages, conversation.thread_ts)
+        if result is not None and result.active_form and not conversation.is_private:
+            # Channel threads only reach the assistant through mentions: offer the form as a modal instead.
+            title = label(self.engine.domain, result.active_form, "the form")
+            blocks.append(open_form_button(result.active_form, title, conversation.thread_ts))
+        if conversation.is_private:
+            await self.client.chat_postMessage(channel=conversation.channel_id, text=text, blocks=blocks)
+        else:
+            await self.client.chat_postEphemeral(
+                channel=conversation.channel_id,
+                user=conversation.user_id,
+                thread_ts=conversation.thread_ts,
+                text=text,
+                blocks=blocks,
+            )
+        if result is not None and not conversation.is_private:
+            await self.announce(conversation, result)
+
+    async def announce(self, conversation: Conversation, result: TurnResult) -> None:
+        reference = result.slots.get("request_reference")
+        if not reference or not any(m.response in FILED for m in result.messages):
+            return
+        kind = kind_of_reference(str(reference))
+        what = kind_label(kind.value) if kind else "request"
+        text = (
+            f"<@{conversation.user_id}> filed {what} {escape(str(reference))}. Support will follow up in this thread."
+        )
+        await self.client.chat_postMessage(channel=conversation.channel_id, thread_ts=conversation.thread_ts, text=text)

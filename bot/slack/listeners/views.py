@@ -1,0 +1,68 @@
+"""Modal submissions: a whole form at once, and the kind of request raised from a message."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+
+from bot.slack.context import Conversation
+from bot.slack.conversations import SlackConversations
+from bot.slack.modals import FORM_CALLBACK, FROM_MESSAGE_CALLBACK, form_view, label, message_view, read_values
+
+
+def _conversation(view: dict[str, Any], body: dict[str, Any]) -> Conversation | None:
+    """The conversation the modal belongs to, if the person submitting is the one it was opened for."""
+    try:
+        meta = json.loads(view.get("private_metadata") or "{}")
+        conversation = Conversation.loads(meta["conversation"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    return conversation if conversation.user_id == (body.get("user") or {}).get("id") else None
+
+
+def register(app: AsyncApp, conversations: SlackConversations) -> None:
+    domain = conversations.engine.domain
+
+    @app.view(FORM_CALLBACK)
+    async def form_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        conversation = _conversation(view, body)
+        form = json.loads(view.get("private_metadata") or "{}").get("form")
+        if conversation is None or form not in domain.forms:
+            await ack(response_action="errors", errors={})
+            return
+        values = read_values(domain, form, (view.get("state") or {}).get("values") or {})
+        submission = await conversations.submit(conversation, form, values)
+        if "" in submission.errors:
+            await ack(response_action="update", view=message_view(label(domain, form, "Request"), []))
+            return
+        if submission.errors:
+            await ack(response_action="errors", errors=submission.errors)
+            return
+        assert submission.result is not None
+        await ack(
+            response_action="update", view=message_view(label(domain, form, "Request"), submission.result.messages)
+        )
+        await conversations.after_submission(conversation, submission.result)
+
+    @app.view(FROM_MESSAGE_CALLBACK)
+    async def kind_chosen(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        conversation = _conversation(view, body)
+        values = (view.get("state") or {}).get("values") or {}
+        payload = ((values.get("category") or {}).get("value") or {}).get("selected_option", {}).get("value")
+        description = ((values.get("description") or {}).get("value") or {}).get("value") or ""
+        if conversation is None or not isinstance(payload, str) or not payload.startswith("/request_"):
+            await ack(response_action="errors", errors={"category": "Please choose what the request is about."})
+            return
+        result = await conversations.engine.turn(
+            conversation.sender_id, payload, await conversations.metadata(conversation)
+        )
+        if result.active_form:
+            slots = {**result.slots, "description": description or result.slots.get("description")}
+            chargers = await conversations.chargers_of(conversation)
+            await ack(
+                response_action="update", view=form_view(domain, result.active_form, slots, conversation, chargers)
+            )
+        else:
+            await ack(response_action="update", view=message_view("Support request", result.messages))

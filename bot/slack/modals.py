@@ -1,0 +1,180 @@
+"""Forms as modals: one input per required slot, labelled from the domain, validated by the form's validator."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    CheckboxesElement,
+    ExternalDataSelectElement,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+    SectionBlock,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.engine.design import Domain
+from bot.engine.responses import BotMessage
+from bot.slack.blocks import escape
+from bot.slack.context import Conversation
+
+FORM_CALLBACK = "chargedesk_form"
+FROM_MESSAGE_CALLBACK = "chargedesk_from_message"
+CHARGER_SEARCH = "charger"  # action id of the searchable charger select (block_suggestion)
+VALUE = "value"  # action id of every other input
+MAX_STATIC_OPTIONS = 100  # Slack's limit; beyond it the charger choice becomes a search
+CATEGORIES = (
+    ("A service request on a charger", "/request_service_ticket"),
+    ("Administrative changes", "/request_admin_change"),
+    ("A management transfer", "/request_transfer"),
+)
+DESCRIPTION_LIMITS = (10, 3000)
+
+
+def label(domain: Domain, name: str, fallback: str) -> str:
+    variations = domain.responses.get(f"utter_label_{name}")
+    return str(variations[0].get("text") or fallback) if variations else fallback
+
+
+def form_view(
+    domain: Domain,
+    form: str,
+    slots: Mapping[str, Any],
+    conversation: Conversation,
+    chargers: Sequence[str] = (),
+) -> dict[str, Any]:
+    """The modal for `form`, prefilled with what the conversation already knows."""
+    blocks = [_input(domain, form, slot, slots.get(slot), chargers) for slot in domain.forms[form]]
+    return View(
+        type="modal",
+        callback_id=FORM_CALLBACK,
+        title=PlainTextObject(text=label(domain, form, "Request")[:24]),
+        submit=PlainTextObject(text="Send"),
+        close=PlainTextObject(text="Cancel"),
+        private_metadata=json.dumps({"conversation": conversation.dumps(), "form": form}),
+        blocks=blocks,
+    ).to_dict()
+
+
+def _input(domain: Domain, form: str, slot: str, value: Any, chargers: Sequence[str]) -> InputBlock:
+    slot_type = domain.slots[slot].type
+    hint = _ask_text(domain, form, slot)
+    element: Any
+    if slot_type == "bool":
+        option = Option(value="true", text=PlainTextObject(text=label(domain, "transfer_terms", "I accept")[:75]))
+        element = CheckboxesElement(
+            action_id=VALUE, options=[option], initial_options=[option] if value is True else None
+        )
+    elif slot_type == "list":
+        initial = ", ".join(str(v) for v in value) if isinstance(value, list) else None
+        element = PlainTextInputElement(action_id=VALUE, initial_value=initial)
+    elif slot == "serial" and chargers:
+        element = _charger_select(chargers, value)
+    elif slot == "description":
+        element = PlainTextInputElement(
+            action_id=VALUE,
+            multiline=True,
+            min_length=DESCRIPTION_LIMITS[0],
+            max_length=DESCRIPTION_LIMITS[1],
+            initial_value=str(value) if value else None,
+        )
+    else:
+        element = PlainTextInputElement(action_id=VALUE, initial_value=str(value) if value else None)
+    return InputBlock(
+        block_id=slot,
+        label=PlainTextObject(text=label(domain, slot, slot.replace("_", " ").capitalize())[:2000]),
+        hint=PlainTextObject(text=hint[:2000]) if hint else None,
+        element=element,
+    )
+
+
+def _charger_select(chargers: Sequence[str], value: Any) -> Any:
+    """The asker's own chargers only; a search over them when there are more than Slack lists at once."""
+    initial = Option(value=str(value), text=PlainTextObject(text=str(value))) if value in chargers else None
+    if len(chargers) > MAX_STATIC_OPTIONS:
+        return ExternalDataSelectElement(
+            action_id=CHARGER_SEARCH,
+            placeholder="Type part of the serial number",
+            min_query_length=0,
+            initial_option=initial,
+        )
+    options = [Option(value=s, text=PlainTextObject(text=s)) for s in chargers]
+    return StaticSelectElement(action_id=VALUE, placeholder="Choose a charger", options=options, initial_option=initial)
+
+
+def _ask_text(domain: Domain, form: str, slot: str) -> str:
+    for name in (f"utter_ask_{form}_{slot}", f"utter_ask_{slot}"):
+        variations = domain.responses.get(name)
+        if variations:
+            return str(variations[0].get("text") or "")
+    return ""
+
+
+def read_values(domain: Domain, form: str, state: Mapping[str, Any]) -> dict[str, Any]:
+    """The submitted value of every input, typed for its slot (missing or empty inputs give None)."""
+    values: dict[str, Any] = {}
+    for slot in domain.forms[form]:
+        block = state.get(slot) or {}
+        element: Mapping[str, Any] = next(iter(block.values()), {}) if isinstance(block, dict) else {}
+        values[slot] = _element_value(element, domain.slots[slot].type)
+    return values
+
+
+def _element_value(element: Mapping[str, Any], slot_type: str) -> Any:
+    kind = element.get("type")
+    if kind == "checkboxes":
+        return bool(element.get("selected_options"))
+    if kind in ("static_select", "external_select"):
+        selected = element.get("selected_option") or {}
+        return selected.get("value")
+    value = element.get("value")
+    if slot_type == "bool":
+        return None if value is None else str(value).lower() == "true"
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def message_view(title: str, messages: Sequence[BotMessage]) -> dict[str, Any]:
+    """A modal that shows what the assistant said (the outcome of a form), privately."""
+    blocks = [SectionBlock(text=MarkdownTextObject(text=escape(m.text)[:3000])) for m in messages if m.text]
+    return View(
+        type="modal",
+        title=PlainTextObject(text=title[:24]),
+        close=PlainTextObject(text="Done"),
+        blocks=blocks or [SectionBlock(text=MarkdownTextObject(text="Done."))],
+    ).to_dict()
+
+
+def from_message_view(description: str, conversation: Conversation) -> dict[str, Any]:
+    """First step of "raise a request from this message": which kind, with the message as the description."""
+    options = [Option(value=payload, text=PlainTextObject(text=title)) for title, payload in CATEGORIES]
+    return View(
+        type="modal",
+        callback_id=FROM_MESSAGE_CALLBACK,
+        title=PlainTextObject(text="Support request"),
+        submit=PlainTextObject(text="Next"),
+        close=PlainTextObject(text="Cancel"),
+        private_metadata=json.dumps({"conversation": conversation.dumps()}),
+        blocks=[
+            InputBlock(
+                block_id="category",
+                label=PlainTextObject(text="What is it about?"),
+                element=StaticSelectElement(action_id=VALUE, options=options, initial_option=options[0]),
+            ),
+            InputBlock(
+                block_id="description",
+                label=PlainTextObject(text="Description"),
+                element=PlainTextInputElement(
+                    action_id=VALUE,
+                    multiline=True,
+                    max_length=DESCRIPTION_LIMITS[1],
+                    initial_value=description[: DESCRIPTION_LIMITS[1]] or None,
+                ),
+            ),
+        ],
+    ).to_dict()

@@ -1,0 +1,49 @@
+"""`chargedesk run`: the Slack app, over Socket Mode when SLACK_APP_TOKEN is set, else HTTP on PORT."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+from bot.config import Settings
+from bot.engine.engine import Engine
+from bot.engine.store import TrackerStore
+from bot.slack.app import build_app, web_app
+from portal.bootstrap import Portal
+
+logger = logging.getLogger(__name__)
+
+
+async def serve(settings: Settings, portal: Portal, host: str = "0.0.0.0") -> None:
+    """Run until SIGTERM or SIGINT."""
+    engine = Engine.build(
+        settings.design_root,
+        TrackerStore(portal.engine),
+        action_endpoint=settings.action_endpoint_url,
+        dependencies={"portal": portal},
+    )
+    app = build_app(settings, engine, portal)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        if settings.slack_app_token:
+            handler = AsyncSocketModeHandler(app, settings.slack_app_token)
+            await handler.connect_async()  # type: ignore[no-untyped-call]
+            logger.warning("chargedesk is connected to Slack (Socket Mode)")
+            await stop.wait()
+            await handler.close_async()  # type: ignore[no-untyped-call]
+        else:
+            runner = web.AppRunner(web_app(app))
+            await runner.setup()
+            await web.TCPSite(runner, host, settings.port).start()
+            logger.warning("chargedesk listens on %s:%d (/slack/events, /healthz)", host, settings.port)
+            await stop.wait()
+            await runner.cleanup()  # finishes requests in flight before returning
+    finally:
+        await engine.close()

@@ -1,0 +1,82 @@
+"""The Slack app served over HTTP on loopback, against a fake Slack Web API, on the test databases."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from bot.config import Settings
+from bot.engine.actions import InProcessActions
+from bot.engine.design import ConversationDesign
+from bot.engine.engine import Engine
+from bot.engine.store import TrackerStore
+from bot.engine.understanding import Interpreter
+from bot.slack.app import build_app, web_app
+from portal.bootstrap import Portal
+from tests.slack.fake_slack import Call, FakeSlack, start_local_server
+from tests.slack.signing import SlackSender
+
+SECRET = "test-signing-secret"
+USERS = {
+    "U0CARLA": {"team_id": "T0HOME", "email": "carla@citycharge.example", "name": "carla"},
+    "U0BEN": {"team_id": "T0HOME", "email": "ben@greenfleet.example", "name": "ben"},
+    "U0DAVE": {"team_id": "T0HOME", "email": "dave@newcustomer.example", "name": "dave"},
+    # A Slack Connect user: VoltWay's own workspace, in a channel shared with ours.
+    "U0ANNA": {"team_id": "T0VOLT", "email": "anna@voltway.example", "name": "anna"},
+    "U0NOMAIL": {"team_id": "T0HOME", "name": "hidden"},
+}
+
+
+@dataclass
+class Harness:
+    fake: FakeSlack
+    sender: SlackSender
+    engine: Engine
+    portal: Portal
+    port: int
+
+
+@pytest.fixture
+async def slack(portal: Portal, trained: tuple[ConversationDesign, Interpreter]) -> AsyncIterator[Harness]:
+    fake = FakeSlack(users=USERS)
+    base_url = await fake.start()
+    settings = Settings(
+        database_url="unused",
+        slack_bot_token="xoxb-test",
+        rasa_url=None,
+        action_endpoint_url=None,
+        log_level="WARNING",
+        slack_signing_secret=SECRET,
+        slack_api_url=base_url,
+    )
+    design, interpreter = trained
+    engine = Engine(design, interpreter, TrackerStore(portal.engine), InProcessActions(portal=portal))
+    runner, port = await start_local_server(web_app(build_app(settings, engine, portal)))
+    try:
+        yield Harness(fake, SlackSender(f"http://127.0.0.1:{port}/slack/events", SECRET), engine, portal, port)
+    finally:
+        await runner.cleanup()
+        await engine.close()
+        await fake.stop()
+
+
+def button(call: Call, title: str) -> tuple[str, str, str]:
+    """(block_id, action_id, value) of the button titled `title` in a recorded message."""
+    for block in call.args.get("blocks") or []:
+        for element in block.get("elements") or []:
+            if element.get("type") == "button" and element["text"]["text"] == title:
+                return block["block_id"], element["action_id"], element["value"]
+    raise AssertionError(f"no button {title!r} in {json.dumps(call.args.get('blocks'))}")
+
+
+def text_of(call: Call) -> str:
+    return " ".join(block["text"]["text"] for block in call.args.get("blocks") or [] if block.get("type") == "section")
+
+
+def inputs(view: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """block_id → element of every input block of a view."""
+    return {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
