@@ -284,3 +284,19 @@ async def test_the_charger_search_offers_only_the_askers_chargers(slack: Harness
         payloads.block_suggestion("U0BEN", "T0HOME", "charger", "serial", "", FORM_CALLBACK)
     )
     assert json.loads(body)["options"] == []
+
+
+async def test_in_a_dm_a_form_asks_field_by_field(slack: Harness) -> None:
+    h = slack
+    await h.sender.event(payloads.message_im("U0CARLA", "I need a repair on a charger", "D0CARLA", payloads.next_ts()))
+    [ask] = await h.fake.wait_for("chat.postMessage")
+    assert "Which charger is it?" in text_of(ask)
+    assert h.fake.calls_to("views.open") == []  # typed text, no trigger: no modal
+    await h.sender.event(payloads.message_im("U0CARLA", "10001R002", "D0CARLA", payloads.next_ts()))
+    await h.fake.wait_for("chat.postMessage", count=2)
+    await h.sender.event(
+        payloads.message_im("U0CARLA", "Socket 2 will not lock the cable", "D0CARLA", payloads.next_ts())
+    )
+    [*_, filed] = await h.fake.wait_for("chat.postMessage", count=3)
+    assert "ST-000001" in text_of(filed)
+    assert "under warranty until" in text_of(filed)  # a DM is private: the details are there
