@@ -11,7 +11,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.descriptions import validated_description
 from actions.portal_access import UsesPortal
-from actions.requester import requester_of
+from actions.requester import origin_of, requester_of
 from actions.slots import reset_request_slots
 from actions.wording import serial_list
 from portal import services
@@ -49,7 +49,11 @@ class ActionOpenAdminRequest(UsesPortal, Action):
         description = tracker.get_slot("description") or ""
         try:
             request = await services.open_administrative_request(
-                self.portal.uow(), requester_of(tracker).email, description, find_serials(description)
+                self.portal.uow(),
+                requester_of(tracker).email,
+                description,
+                find_serials(description),
+                origin=origin_of(tracker),
             )
         except UnknownAccount:
             dispatcher.utter_message(response="utter_no_account")

@@ -24,6 +24,23 @@ def requester_of(tracker: Tracker) -> Requester:
     return Requester(_text(who.get("email")), _text(who.get("slack_user_id")), _text(who.get("slack_team_id")))
 
 
+def origin_of(tracker: Tracker) -> dict[str, Any] | None:
+    """Where the latest message came from (surface, channel, thread, Slack user), for notifications about the
+    request it files; None when the surface said nothing (the shell, say)."""
+    metadata = (tracker.latest_message or {}).get("metadata") or {}
+    conversation = metadata.get("conversation") if isinstance(metadata, dict) else None
+    if not isinstance(conversation, dict) or not conversation.get("channel_id"):
+        return None
+    who = requester_of(tracker)
+    return {
+        "surface": _text(conversation.get("surface")),
+        "channel_id": _text(conversation.get("channel_id")),
+        "thread_ts": _text(conversation.get("thread_ts")),
+        "slack_user_id": who.slack_user_id,
+        "slack_team_id": who.slack_team_id,
+    }
+
+
 def latest_intent(tracker: Tracker) -> str | None:
     """The intent of the latest user message."""
     intent = (tracker.latest_message or {}).get("intent") or {}

@@ -12,7 +12,7 @@ from rasa_sdk.types import DomainDict
 from actions.descriptions import validated_description
 from actions.explanations import explain, warranty_text
 from actions.portal_access import UsesPortal
-from actions.requester import requester_of
+from actions.requester import origin_of, requester_of
 from actions.slots import reset_request_slots
 from portal import services
 from portal.domain.eligibility import Outcome
@@ -84,7 +84,9 @@ class ActionOpenServiceTicket(UsesPortal, Action):
                 explain(decision, dispatcher)
                 return reset_request_slots()
         try:
-            ticket = await services.open_service_ticket(self.portal.uow(), email, serial, description)
+            ticket = await services.open_service_ticket(
+                self.portal.uow(), email, serial, description, origin=origin_of(tracker)
+            )
         except NotEligible as refused:
             explain(refused.decision, dispatcher)
             return reset_request_slots()

@@ -12,7 +12,7 @@ from rasa_sdk.types import DomainDict
 from actions.descriptions import validated_description
 from actions.explanations import explain
 from actions.portal_access import UsesPortal
-from actions.requester import requester_of
+from actions.requester import origin_of, requester_of
 from actions.slots import reset_request_slots
 from actions.wording import serial_list
 from portal import services
@@ -102,6 +102,7 @@ class ActionOpenTransferRequest(UsesPortal, Action):
                 serials,
                 tracker.get_slot("description") or "",
                 terms_accepted=True,
+                origin=origin_of(tracker),
             )
         except NotEligible as refused:
             explain(refused.decision, dispatcher)

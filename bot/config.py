@@ -25,6 +25,7 @@ class Settings:
     triage_channel: str | None = None
     agent_users: frozenset[str] = frozenset()
     agent_usergroup: str | None = None
+    transfer_expiry_days: int = 14  # transfers without the Service Operator's answer go to support after this
     design_root: Path = DESIGN_ROOT
 
     @classmethod
@@ -44,6 +45,7 @@ class Settings:
                 u.strip() for u in os.environ.get("CHARGEDESK_AGENT_USERS", "").split(",") if u.strip()
             ),
             agent_usergroup=_optional("CHARGEDESK_AGENT_USERGROUP"),
+            transfer_expiry_days=int(os.environ.get("CHARGEDESK_TRANSFER_EXPIRY_DAYS", "14")),
         )
 
     def __repr__(self) -> str:

@@ -7,7 +7,9 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-import bot.engine.tables  # noqa: F401  (registers the dialogue engine's tables on `metadata`)
+from bot.engine import tables as _engine_tables  # noqa: F401  (registers the dialogue engine's tables)
+from bot.slack import people as _slack_people  # noqa: F401  (registers the Slack people registry)
+from bot.slack import tables as _slack_tables  # noqa: F401  (registers the Slack delivery queue's tables)
 from portal.adapters.database import create_engine
 from portal.adapters.tables import metadata
 from portal.settings import database_url

@@ -59,6 +59,16 @@ class ChargerView:
 
 
 @dataclass(frozen=True)
+class AuditEntry:
+    at: datetime
+    actor: str
+    action: str
+    reference: str | None
+    outcome: str
+    detail: str | None
+
+
+@dataclass(frozen=True)
 class ChargerChoices:
     operated: tuple[str, ...]
     at_site_operated_by_others: tuple[str, ...]

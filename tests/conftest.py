@@ -111,6 +111,11 @@ def postgres_options(schema: str) -> dict[str, Any]:
 
 
 DATA_TABLES = (
+    "slack_deliveries",
+    "slack_messages",
+    "slack_channels",
+    "audit_log",
+    "slack_people",
     "conversation_events",
     "conversations",
     "outbox",

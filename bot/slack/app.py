@@ -11,9 +11,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
 from bot.engine.engine import Engine
+from bot.slack.agents import Agents
 from bot.slack.conversations import SlackConversations
 from bot.slack.identity import Directory
 from bot.slack.listeners import register
+from bot.slack.people import People
 from portal.bootstrap import Portal
 
 logger = logging.getLogger(__name__)
@@ -30,8 +32,9 @@ def build_app(settings: Settings, engine: Engine, portal: Portal) -> AsyncApp:
         # Listeners acknowledge first; the turn runs after the HTTP response, within Slack's 3 seconds.
         process_before_response=False,
     )
-    conversations = SlackConversations(engine, portal, client, Directory(client))
-    register(app, conversations)
+    conversations = SlackConversations(engine, portal, client, Directory(client), People(portal.engine, client))
+    agents = Agents(client, settings.agent_users, settings.agent_usergroup)
+    register(app, conversations, agents)
     return app
 
 

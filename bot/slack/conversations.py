@@ -18,6 +18,7 @@ from bot.slack.blocks import escape, open_form_button, render
 from bot.slack.context import Conversation
 from bot.slack.identity import Directory
 from bot.slack.modals import form_view, label
+from bot.slack.people import People
 from portal import services
 from portal.bootstrap import Portal
 from portal.domain.requests import kind_of_reference
@@ -40,9 +41,13 @@ class SlackConversations:
     portal: Portal
     client: AsyncWebClient
     directory: Directory
+    people: People | None = None
 
     async def metadata(self, conversation: Conversation) -> dict[str, Any]:
-        return conversation.metadata(await self.directory.email_of(conversation.user_id))
+        email = await self.directory.email_of(conversation.user_id)
+        if email and self.people is not None:
+            await self.people.remember(conversation.user_id, conversation.team_id, email)
+        return conversation.metadata(email)
 
     async def converse(self, conversation: Conversation, text: str, trigger_id: str | None = None) -> None:
         """One turn; a form that is active afterwards opens as a modal when a click gave us a trigger."""

@@ -79,6 +79,8 @@ requests = Table(
     Column("in_warranty", Boolean, nullable=True),
     Column("assignee", String(64), nullable=True),
     Column("resolution", Text, nullable=True),
+    # Where the request was asked (surface, channel, thread, user), opaque to the portal: notifications go back there.
+    Column("origin", JSON, nullable=True),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
     Column("version", Integer, nullable=False),
@@ -118,6 +120,19 @@ request_transitions = Table(
     Column("actor", String(400), nullable=False),
     Column("at", UtcDateTime(), nullable=False),
     Column("reason", Text, nullable=True),
+)
+
+# Refused attempts (a non-agent pressing Approve, a forged consent): who tried what, when, and why it was refused.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("actor", String(400), nullable=False),
+    Column("action", String(60), nullable=False),
+    Column("reference", String(16), nullable=True, index=True),
+    Column("outcome", String(60), nullable=False),
+    Column("detail", String(400), nullable=True),
 )
 
 # One row per reference prefix; incremented under a row lock, so references never repeat.

@@ -103,6 +103,7 @@ class SupportRequest:
         self.resolution: str | None = None
         self.topic: str | None = None
         self.in_warranty: bool | None = None
+        self.origin: dict[str, Any] | None = None  # where it was asked; only surfaces read it
         self.created_at = at
         self.updated_at = at
         self.lines: list[RequestCharger] = lines or []

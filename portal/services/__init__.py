@@ -5,8 +5,11 @@ Re-exported here so surfaces import `portal.services` only.
 
 from portal.services.accounts import link_account
 from portal.services.administrative import open_administrative_request, resolve_administrative_request
+from portal.services.audit import audit_entries, audit_refusal
 from portal.services.decisions import assign_request, reject_request, set_ticket_status
 from portal.services.eligibility import check_eligibility
+from portal.services.facts import organization_names, request_facts
+from portal.services.overview import account_overview, charger_overview, support_queue
 from portal.services.queries import charger_choices, check_serials, get_request, list_requests, organization_chargers
 from portal.services.tickets import open_service_ticket
 from portal.services.transfers import (
@@ -18,11 +21,15 @@ from portal.services.transfers import (
 )
 
 __all__ = [
+    "account_overview",
     "answer_transfer",
     "approve_transfer",
     "assign_request",
+    "audit_entries",
+    "audit_refusal",
     "cancel_transfer",
     "charger_choices",
+    "charger_overview",
     "check_eligibility",
     "check_serials",
     "expire_stale_transfers",
@@ -32,8 +39,11 @@ __all__ = [
     "open_administrative_request",
     "open_service_ticket",
     "organization_chargers",
+    "organization_names",
     "reject_request",
+    "request_facts",
     "request_transfer",
     "resolve_administrative_request",
     "set_ticket_status",
+    "support_queue",
 ]

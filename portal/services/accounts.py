@@ -28,7 +28,12 @@ async def link_account(
             DomainEvent(
                 "account.linked",
                 reference,
-                {"email": account.email, "organization_id": organization.id, "actor": agent.label},
+                {
+                    "email": account.email,
+                    "organization_id": organization.id,
+                    "organization": organization.name,
+                    "actor": agent.label,
+                },
             )
         )
         if reference is not None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from portal.domain.actors import Actor
 from portal.domain.administrative import AdministrativeRequest
@@ -17,7 +18,11 @@ from portal.views import RequestSummary, summarize
 
 
 async def open_administrative_request(
-    uow: UnitOfWork, email: str | None, description: str, serials: Sequence[str] = ()
+    uow: UnitOfWork,
+    email: str | None,
+    description: str,
+    serials: Sequence[str] = (),
+    origin: Mapping[str, Any] | None = None,
 ) -> RequestSummary:
     """Any account may ask for administrative changes, linked to an organization or not.
 
@@ -37,6 +42,7 @@ async def open_administrative_request(
         request = AdministrativeRequest.open(
             reference, account, description, uow.clock(), [chargers[s] for s in normalised]
         )
+        request.origin = dict(origin) if origin else None
         uow.requests.add(request)
         await uow.commit()
         return summarize(request)

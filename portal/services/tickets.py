@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from portal.domain.requests import RequestKind
 from portal.domain.service_tickets import ServiceTicket
 from portal.domain.text import clean_description
@@ -11,7 +14,9 @@ from portal.unit_of_work import UnitOfWork
 from portal.views import RequestSummary, summarize
 
 
-async def open_service_ticket(uow: UnitOfWork, email: str | None, serial: str, description: str) -> RequestSummary:
+async def open_service_ticket(
+    uow: UnitOfWork, email: str | None, serial: str, description: str, origin: Mapping[str, Any] | None = None
+) -> RequestSummary:
     """Open a ticket when the account's organization is the charger's Service Operator.
 
     Raises NotEligible carrying the decision otherwise, so the surface can explain why and what to do.
@@ -24,6 +29,7 @@ async def open_service_ticket(uow: UnitOfWork, email: str | None, serial: str, d
         assert decided.account is not None and decided.charger is not None
         reference = await uow.references.next(RequestKind.SERVICE_TICKET)
         ticket = ServiceTicket.open(reference, decided.account, decided.charger, description, uow.clock())
+        ticket.origin = dict(origin) if origin else None
         uow.requests.add(ticket)
         await uow.commit()
         return summarize(ticket)

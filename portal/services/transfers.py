@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
@@ -22,7 +23,13 @@ PENDING_TRANSFER_INDEX = "uq_request_chargers_pending_transfer"
 
 
 async def request_transfer(
-    uow: UnitOfWork, email: str | None, serials: Sequence[str], description: str, *, terms_accepted: bool
+    uow: UnitOfWork,
+    email: str | None,
+    serials: Sequence[str],
+    description: str,
+    *,
+    terms_accepted: bool,
+    origin: Mapping[str, Any] | None = None,
 ) -> RequestSummary:
     """Ask for the requester's organization to become Service Operator of `serials`."""
     description = clean_description(description)
@@ -51,6 +58,7 @@ async def request_transfer(
             terms_accepted=terms_accepted,
             pending_serials=pending_serials,
         )
+        transfer.origin = dict(origin) if origin else None
         uow.requests.add(transfer)
         try:
             await uow.commit()

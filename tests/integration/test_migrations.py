@@ -6,7 +6,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.engine import Connection
 
-import bot.engine.tables  # noqa: F401  (registers the dialogue engine's tables on `metadata`)
+from bot.engine import tables as _engine_tables  # noqa: F401  (registers the dialogue engine's tables)
+from bot.slack import people as _slack_people  # noqa: F401  (registers the Slack people registry)
+from bot.slack import tables as _slack_tables  # noqa: F401  (registers the Slack delivery queue's tables)
 from portal.adapters.tables import metadata
 from portal.bootstrap import Portal
 

@@ -28,7 +28,10 @@ USERS = {
     # A Slack Connect user: VoltWay's own workspace, in a channel shared with ours.
     "U0ANNA": {"team_id": "T0VOLT", "email": "anna@voltway.example", "name": "anna"},
     "U0NOMAIL": {"team_id": "T0HOME", "name": "hidden"},
+    "U0AGENT": {"team_id": "T0HOME", "email": "sam@manufacturer.example", "name": "sam"},
 }
+TRIAGE = "C0TRIAGE"
+AGENT = "U0AGENT"
 
 
 @dataclass
@@ -52,6 +55,8 @@ async def slack(portal: Portal, trained: tuple[ConversationDesign, Interpreter])
         log_level="WARNING",
         slack_signing_secret=SECRET,
         slack_api_url=base_url,
+        triage_channel=TRIAGE,
+        agent_users=frozenset({AGENT}),
     )
     design, interpreter = trained
     engine = Engine(design, interpreter, TrackerStore(portal.engine), InProcessActions(portal=portal))

@@ -36,9 +36,15 @@ def register(app: AsyncApp, conversations: SlackConversations) -> None:
     async def pressed(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
         payload = action.get("value") or (action.get("selected_option") or {}).get("value") or ""
+        conversation = conversation_of(body, action)
+        if not conversation.channel_id:
+            # A button on the App Home tab has no channel: the conversation continues in the user's DM.
+            opened = await conversations.client.conversations_open(users=conversation.user_id)
+            dm = str((opened.get("channel") or {}).get("id"))
+            conversation = Conversation(conversation.team_id, conversation.user_id, dm, None, "im")
         # The value is whatever the client sent: it is only ever a message to the assistant, and every
         # decision it leads to is checked again by the portal.
-        await conversations.converse(conversation_of(body, action), str(payload), trigger_id=body.get("trigger_id"))
+        await conversations.converse(conversation, str(payload), trigger_id=body.get("trigger_id"))
 
     @app.action(OPEN_FORM)
     async def open_form(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:

@@ -1,0 +1,57 @@
+"""Who the support agents are: configured Slack user ids and/or the members of a user group (cached)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from portal.domain.actors import Agent
+
+logger = logging.getLogger(__name__)
+
+GROUP_CACHE_SECONDS = 300.0  # someone added to the agents' group can act within five minutes
+
+
+class Agents:
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        users: frozenset[str] = frozenset(),
+        usergroup: str | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.client = client
+        self.users = users
+        self.usergroup = usergroup
+        self.clock = clock
+        self._group: tuple[float, frozenset[str]] | None = None
+
+    async def members(self) -> frozenset[str]:
+        """Every agent's Slack user id."""
+        return self.users | await self._group_members()
+
+    async def is_agent(self, user_id: str) -> bool:
+        return user_id in self.users or user_id in await self._group_members()
+
+    async def agent(self, user_id: str) -> Agent | None:
+        """The portal actor for an agent, or None for anyone else: the portal then refuses support decisions."""
+        return Agent(user_id) if await self.is_agent(user_id) else None
+
+    async def _group_members(self) -> frozenset[str]:
+        if not self.usergroup:
+            return frozenset()
+        if self._group and self.clock() - self._group[0] < GROUP_CACHE_SECONDS:
+            return self._group[1]
+        try:
+            response = await self.client.usergroups_users_list(usergroup=self.usergroup)
+            members = frozenset(str(u) for u in response.get("users") or [])
+        except SlackApiError as error:
+            # Keep the last known members rather than locking every agent out on a passing failure.
+            logger.warning("usergroups.users.list failed: %s", error.response.get("error"))
+            return self._group[1] if self._group else frozenset()
+        self._group = (self.clock(), members)
+        return members

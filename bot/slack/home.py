@@ -1,0 +1,171 @@
+"""The App Home tab: a customer's chargers and requests; for agents, the queue waiting for support.
+
+The Home tab is private to the person viewing it, so it may show their organization's chargers and warranty.
+It is published when the person opens it and, through `publish_home`, whenever one of their requests changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.slack.agents import Agents
+from bot.slack.blocks import ENTRY_BUTTON, MAX_SECTION, choices, escape, thread_block_id
+from bot.slack.conversations import SlackConversations
+from bot.slack.support import NO_ACCOUNT, day, moment, request_line
+from portal import services
+from portal.errors import UnknownAccount
+from portal.services.overview import AccountOverview
+from portal.status_text import kind_label, status_label
+from portal.views import ChargerView, RequestSummary
+
+MAX_BLOCKS = 100  # Slack's limit for a Home tab
+HOME_BUTTON_BLOCK = thread_block_id(0, None)
+
+
+async def publish_home(conversations: SlackConversations, agents: Agents, user_id: str, team_id: str) -> None:
+    """Build `user_id`'s Home tab from the portal as it is now and publish it (views.publish).
+
+    `team_id` is the user's workspace; the view itself depends only on who they are.
+    """
+    view = await home_view(conversations, agents, user_id)
+    await conversations.client.views_publish(user_id=user_id, view=view)
+
+
+async def home_view(conversations: SlackConversations, agents: Agents, user_id: str) -> dict[str, Any]:
+    portal = conversations.portal
+    is_agent = await agents.is_agent(user_id)
+    email = await conversations.directory.email_of(user_id)
+    account: AccountOverview | None = None
+    if email:
+        try:
+            account = await services.account_overview(portal.uow(), email)
+        except UnknownAccount:
+            account = None
+    queue = await services.support_queue(portal.uow()) if is_agent else None
+    return render_home(account, queue, portal.clock())
+
+
+def render_home(
+    account: AccountOverview | None, queue: Sequence[RequestSummary] | None, now: datetime
+) -> dict[str, Any]:
+    """The Home view: the support queue when `queue` is given (agents), then the account's part, if any."""
+    blocks: list[dict[str, Any]] = []
+    if queue is not None:
+        blocks.extend(_queue_blocks(queue, now))
+        if account is not None:
+            blocks.append({"type": "divider"})
+    if account is not None:
+        blocks.extend(_customer_blocks(account))
+    elif queue is None:
+        blocks.extend([_header("Support for your chargers"), _section(NO_ACCOUNT)])
+    blocks.append(
+        {
+            "type": "context",
+            "elements": [
+                {
+                    "type": "mrkdwn",
+                    "text": f"Updated {moment(now)}. Type `/support help` to see what else you can ask.",
+                }
+            ],
+        }
+    )
+    if len(blocks) > MAX_BLOCKS:
+        blocks = [*blocks[: MAX_BLOCKS - 1], blocks[-1]]
+    return {"type": "home", "blocks": blocks}
+
+
+def _queue_blocks(queue: Sequence[RequestSummary], now: datetime) -> list[dict[str, Any]]:
+    blocks = [_header(f"Waiting for support ({len(queue)})")]
+    if not queue:
+        return [*blocks, _section("Nothing is waiting for support right now.")]
+    lines = [
+        f"• *{escape(r.reference)}* {kind_label(r.kind)}"
+        + (f" ({escape(', '.join(r.serials))})" if r.serials else "")
+        + f": {escape(status_label(r.kind, r.status))}; waiting {age(now - r.created_at)}"
+        for r in queue
+    ]
+    blocks.extend(_sections(["Oldest first. `/support status REF` shows one request in full.", *lines]))
+    return blocks
+
+
+def _customer_blocks(account: AccountOverview) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = [_header("Your support")]
+    if account.organization is None:
+        blocks.append(
+            _section(
+                f"Your account {escape(account.email)} isn't linked to an organization yet, so there are no chargers "
+                "to show and you can't raise service tickets. Press *I have a question* and choose "
+                "*Administrative changes*, and support will link you to your company."
+            )
+        )
+    else:
+        intro = f"Your organization: *{escape(account.organization)}*."
+        if not account.service_customer:
+            intro += (
+                " Your account was registered recently; it is linked for service from "
+                f"{moment(account.service_customer_from)}."
+            )
+        blocks.append(_section(intro))
+    blocks.append(choices((ENTRY_BUTTON,), HOME_BUTTON_BLOCK).to_dict())
+    if account.organization is not None:
+        blocks.append(_header("Chargers your organization operates"))
+        if account.chargers:
+            blocks.extend(_sections([charger_line(c) for c in account.chargers]))
+        else:
+            blocks.append(
+                _section(
+                    "None yet. A charger bought from a reseller stays registered to the reseller until a management "
+                    "transfer is completed."
+                )
+            )
+    if account.awaiting_our_answer:
+        blocks.append(_header("Transfers waiting for your organization's consent"))
+        blocks.extend(_sections([request_line(r) for r in account.awaiting_our_answer]))
+    blocks.append(_header("Your requests"))
+    if account.requests:
+        blocks.extend(_sections([request_line(r) for r in account.requests]))
+    else:
+        blocks.append(_section("No requests yet."))
+    return blocks
+
+
+def charger_line(charger: ChargerView) -> str:
+    warranty = "in warranty" if charger.in_warranty else "warranty ended"
+    return (
+        f"• *{escape(charger.serial)}* {escape(charger.model)}: Service Operator {escape(charger.service_operator)}; "
+        f"warranty until {day(charger.warranty_until)} ({warranty})"
+    )
+
+
+def age(delta: timedelta) -> str:
+    minutes = max(int(delta.total_seconds() // 60), 0)
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h"
+    return f"{minutes // (24 * 60)} days"
+
+
+def _header(text: str) -> dict[str, Any]:
+    return {"type": "header", "text": {"type": "plain_text", "text": text[:150]}}
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:MAX_SECTION]}}
+
+
+def _sections(lines: Sequence[str]) -> list[dict[str, Any]]:
+    """Lines packed into as few sections as Slack's 3000-character limit allows."""
+    sections: list[dict[str, Any]] = []
+    current = ""
+    for line in lines:
+        line = line[: MAX_SECTION - 1]
+        if current and len(current) + 1 + len(line) > MAX_SECTION:
+            sections.append(_section(current))
+            current = ""
+        current = f"{current}\n{line}" if current else line
+    if current:
+        sections.append(_section(current))
+    return sections

@@ -1,0 +1,315 @@
+"""From the outbox to Slack: each domain event becomes deliveries for the people it concerns.
+
+Three steps, so that no database transaction waits on Slack: read unprocessed events; work out the deliveries
+(portal reads, Slack look-ups of who is who); then, in one transaction, enqueue them (idempotently, by a key per
+event and recipient) and mark the events processed. The sender (delivery.py) does the talking to Slack.
+
+Who hears about what:
+- request.opened: the triage channel gets a message with the decision buttons; for a transfer, each Slack-known
+  person of the chargers' Service Operator gets a DM asking for consent.
+- transfer.consented / transfer.declined: the triage message is updated; the requester gets a DM and the request's
+  thread a note; the consent DMs are updated to say who answered.
+- request.status_changed: the triage message is updated (its buttons fit the new state); the requester gets a DM
+  with the reason, the thread a note; when a transfer ends, the consent DMs say so.
+- transfer.completed: the previous Service Operator's people learn that the chargers moved.
+- request.assigned: the triage message shows the assignee.
+- account.linked: the linked person gets a DM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+
+from bot.slack.blocks import escape
+from bot.slack.delivery import Delivery, enqueue
+from bot.slack.people import People
+from bot.slack.triage import consent_answered_message, consent_message, triage_message
+from portal import services
+from portal.adapters import tables
+from portal.bootstrap import Portal
+from portal.errors import UnknownRequest
+from portal.services.facts import RequestFacts
+from portal.status_text import kind_label, status_label
+
+logger = logging.getLogger(__name__)
+BATCH = 50
+
+# Events after which the triage message shows something new.
+TRIAGE_EVENTS = {
+    "request.opened",
+    "request.status_changed",
+    "request.assigned",
+    "transfer.consented",
+    "transfer.declined",
+}
+
+# Statuses a Service Operator's answer leads to: its own event already told the requester.
+ANSWERED_STATUSES = {"awaiting_support", "declined_by_operator"}
+
+HomeRefresh = Callable[[str, str], Awaitable[None]]  # (user id, team id) → publish their App Home
+
+
+@dataclass(frozen=True)
+class Event:
+    id: int
+    name: str
+    reference: str | None
+    payload: dict[str, Any]
+
+
+class Notifier:
+    def __init__(
+        self,
+        portal: Portal,
+        people: People,
+        triage_channel: str | None,
+        refresh_home: HomeRefresh | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.portal = portal
+        self.people = people
+        self.triage_channel = triage_channel
+        self.refresh_home = refresh_home
+        self.clock = clock
+
+    async def run_once(self) -> int:
+        """Process a batch of events; returns how many."""
+        events = await self._unprocessed()
+        if not events:
+            return 0
+        planned: list[tuple[Event, list[Delivery]]] = []
+        homes: set[tuple[str, str]] = set()
+        for event in events:
+            try:
+                deliveries, affected = await self._plan(event)
+            except Exception as error:  # one bad event must not stop every notification behind it
+                logger.error("planning notifications for event %d failed: %s", event.id, type(error).__name__)
+                deliveries, affected = [], set()
+            planned.append((event, deliveries))
+            homes |= affected
+        async with self.portal.engine.begin() as conn:
+            outbox = tables.outbox
+            for event, deliveries in planned:
+                # Claim the event first: of two notifiers, only one enqueues (keys make a repeat harmless too).
+                claimed = await conn.execute(
+                    update(outbox)
+                    .where(outbox.c.id == event.id, outbox.c.sent_at.is_(None))
+                    .values(sent_at=self.clock())
+                )
+                if claimed.rowcount == 1 and deliveries:
+                    await enqueue(conn, deliveries, self.clock())
+        if self.refresh_home is not None:
+            for user_id, team_id in sorted(homes):
+                try:
+                    await self.refresh_home(user_id, team_id)
+                except Exception as error:  # the App Home is a convenience; the DM already carries the news
+                    logger.warning("refreshing the App Home failed: %s", type(error).__name__)
+        return len(events)
+
+    async def run(self, stop: asyncio.Event, interval: float = 1.0) -> None:
+        while not stop.is_set():
+            try:
+                busy = await self.run_once()
+            except Exception as error:  # e.g. the database is restarting: try again shortly
+                logger.error("notifier: %s", type(error).__name__)
+                busy = 0
+            if not busy:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=interval)
+
+    async def _unprocessed(self) -> list[Event]:
+        outbox = tables.outbox
+        async with self.portal.engine.connect() as conn:
+            rows = await conn.execute(
+                select(outbox.c.id, outbox.c.name, outbox.c.reference, outbox.c.payload)
+                .where(outbox.c.sent_at.is_(None))
+                .order_by(outbox.c.id)
+                .limit(BATCH)
+            )
+            return [Event(r.id, r.name, r.reference, dict(r.payload or {})) for r in rows]
+
+    # --- planning -------------------------------------------------------------------------------------------
+
+    async def _plan(self, event: Event) -> tuple[list[Delivery], set[tuple[str, str]]]:
+        if event.name == "account.linked":
+            return await self._account_linked(event)
+        if not event.reference:
+            return [], set()
+        try:
+            facts = await services.request_facts(self.portal.uow(), event.reference)
+        except UnknownRequest:
+            return [], set()
+        deliveries: list[Delivery] = []
+        requester = _origin_user(facts)
+        homes = {requester} if requester else set()
+        if event.name in TRIAGE_EVENTS:
+            deliveries += self._triage(event, facts)
+        if event.name == "request.opened" and facts.kind == "transfer":
+            deliveries += await self._ask_consent(event, facts)
+        if event.name in ("transfer.consented", "transfer.declined"):
+            deliveries += await self._consent_answered(event, facts)
+            deliveries += self._tell_requester(event, facts, _answer_text(event, facts))
+        if event.name == "request.status_changed" and event.payload.get("status") not in ANSWERED_STATUSES:
+            deliveries += self._tell_requester(event, facts, _status_text(event, facts))
+            if facts.kind == "transfer" and facts.is_closed:
+                deliveries += await self._consent_answered(event, facts)
+        if event.name == "transfer.completed":
+            deliveries += await self._tell_previous_operators(event, facts)
+        return deliveries, homes
+
+    def _triage(self, event: Event, facts: RequestFacts) -> list[Delivery]:
+        if not self.triage_channel:
+            return []
+        text, blocks = triage_message(facts)
+        message_key = f"triage:{facts.reference}"
+        if event.name == "request.opened":
+            return [
+                Delivery(
+                    self.triage_channel,
+                    "chat.postMessage",
+                    {"channel": self.triage_channel, "text": text, "blocks": blocks},
+                    key=f"ev{event.id}:triage",
+                    message_key=message_key,
+                )
+            ]
+        return [
+            Delivery(
+                self.triage_channel,
+                "chat.update",
+                {"channel": self.triage_channel, "text": text, "blocks": blocks},
+                key=f"ev{event.id}:triage",
+                message_key=message_key,
+            )
+        ]
+
+    async def _ask_consent(self, event: Event, facts: RequestFacts) -> list[Delivery]:
+        deliveries: list[Delivery] = []
+        users = await self.people.user_ids(email for _, email in facts.operator_accounts)
+        for operator, email in facts.operator_accounts:
+            text, blocks = consent_message(facts, operator)
+            for user_id in users.get(email, []):
+                deliveries.append(
+                    Delivery(
+                        user_id,
+                        "chat.postMessage",
+                        {"channel": user_id, "text": text, "blocks": blocks},
+                        key=f"ev{event.id}:consent:{user_id}",
+                        message_key=f"consent:{facts.reference}:{user_id}",
+                    )
+                )
+        return deliveries
+
+    async def _consent_answered(self, event: Event, facts: RequestFacts) -> list[Delivery]:
+        deliveries: list[Delivery] = []
+        users = await self.people.user_ids(email for _, email in facts.operator_accounts)
+        for operator, email in facts.operator_accounts:
+            text, blocks = consent_answered_message(facts, operator)
+            for user_id in users.get(email, []):
+                deliveries.append(
+                    Delivery(
+                        user_id,
+                        "chat.update",
+                        {"channel": user_id, "text": text, "blocks": blocks},
+                        key=f"ev{event.id}:consent-answered:{user_id}",
+                        message_key=f"consent:{facts.reference}:{user_id}",
+                    )
+                )
+        return deliveries
+
+    def _tell_requester(self, event: Event, facts: RequestFacts, text: str) -> list[Delivery]:
+        origin = facts.origin or {}
+        user_id = origin.get("slack_user_id")
+        if not user_id:
+            return []
+        deliveries = [
+            Delivery(
+                str(user_id), "chat.postMessage", {"channel": user_id, "text": text}, key=f"ev{event.id}:requester"
+            )
+        ]
+        channel, thread = origin.get("channel_id"), origin.get("thread_ts")
+        if channel and thread and not str(channel).startswith("D"):
+            # The thread learns that something happened, not the details (a shared channel may hold other companies).
+            note = f"Update on {facts.reference}: {status_label(facts.kind, facts.status)}."
+            deliveries.append(
+                Delivery(
+                    str(channel),
+                    "chat.postMessage",
+                    {"channel": channel, "thread_ts": thread, "text": note},
+                    key=f"ev{event.id}:thread",
+                )
+            )
+        return deliveries
+
+    async def _tell_previous_operators(self, event: Event, facts: RequestFacts) -> list[Delivery]:
+        users = await self.people.user_ids(email for _, email in facts.operator_accounts)
+        deliveries = []
+        for operator, email in facts.operator_accounts:
+            serials = ", ".join(c.serial for c in facts.chargers if c.operator == operator)
+            text = (
+                f"Management transfer {facts.reference} is completed: {escape(serials)} is now operated by "
+                f"{escape(facts.organization or 'the requesting organization')}."
+            )
+            for user_id in users.get(email, []):
+                deliveries.append(
+                    Delivery(
+                        user_id,
+                        "chat.postMessage",
+                        {"channel": user_id, "text": text},
+                        key=f"ev{event.id}:previous:{user_id}",
+                    )
+                )
+        return deliveries
+
+    async def _account_linked(self, event: Event) -> tuple[list[Delivery], set[tuple[str, str]]]:
+        email = str(event.payload.get("email") or "")
+        organization = event.payload.get("organization")
+        users = await self.people.user_ids([email])
+        text = (
+            f"Your support account is now linked to {escape(str(organization or 'your organization'))}. "
+            "You can now raise service tickets on the chargers it operates, and see them on my Home tab."
+        )
+        deliveries = [
+            Delivery(
+                user_id, "chat.postMessage", {"channel": user_id, "text": text}, key=f"ev{event.id}:linked:{user_id}"
+            )
+            for user_id in users.get(email, [])
+        ]
+        return deliveries, set()
+
+
+def _origin_user(facts: RequestFacts) -> tuple[str, str] | None:
+    origin = facts.origin or {}
+    user, team = origin.get("slack_user_id"), origin.get("slack_team_id")
+    return (str(user), str(team or "")) if user else None
+
+
+def _answer_text(event: Event, facts: RequestFacts) -> str:
+    operator = next((c.operator for c in facts.chargers if c.answer), "The current Service Operator")
+    if event.name == "transfer.consented":
+        return (
+            f"{escape(operator)} consented to your management transfer {facts.reference}. "
+            f"It is now {status_label(facts.kind, facts.status)}."
+        )
+    reason = facts.history[-1].reason if facts.history else None
+    because = f" Their reason: {escape(reason)}" if reason else ""
+    return f"{escape(operator)} declined your management transfer {facts.reference}.{because}"
+
+
+def _status_text(event: Event, facts: RequestFacts) -> str:
+    last = facts.history[-1] if facts.history else None
+    reason = f" Reason: {escape(last.reason)}" if last and last.reason else ""
+    text = f"Your {kind_label(facts.kind)} {facts.reference} is now {status_label(facts.kind, facts.status)}.{reason}"
+    if facts.kind == "transfer" and facts.status == "completed":
+        serials = ", ".join(c.serial for c in facts.chargers)
+        text += (
+            f" Your organization is now the Service Operator of {escape(serials)}: you can raise service tickets on it."
+        )
+    return text

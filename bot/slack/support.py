@@ -1,0 +1,277 @@
+"""Answers to support queries — `status [REF]`, `charger SERIAL`, `help` — for `/support` and for mentions.
+
+Everything here is shown to the asker only (ephemeral messages, the App Home tab): who may see which request
+or charger is the portal's decision (`get_request`, `charger_overview`); this module only words the answer.
+All text that comes from people or the database is escaped, so `<!channel>` in a description stays text.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from bot.engine.responses import Button
+from bot.slack.agents import Agents
+from bot.slack.blocks import ENTRY_BUTTON, MAX_SECTION, choices, escape, thread_block_id
+from bot.slack.conversations import SlackConversations
+from portal import services
+from portal.domain.actors import Actor, Customer
+from portal.domain.eligibility import EligibilityDecision, Outcome
+from portal.domain.requests import REFERENCE_PREFIX, format_reference, kind_of_reference
+from portal.domain.serials import is_valid_serial
+from portal.errors import MalformedSerial, UnknownAccount, UnknownCharger, UnknownRequest
+from portal.services.overview import ChargerOverview
+from portal.status_text import kind_label, status_label
+from portal.views import RequestDetail, RequestSummary
+
+Reply = tuple[str, list[dict[str, Any]]]
+
+MAX_LISTED = 15
+TRANSFER_BUTTON = "Request a management transfer"
+# "MT-000042", "mt-42", "MT000042": the prefixes of the three request kinds, then the number.
+REFERENCE = re.compile(rf"({'|'.join(REFERENCE_PREFIX.values())})-?(\d{{1,9}})", re.IGNORECASE)
+
+HELP = (
+    "*What I can tell you here* (only you see these answers):\n"
+    "• `status`: your requests and your organization's, and what happens next\n"
+    "• `status MT-000042`: one request in detail\n"
+    "• `charger ACE0123456`: a charger, its Service Operator and its warranty, if your organization operates it\n"
+    "• `help`: this list\n"
+    "To raise a service ticket, ask for account changes or request a management transfer, press the button. "
+    "The *Home* tab of the app shows your chargers and requests at any time."
+)
+NO_ACCOUNT = (
+    "I can't find a support portal account for the email address of your Slack profile. Please register in the "
+    "support portal with your work email address, then ask me again."
+)
+
+
+async def answer(
+    conversations: SlackConversations, agents: Agents, user_id: str, team_id: str, text: str
+) -> Reply | None:
+    """The answer to `text` (the words after `/support`, or after a mention), or None when it is not a query.
+
+    `team_id` is the asker's own workspace (it differs from ours for Slack Connect users); people are identified
+    by their Slack profile's email, which decides their portal account. Agents see every request and charger.
+    """
+    words = text.split()
+    command = words[0].lower() if words else ""
+    if command in ("", "help"):
+        return help_reply() if len(words) <= 1 else None
+    if command == "status" and len(words) <= 2:
+        if len(words) == 1:
+            return await _status_list(conversations, agents, user_id)
+        reference = parse_reference(words[1])
+        return await _status_one(conversations, agents, user_id, reference) if reference else None
+    if command == "charger":
+        return await _charger(conversations, agents, user_id, words[1:])
+    return None
+
+
+def help_reply(lead: str | None = None) -> Reply:
+    text = f"{lead}\n\n{HELP}" if lead else HELP
+    return _reply(text, (ENTRY_BUTTON,))
+
+
+def not_understood(text: str) -> Reply:
+    return help_reply(f"I didn't understand `{escape(text.strip()[:200])}`.")
+
+
+def parse_reference(word: str) -> str | None:
+    """A request reference in its stored form (`MT-000042`), or None when `word` is none."""
+    match = REFERENCE.fullmatch(word.strip())
+    if match is None:
+        return None
+    kind = kind_of_reference(match.group(1))
+    return format_reference(kind, int(match.group(2))) if kind else None
+
+
+# ---------------------------------------------------------------------------------------------- status
+
+
+async def _status_list(conversations: SlackConversations, agents: Agents, user_id: str) -> Reply:
+    email = await conversations.directory.email_of(user_id)
+    is_agent = await agents.is_agent(user_id)
+    queue_hint = "\nThe requests waiting for support are on the app's *Home* tab." if is_agent else ""
+    try:
+        requests = await services.list_requests(conversations.portal.uow(), email)
+    except UnknownAccount:
+        if is_agent:
+            return _reply("You have no customer requests of your own." + queue_hint)
+        return _reply(NO_ACCOUNT)
+    if not requests:
+        return _reply("You and your organization have no requests yet." + queue_hint, (ENTRY_BUTTON,))
+    lines = [request_line(r) for r in requests[:MAX_LISTED]]
+    more = len(requests) - MAX_LISTED
+    if more > 0:
+        lines.append(f"…and {more} older; the app's *Home* tab lists them all.")
+    return _reply("*Your requests and your organization's*, newest first:\n" + "\n".join(lines) + queue_hint)
+
+
+async def _status_one(conversations: SlackConversations, agents: Agents, user_id: str, reference: str) -> Reply:
+    viewer = await _viewer(conversations, agents, user_id)
+    try:
+        detail = await services.get_request(conversations.portal.uow(), viewer, reference)
+    except UnknownRequest:
+        # Exactly the same answer whether it does not exist or belongs to someone else.
+        return _reply(f"There is no request {escape(reference)} that you can see. `status` lists yours.")
+    return _reply(describe(detail, for_agent=not isinstance(viewer, Customer)))
+
+
+def describe(detail: RequestDetail, *, for_agent: bool) -> str:
+    s = detail.summary
+    lines = [
+        f"*{escape(s.reference)}*: {kind_label(s.kind)}",
+        f"*Status*: {escape(status_label(s.kind, s.status))}",
+        f"*Opened*: {day(s.created_at.date())}; last change {day(s.updated_at.date())}",
+    ]
+    if s.in_warranty is not None:
+        lines.append("*Warranty*: " + ("in warranty" if s.in_warranty else "out of warranty (the visit may be billed)"))
+    if detail.lines:
+        if s.kind == "transfer":
+            # DESIGN.md §1: a transfer shows the current Service Operator whose consent it needs.
+            lines.extend(
+                f"• {escape(line.serial)}: current Service Operator {escape(line.operator)}, "
+                + {"consented": "consented", "declined": "declined"}.get(line.answer or "", "answer pending")
+                for line in detail.lines
+            )
+        else:
+            lines.append("*Chargers*: " + escape(", ".join(line.serial for line in detail.lines)))
+    if for_agent:
+        who = detail.requester_email + (f" ({detail.organization})" if detail.organization else "")
+        lines.append(f"*Requested by*: {escape(who)}")
+        if detail.assignee:
+            lines.append(f"*Assigned to*: <@{escape(detail.assignee)}>")
+    if detail.resolution:
+        lines.append(f"*Support's note*: {escape(detail.resolution)}")
+    lines.append(f"*Description*: {escape(detail.description)}")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------- charger
+
+
+async def _charger(
+    conversations: SlackConversations, agents: Agents, user_id: str, words: Sequence[str]
+) -> Reply | None:
+    typed = " ".join(words)
+    if not words:
+        return _reply("Which charger? For example `charger ACE0123456`, with the serial number from its label.")
+    if not is_valid_serial(typed) and len(words) > 1:
+        return None  # a sentence that starts with "charger", not a query: let the conversation handle it
+    viewer = await _viewer(conversations, agents, user_id)
+    try:
+        overview = await services.charger_overview(conversations.portal.uow(), viewer, typed)
+    except MalformedSerial as error:
+        return _reply(f"`{escape(typed[:40])}` is not a serial number: {escape(str(error))}.")
+    except UnknownCharger as error:
+        return _reply(
+            f"I don't know a charger with serial number {escape(error.serial)}. Please check the label on the "
+            "bottom of the charger.",
+            (ENTRY_BUTTON,),
+        )
+    serial = escape(overview.serial)
+    if overview.details is not None:
+        d = overview.details
+        warranty = "in warranty" if d.in_warranty else "warranty ended"
+        lines = [
+            f"*{serial}*: {escape(d.model)}",
+            f"*Service Operator*: {escape(d.service_operator)}{_yours(overview)}",
+            f"*Warranty*: until {day(d.warranty_until)} ({warranty}); shipped {day(d.shipped_at)}",
+        ]
+        if d.open_requests:
+            lines.append("*Open requests*:")
+            lines.extend(request_line(r) for r in d.open_requests[:MAX_LISTED])
+        else:
+            lines.append("*Open requests*: none")
+        return _reply("\n".join(lines), (ENTRY_BUTTON,) if overview.operated_by_viewer else ())
+    return _managed_elsewhere(overview)
+
+
+def _yours(overview: ChargerOverview) -> str:
+    if not overview.operated_by_viewer:
+        return ""
+    if overview.account_problem is None:
+        return " (your organization: you can raise service tickets on it)"
+    return " (your organization)"
+
+
+def _managed_elsewhere(overview: ChargerOverview) -> Reply:
+    """Another organization manages the charger: say so without naming it, and what the asker can do."""
+    serial = escape(overview.serial)
+    own_reference = overview.own_pending_reference
+    lead = (
+        f"{serial} is managed by another organization, its Service Operator (often the reseller or installer that "
+        "supplied it). Only the Service Operator can raise service tickets on it."
+    )
+    if own_reference:
+        return _reply(
+            f"{lead}\nYour organization's management transfer {escape(own_reference)} for it is waiting for a "
+            f"decision; `status {escape(own_reference)}` shows where it stands."
+        )
+    if overview.transfer_pending:
+        return _reply(f"{lead}\nA management transfer for it is already waiting for a decision.")
+    if overview.can_request_transfer:
+        payload = "/request_transfer" + json.dumps({"serial": overview.serial})
+        return _reply(
+            f"{lead}\nIf your organization should look after it, request a management transfer: the current "
+            "Service Operator is asked to consent, then support approves, and your organization becomes its "
+            "Service Operator.",
+            (Button(TRANSFER_BUTTON, payload),),
+        )
+    return _reply(f"{lead}\n{account_hint(overview.account_problem)}", (ENTRY_BUTTON,))
+
+
+def account_hint(problem: EligibilityDecision | None) -> str:
+    """Why the asker cannot request a transfer (or raise tickets) yet, and what to do."""
+    if problem is None or problem.outcome is Outcome.NO_ACCOUNT:
+        return NO_ACCOUNT
+    if problem.outcome is Outcome.NOT_YET_SERVICE_CUSTOMER and problem.service_customer_from:
+        return (
+            "Your account was registered recently; it is linked for service from "
+            f"{moment(problem.service_customer_from)}. Please ask again after that."
+        )
+    return (
+        "Your account isn't linked to an organization yet. Press the button and choose *Administrative changes* "
+        "so that support links it to your company."
+    )
+
+
+# ---------------------------------------------------------------------------------------------- wording
+
+
+async def _viewer(conversations: SlackConversations, agents: Agents, user_id: str) -> Actor:
+    agent = await agents.agent(user_id)
+    if agent is not None:
+        return agent
+    # No email in the profile: an account that cannot exist, so the portal shows nothing private.
+    return Customer(await conversations.directory.email_of(user_id) or "")
+
+
+def request_line(summary: RequestSummary) -> str:
+    """`• *MT-000001* management transfer (ACE0100002): waiting for …; opened 1 March 2026`"""
+    about = f" ({escape(', '.join(summary.serials))})" if summary.serials else ""
+    return (
+        f"• *{escape(summary.reference)}* {kind_label(summary.kind)}{about}: "
+        f"{escape(status_label(summary.kind, summary.status))}; opened {day(summary.created_at.date())}"
+    )
+
+
+def day(value: date) -> str:
+    return f"{value.day} {value:%B %Y}"
+
+
+def moment(value: datetime) -> str:
+    return f"{value.day} {value:%B %Y, %H:%M} UTC"
+
+
+def _reply(text: str, buttons: Sequence[Button] = ()) -> Reply:
+    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": text[:MAX_SECTION]}}]
+    if buttons:
+        # No thread: a press starts the conversation where the answer was shown (a DM or the channel).
+        blocks.append(choices(buttons, thread_block_id(0, None)).to_dict())
+    fallback = re.sub(r"[*`]", "", text)[:MAX_SECTION]
+    return fallback, blocks
