@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -21,12 +22,21 @@ from portal.bootstrap import Portal
 logger = logging.getLogger(__name__)
 
 
-def build_app(settings: Settings, engine: Engine, portal: Portal) -> AsyncApp:
+@dataclass(frozen=True)
+class SlackApp:
+    """The bolt app, and the services its listeners share (the background work needs them too)."""
+
+    bolt: AsyncApp
+    conversations: SlackConversations
+    agents: Agents
+
+
+def build_app(settings: Settings, engine: Engine, portal: Portal) -> SlackApp:
     """The app with every listener registered. Nothing talks to Slack until the first request."""
     if not settings.slack_bot_token or not settings.slack_signing_secret:
         raise ValueError("SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are needed for the Slack app")
     client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url or AsyncWebClient.BASE_URL)
-    app = AsyncApp(
+    bolt = AsyncApp(
         client=client,
         signing_secret=settings.slack_signing_secret,
         # Listeners acknowledge first; the turn runs after the HTTP response, within Slack's 3 seconds.
@@ -34,13 +44,13 @@ def build_app(settings: Settings, engine: Engine, portal: Portal) -> AsyncApp:
     )
     conversations = SlackConversations(engine, portal, client, Directory(client), People(portal.engine, client))
     agents = Agents(client, settings.agent_users, settings.agent_usergroup)
-    register(app, conversations, agents)
-    return app
+    register(bolt, conversations, agents)
+    return SlackApp(bolt, conversations, agents)
 
 
-def web_app(app: AsyncApp) -> web.Application:
+def web_app(app: SlackApp) -> web.Application:
     async def events(request: web.Request) -> web.Response:
-        return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))
+        return await to_aiohttp_response(await app.bolt.async_dispatch(await to_bolt_request(request)))
 
     async def health(_: web.Request) -> web.Response:
         return web.json_response({"ok": True})

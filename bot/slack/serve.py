@@ -13,6 +13,8 @@ from bot.config import Settings
 from bot.engine.engine import Engine
 from bot.engine.store import TrackerStore
 from bot.slack.app import build_app, web_app
+from bot.slack.background import start_background
+from bot.slack.home import publish_home
 from portal.bootstrap import Portal
 
 logger = logging.getLogger(__name__)
@@ -28,12 +30,17 @@ async def serve(settings: Settings, portal: Portal, host: str = "0.0.0.0") -> No
     )
     app = build_app(settings, engine, portal)
     stop = asyncio.Event()
+
+    async def refresh_home(user_id: str, team_id: str) -> None:
+        await publish_home(app.conversations, app.agents, user_id, team_id)
+
+    background = start_background(settings, portal, app.bolt.client, refresh_home, stop)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     try:
         if settings.slack_app_token:
-            handler = AsyncSocketModeHandler(app, settings.slack_app_token)
+            handler = AsyncSocketModeHandler(app.bolt, settings.slack_app_token)
             await handler.connect_async()  # type: ignore[no-untyped-call]
             logger.warning("chargedesk is connected to Slack (Socket Mode)")
             await stop.wait()
@@ -46,4 +53,6 @@ async def serve(settings: Settings, portal: Portal, host: str = "0.0.0.0") -> No
             await stop.wait()
             await runner.cleanup()  # finishes requests in flight before returning
     finally:
+        stop.set()
+        await asyncio.gather(*background, return_exceptions=True)
         await engine.close()

@@ -22,11 +22,8 @@ from bot.engine.engine import Engine
 from bot.engine.store import TrackerStore
 from bot.engine.understanding import Interpreter
 from bot.slack import support
-from bot.slack.agents import Agents
 from bot.slack.app import build_app, web_app
-from bot.slack.conversations import SlackConversations
-from bot.slack.identity import Directory
-from bot.slack.listeners import commands, home
+from bot.slack.listeners import commands
 from portal import services
 from portal.bootstrap import Portal
 from tests.conftest import FrozenClock
@@ -86,11 +83,7 @@ async def desk(portal: Portal, trained: tuple[ConversationDesign, Interpreter]) 
     )
     design, interpreter = trained
     engine = Engine(design, interpreter, TrackerStore(portal.engine), InProcessActions(portal=portal))
-    app = build_app(settings, engine, portal)
-    conversations = SlackConversations(engine, portal, app.client, Directory(app.client))
-    agents = Agents(app.client, users=settings.agent_users)
-    commands.register(app, conversations, agents)
-    home.register(app, conversations, agents)
+    app = build_app(settings, engine, portal)  # registers /support and the Home tab with everything else
     runner, port = await start_local_server(web_app(app))
     try:
         yield Desk(fake, SlackSender(f"http://127.0.0.1:{port}/slack/events", SECRET), portal)

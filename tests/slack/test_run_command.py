@@ -1,0 +1,75 @@
+"""`chargedesk run` as an operator starts it: HTTP on PORT, /healthz, signed Slack requests, a clean SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+import aiohttp
+
+from tests.actions.test_action_server import free_port
+from tests.slack import payloads
+from tests.slack.conftest import SECRET, USERS
+from tests.slack.fake_slack import FakeSlack
+from tests.slack.signing import SlackSender
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def test_run_serves_slack_and_stops_on_sigterm(tmp_path: Path) -> None:
+    fake = FakeSlack(users=USERS)
+    base_url = await fake.start()
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'run.db'}",
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": base_url,
+        "PORT": str(port),
+        "CHARGEDESK_TRIAGE_CHANNEL": "C0TRIAGE",
+    }
+    env.pop("SLACK_APP_TOKEN", None)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "run",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        async with aiohttp.ClientSession() as session:
+            for _ in range(200):
+                try:
+                    async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
+                        assert await response.json() == {"ok": True}
+                        break
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.1)
+            else:
+                raise AssertionError("chargedesk run did not start")
+        sender = SlackSender(f"http://127.0.0.1:{port}/slack/events", SECRET)
+        status, _ = await sender.event(payloads.message_im("U0CARLA", "hello", "D0CARLA", payloads.next_ts()))
+        assert status == 200
+        [greeting] = await fake.wait_for("chat.postMessage")
+        assert greeting.args["channel"] == "D0CARLA"
+        status, _ = await sender.event(
+            payloads.message_im("U0CARLA", "hello", "D0CARLA", payloads.next_ts()), signed=False
+        )
+        assert status == 401
+        process.send_signal(signal.SIGTERM)
+        code = await asyncio.wait_for(process.wait(), timeout=20)
+        _, stderr = await process.communicate()
+        assert code == 0, stderr.decode()
+        assert "xoxb-test" not in stderr.decode() and SECRET not in stderr.decode()  # secrets never logged
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        await fake.stop()
