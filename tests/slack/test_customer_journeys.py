@@ -300,3 +300,19 @@ async def test_in_a_dm_a_form_asks_field_by_field(slack: Harness) -> None:
     [*_, filed] = await h.fake.wait_for("chat.postMessage", count=3)
     assert "ST-000001" in text_of(filed)
     assert "under warranty until" in text_of(filed)  # a DM is private: the details are there
+
+
+async def test_a_mention_with_support_words_answers_like_the_slash_command(slack: Harness) -> None:
+    h = slack
+    ts = payloads.next_ts()
+    await h.sender.event(
+        payloads.app_mention("U0ANNA", "<@UBOT> charger ACE0100002", CHANNEL, ts, thread_ts=ts, user_team="T0VOLT")
+    )
+    [answer] = await h.fake.wait_for("chat.postEphemeral")
+    assert answer.args["user"] == "U0ANNA"
+    assert answer.args["thread_ts"] == ts  # works inside threads and for Slack Connect users
+    assert "VoltWay Resellers BV" in text_of(answer)  # anna's organization operates it: she sees the details
+    await h.sender.event(payloads.app_mention("U0BEN", "<@UBOT> charger ACE0100002", CHANNEL, payloads.next_ts()))
+    [*_, other] = await h.fake.wait_for("chat.postEphemeral", count=2)
+    assert other.args["user"] == "U0BEN"
+    assert "VoltWay" not in json.dumps(other.args)  # another organization's: no name, no details
