@@ -114,6 +114,8 @@ DATA_TABLES = (
     "slack_deliveries",
     "slack_messages",
     "slack_channels",
+    "slack_receipts",
+    "conversation_leases",
     "audit_log",
     "slack_people",
     "conversation_events",

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from bot.engine.actions import ActionRunner, CustomActions, HttpActions, InProcessActions
 from bot.engine.design import ConversationDesign, load_design
 from bot.engine.forms import FormRejected, FormRunner, fill_slots_from_message
+from bot.engine.leases import Leases
 from bot.engine.policy import Policy
 from bot.engine.responses import BotMessage, render
 from bot.engine.store import TrackerStore
@@ -85,6 +86,7 @@ class Engine:
         store: TrackerStore,
         custom_actions: CustomActions,
         clock: Callable[[], float] = time.time,
+        leases: Leases | None = None,
     ) -> None:
         self.design = design
         self.domain = design.domain
@@ -95,8 +97,10 @@ class Engine:
         self.policy = Policy(design)
         self.runner = ActionRunner(design.domain, custom_actions, clock)
         self.forms = FormRunner(design.domain, self.runner.run, clock)
-        # One turn at a time per conversation in this process (messages of one user arrive in order).
+        # One turn at a time per conversation: a lock in this process (cheap, and keeps our own turns in arrival
+        # order), and a lease in the database against other processes.
         self._locks: dict[str, asyncio.Lock] = {}
+        self.leases = leases if leases is not None else Leases(store.engine)
 
     @classmethod
     def build(
@@ -120,7 +124,7 @@ class Engine:
 
     async def turn(self, sender_id: str, text: str, metadata: dict[str, Any] | None = None) -> TurnResult:
         """One user message, with the state it leaves behind."""
-        async with self._locks.setdefault(sender_id, asyncio.Lock()):
+        async with self._locks.setdefault(sender_id, asyncio.Lock()), self.leases.hold(sender_id):
             stored = await self.store.load(sender_id)
             turn = Turn(Tracker(sender_id, self.domain, stored))
             self._start_session_if_needed(turn)
@@ -138,7 +142,7 @@ class Engine:
         refusal nothing is stored; otherwise the values go in as one user turn and the conversation goes on (the
         form completes and its submission rule runs).
         """
-        async with self._locks.setdefault(sender_id, asyncio.Lock()):
+        async with self._locks.setdefault(sender_id, asyncio.Lock()), self.leases.hold(sender_id):
             stored = await self.store.load(sender_id)
             turn = Turn(Tracker(sender_id, self.domain, stored))
             if turn.tracker.loop_name != form:

@@ -45,6 +45,10 @@ class TrackerStore:
         self._engine = engine
         self._clock = clock
 
+    @property
+    def engine(self) -> AsyncEngine:
+        return self._engine
+
     async def load(self, sender_id: str) -> list[dict[str, Any]]:
         """All events of the conversation in order; `[]` for a conversation never stored."""
         query = (

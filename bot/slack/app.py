@@ -17,6 +17,7 @@ from bot.slack.conversations import SlackConversations
 from bot.slack.identity import Directory
 from bot.slack.listeners import register
 from bot.slack.people import People
+from bot.slack.receipts import Receipts, deduplicate
 from portal.bootstrap import Portal
 
 logger = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ def build_app(settings: Settings, engine: Engine, portal: Portal) -> SlackApp:
     )
     conversations = SlackConversations(engine, portal, client, Directory(client), People(portal.engine, client))
     agents = Agents(client, settings.agent_users, settings.agent_usergroup)
+    bolt.use(deduplicate(Receipts(portal.engine)))  # before every listener: redeliveries stop here
     register(bolt, conversations, agents)
     return SlackApp(bolt, conversations, agents)
 

@@ -11,9 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.engine.engine import Engine, FormSubmission, TurnResult
+from bot.engine.leases import TurnBusy
 from bot.engine.responses import BotMessage
+from bot.engine.store import ConcurrentTurn
 from bot.slack.blocks import escape, open_form_button, render
 from bot.slack.context import Conversation
 from bot.slack.identity import Directory
@@ -25,6 +28,9 @@ from portal.domain.requests import kind_of_reference
 from portal.status_text import kind_label
 
 logger = logging.getLogger(__name__)
+
+TRY_AGAIN = "Sorry, I can't reach the support records right now. Please try again in a minute."
+UNAVAILABLE = (SQLAlchemyError, OSError, TurnBusy, ConcurrentTurn)
 
 # Responses that mean a request was just filed: the thread learns that (not the details).
 FILED = {
@@ -51,7 +57,14 @@ class SlackConversations:
 
     async def converse(self, conversation: Conversation, text: str, trigger_id: str | None = None) -> None:
         """One turn; a form that is active afterwards opens as a modal when a click gave us a trigger."""
-        result = await self.engine.turn(conversation.sender_id, text, await self.metadata(conversation))
+        try:
+            result = await self.engine.turn(conversation.sender_id, text, await self.metadata(conversation))
+        except UNAVAILABLE as error:
+            # The database is restarting, or another process kept this conversation too long: say so, and keep
+            # serving; the next message works as soon as the database is back.
+            logger.error("turn failed: %s", type(error).__name__)
+            await self.reply(conversation, [BotMessage(TRY_AGAIN)])
+            return
         if result.active_form and trigger_id:
             shown = [m for m in result.messages if not (m.response or "").startswith("utter_ask_")]
             if shown:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.slack.context import Conversation
-from bot.slack.conversations import SlackConversations
+from bot.slack.conversations import TRY_AGAIN, UNAVAILABLE, SlackConversations
 from bot.slack.modals import FORM_CALLBACK, FROM_MESSAGE_CALLBACK, form_view, label, message_view, read_values
+
+logger = logging.getLogger(__name__)
 
 
 def _conversation(view: dict[str, Any], body: dict[str, Any]) -> Conversation | None:
@@ -33,7 +36,12 @@ def register(app: AsyncApp, conversations: SlackConversations) -> None:
             await ack(response_action="errors", errors={})
             return
         values = read_values(domain, form, (view.get("state") or {}).get("values") or {})
-        submission = await conversations.submit(conversation, form, values)
+        try:
+            submission = await conversations.submit(conversation, form, values)
+        except UNAVAILABLE as error:
+            logger.error("form submission failed: %s", type(error).__name__)
+            await ack(response_action="errors", errors={domain.forms[form][0]: TRY_AGAIN})
+            return
         if "" in submission.errors:
             await ack(response_action="update", view=message_view(label(domain, form, "Request"), []))
             return
