@@ -186,8 +186,32 @@ async def test_a_forged_malformed_serial_gets_an_inline_error_and_nothing_is_cre
         },
     )
     assert answer["response_action"] == "errors"
+    assert answer["errors"] == {"serial": "Please choose one of your organization's chargers."}
+    assert await requests_in(h) == []
+    [audited] = await services.audit_entries(h.portal.uow())
+    assert (audited.actor, audited.outcome) == ("slack:U0CARLA", "ForgedValue")
+
+
+async def test_a_typed_malformed_serial_gets_the_validators_message_inline(slack: Harness) -> None:
+    h = slack
+    # ben's organization operates no charger, so the modal asks him to type the serial.
+    await h.sender.event(payloads.app_mention("U0BEN", "<@UBOT> I have a question", CHANNEL, payloads.next_ts()))
+    [categories] = await h.fake.wait_for("chat.postEphemeral")
+    await click(h, "U0BEN", categories, "A service request on a charger")
+    [opened] = await h.fake.wait_for("views.open")
+    assert inputs(opened.args["view"])["serial"]["type"] == "plain_text_input"
+    answer = await submit(
+        h,
+        "U0BEN",
+        opened.args["view"],
+        {
+            "serial": payloads.plain_text_value("ACE12"),
+            "description": payloads.plain_text_value("The display stays dark since Monday"),
+        },
+    )
+    assert answer["response_action"] == "errors"
     assert set(answer["errors"]) == {"serial"}
-    assert "serial number" in answer["errors"]["serial"]
+    assert "doesn't look like a serial number" in answer["errors"]["serial"]
     assert await requests_in(h) == []
 
 

@@ -294,3 +294,10 @@ def test_administrative_request_resolves_with_a_note_or_is_rejected_with_a_reaso
     assert other.topic == AdminTopic.OTHER
     other.reject(AGENT, NOW, "send the chamber of commerce extract")
     assert other.status == AdminStatus.REJECTED
+
+
+def test_descriptions_and_reasons_lose_control_characters_but_keep_line_breaks() -> None:
+    from portal.domain.text import clean_description, clean_reason
+
+    assert clean_description("\x00\x01 no power\x1b[31m\nsince\tMonday\x07 ") == "no power[31m\nsince\tMonday"
+    assert clean_reason("\x00 out of stock \x00", required=True) == "out of stock"

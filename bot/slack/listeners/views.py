@@ -11,6 +11,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from bot.slack.context import Conversation
 from bot.slack.conversations import TRY_AGAIN, UNAVAILABLE, SlackConversations
 from bot.slack.modals import FORM_CALLBACK, FROM_MESSAGE_CALLBACK, form_view, label, message_view, read_values
+from portal import services
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +26,23 @@ def _conversation(view: dict[str, Any], body: dict[str, Any]) -> Conversation | 
     return conversation if conversation.user_id == (body.get("user") or {}).get("id") else None
 
 
+async def _forged_charger(
+    conversations: SlackConversations, conversation: Conversation, form: str, values: dict[str, Any]
+) -> str | None:
+    """The modal offers only the asker's own chargers; a serial outside them was not chosen there. Refused and
+    remembered (the portal would refuse the ticket anyway, but a forged value is worth knowing about)."""
+    serial = values.get("serial")
+    if "serial" not in conversations.engine.domain.forms[form] or not isinstance(serial, str):
+        return None
+    offered = await conversations.chargers_of(conversation)
+    if not offered or serial in offered:
+        return None  # no choice was offered (a typed serial is validated as usual), or a genuine choice
+    await services.audit_refusal(
+        conversations.portal.uow(), f"slack:{conversation.user_id}", f"submit {form}", None, "ForgedValue", "serial"
+    )
+    return "Please choose one of your organization's chargers."
+
+
 def register(app: AsyncApp, conversations: SlackConversations) -> None:
     domain = conversations.engine.domain
 
@@ -36,6 +54,10 @@ def register(app: AsyncApp, conversations: SlackConversations) -> None:
             await ack(response_action="errors", errors={})
             return
         values = read_values(domain, form, (view.get("state") or {}).get("values") or {})
+        forged = await _forged_charger(conversations, conversation, form, values)
+        if forged:
+            await ack(response_action="errors", errors={"serial": forged})
+            return
         try:
             submission = await conversations.submit(conversation, form, values)
         except UNAVAILABLE as error:
