@@ -116,6 +116,7 @@ DATA_TABLES = (
     "slack_channels",
     "slack_receipts",
     "conversation_leases",
+    "conversation_tickets",
     "audit_log",
     "slack_people",
     "conversation_events",

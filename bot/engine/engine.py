@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -122,9 +123,16 @@ class Engine:
     async def handle(self, sender_id: str, text: str, metadata: dict[str, Any] | None = None) -> list[BotMessage]:
         return (await self.turn(sender_id, text, metadata)).messages
 
-    async def turn(self, sender_id: str, text: str, metadata: dict[str, Any] | None = None) -> TurnResult:
-        """One user message, with the state it leaves behind."""
-        async with self._locks.setdefault(sender_id, asyncio.Lock()), self.leases.hold(sender_id):
+    async def turn(
+        self, sender_id: str, text: str, metadata: dict[str, Any] | None = None, order_key: str | None = None
+    ) -> TurnResult:
+        """One user message, with the state it leaves behind.
+
+        `order_key` (e.g. Slack's message timestamp) makes turns run in that order, whichever process got them;
+        without one, turns run in the order they reach this process.
+        """
+        local = self._locks.setdefault(sender_id, asyncio.Lock()) if order_key is None else contextlib.nullcontext()
+        async with local, self.leases.hold(sender_id, order_key):
             stored = await self.store.load(sender_id)
             turn = Turn(Tracker(sender_id, self.domain, stored))
             self._start_session_if_needed(turn)

@@ -55,10 +55,16 @@ class SlackConversations:
             await self.people.remember(conversation.user_id, conversation.team_id, email)
         return conversation.metadata(email)
 
-    async def converse(self, conversation: Conversation, text: str, trigger_id: str | None = None) -> None:
-        """One turn; a form that is active afterwards opens as a modal when a click gave us a trigger."""
+    async def converse(
+        self, conversation: Conversation, text: str, trigger_id: str | None = None, order_key: str | None = None
+    ) -> None:
+        """One turn; a form that is active afterwards opens as a modal when a click gave us a trigger.
+
+        `order_key` is Slack's timestamp of the message or click: turns run in that order across processes.
+        """
         try:
-            result = await self.engine.turn(conversation.sender_id, text, await self.metadata(conversation))
+            metadata = await self.metadata(conversation)
+            result = await self.engine.turn(conversation.sender_id, text, metadata, order_key=order_key)
         except UNAVAILABLE as error:
             # The database is restarting, or another process kept this conversation too long: say so, and keep
             # serving; the next message works as soon as the database is back.

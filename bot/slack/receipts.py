@@ -13,6 +13,7 @@ from slack_bolt.response import BoltResponse
 from sqlalchemy import Column, Index, String, Table, delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from portal.adapters.tables import metadata
@@ -68,8 +69,15 @@ def deduplicate(receipts: Receipts) -> Callable[..., Awaitable[BoltResponse | No
         req: AsyncBoltRequest, resp: BoltResponse, next: Callable[[], Awaitable[None]]
     ) -> BoltResponse | None:
         key = receipt_key(req.body)
-        if key is not None and not await receipts.first_time(key):
-            logger.info("redelivery of %s ignored", key.split(":", 1)[0])
+        try:
+            first = key is None or await receipts.first_time(key)
+        except (SQLAlchemyError, OSError) as error:
+            # The database is down: handle the request anyway, so the user hears "try again" from the listener
+            # rather than nothing at all (a redelivery during the outage may then be answered twice).
+            logger.error("recording a receipt failed: %s", type(error).__name__)
+            first = True
+        if not first:
+            logger.info("redelivery of %s ignored", (key or "").split(":", 1)[0])
             return BoltResponse(status=200, body="")
         await next()
         return None

@@ -18,6 +18,7 @@ from bot.slack.home import publish_home
 from portal.bootstrap import Portal
 
 logger = logging.getLogger(__name__)
+SHUTDOWN_GRACE_SECONDS = 20.0
 
 
 async def serve(settings: Settings, portal: Portal, host: str = "0.0.0.0") -> None:
@@ -51,8 +52,12 @@ async def serve(settings: Settings, portal: Portal, host: str = "0.0.0.0") -> No
             await web.TCPSite(runner, host, settings.port).start()
             logger.warning("chargedesk listens on %s:%d (/slack/events, /healthz)", host, settings.port)
             await stop.wait()
-            await runner.cleanup()  # finishes requests in flight before returning
+            await runner.cleanup()  # no new requests; those being answered are finished
     finally:
+        # Listeners run after their acknowledgement, as tasks of their own: let the turns in flight finish.
+        in_flight = [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and t not in background]
+        if in_flight:
+            await asyncio.wait(in_flight, timeout=SHUTDOWN_GRACE_SECONDS)
         stop.set()
         await asyncio.gather(*background, return_exceptions=True)
         await engine.close()

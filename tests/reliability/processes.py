@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import IO, Any
 
 import aiohttp
-import asyncpg
 import pytest
 from aiohttp import web
 from sqlalchemy import text
@@ -80,18 +79,20 @@ class ScratchDatabase:
         self.name = f"chargedesk_rel_{uuid.uuid4().hex[:10]}"
         parsed = make_url(base_url)
         self.url = parsed.set(database=self.name).render_as_string(hide_password=False)
-        self.admin_dsn = parsed.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+        self.admin_url = parsed.set(database="postgres").render_as_string(hide_password=False)
         self.workdir = workdir
         # NullPool: the test's own queries hold no connection between statements (the outage test cuts them).
         self.engine: AsyncEngine = create_async_engine(self.url, poolclass=NullPool)
 
     async def admin(self, *statements: str) -> None:
-        connection = await asyncpg.connect(self.admin_dsn)
+        """As the superuser, on the `postgres` database, outside any transaction (CREATE/DROP DATABASE need that)."""
+        engine = create_async_engine(self.admin_url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
         try:
-            for statement in statements:
-                await connection.execute(statement)
+            async with engine.connect() as conn:
+                for statement in statements:
+                    await conn.execute(text(statement))
         finally:
-            await connection.close()
+            await engine.dispose()
 
     async def create(self) -> None:
         await self.admin(f'CREATE DATABASE "{self.name}"')

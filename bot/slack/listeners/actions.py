@@ -44,7 +44,9 @@ def register(app: AsyncApp, conversations: SlackConversations) -> None:
             conversation = Conversation(conversation.team_id, conversation.user_id, dm, None, "im")
         # The value is whatever the client sent: it is only ever a message to the assistant, and every
         # decision it leads to is checked again by the portal.
-        await conversations.converse(conversation, str(payload), trigger_id=body.get("trigger_id"))
+        await conversations.converse(
+            conversation, str(payload), trigger_id=body.get("trigger_id"), order_key=action.get("action_ts")
+        )
 
     @app.action(OPEN_FORM)
     async def open_form(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:

@@ -39,7 +39,7 @@ def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -
                 blocks=blocks,
             )
             return
-        await conversations.converse(conversation, text)
+        await conversations.converse(conversation, text, order_key=str(event["ts"]))
 
     @app.event("message")
     async def direct_message(event: dict[str, Any], body: dict[str, Any]) -> None:
@@ -52,4 +52,4 @@ def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -
             thread_ts=None,
             surface="im",
         )
-        await conversations.converse(conversation, str(event.get("text", "")).strip())
+        await conversations.converse(conversation, str(event.get("text", "")).strip(), order_key=str(event["ts"]))

@@ -47,6 +47,10 @@ def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -
         trigger = str(body.get("trigger_id") or "")
         try:
             facts = await services.request_facts(portal.uow(), reference)
+            if facts.is_closed and action_id != CLOSE:
+                text = f"{reference} is already decided ({facts.status.replace('_', ' ')}); nothing was changed."
+                await client.chat_postEphemeral(channel=channel, user=user_id, text=text)
+                return
             if action_id == APPROVE and facts.kind == "transfer" and facts.status == "awaiting_support":
                 await services.approve_transfer(portal.uow(), agent, reference)
             elif action_id == APPROVE:
