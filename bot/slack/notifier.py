@@ -191,34 +191,31 @@ class Notifier:
         ]
 
     async def _ask_consent(self, event: Event, facts: RequestFacts) -> list[Delivery]:
-        deliveries: list[Delivery] = []
-        users = await self.people.user_ids(email for _, email in facts.operator_accounts)
-        for operator, email in facts.operator_accounts:
-            text, blocks = consent_message(facts, operator)
-            for user_id in users.get(email, []):
-                deliveries.append(
-                    Delivery(
-                        user_id,
-                        "chat.postMessage",
-                        {"channel": user_id, "text": text, "blocks": blocks},
-                        key=f"ev{event.id}:consent:{user_id}",
-                        message_key=f"consent:{facts.reference}:{user_id}",
-                    )
-                )
-        return deliveries
+        return await self._consent_dms(event, facts, "chat.postMessage", "consent", consent_message)
 
     async def _consent_answered(self, event: Event, facts: RequestFacts) -> list[Delivery]:
+        return await self._consent_dms(event, facts, "chat.update", "consent-answered", consent_answered_message)
+
+    async def _consent_dms(
+        self,
+        event: Event,
+        facts: RequestFacts,
+        method: str,
+        purpose: str,
+        render: Callable[[RequestFacts, str], tuple[str, list[dict[str, Any]]]],
+    ) -> list[Delivery]:
+        """The consent DM of each Slack-known person of each current Service Operator: posted, or updated."""
         deliveries: list[Delivery] = []
         users = await self.people.user_ids(email for _, email in facts.operator_accounts)
         for operator, email in facts.operator_accounts:
-            text, blocks = consent_answered_message(facts, operator)
+            text, blocks = render(facts, operator)
             for user_id in users.get(email, []):
                 deliveries.append(
                     Delivery(
                         user_id,
-                        "chat.update",
+                        method,
                         {"channel": user_id, "text": text, "blocks": blocks},
-                        key=f"ev{event.id}:consent-answered:{user_id}",
+                        key=f"ev{event.id}:{purpose}:{user_id}",
                         message_key=f"consent:{facts.reference}:{user_id}",
                     )
                 )

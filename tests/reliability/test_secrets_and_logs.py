@@ -10,7 +10,8 @@ import pytest
 from bot.config import Settings
 from bot.slack.modals import FORM_CALLBACK
 from tests.slack import payloads
-from tests.slack.conftest import SECRET, Harness, button, slack  # noqa: F401  (the `slack` fixture)
+from tests.slack.conftest import SECRET, Harness, slack  # noqa: F401  (the `slack` fixture)
+from tests.slack.journeys import open_transfer_modal, transfer_state
 
 DESCRIPTION = "Bought from VoltWay with the installation in 2025, invoice 2025-118"
 
@@ -21,32 +22,10 @@ async def test_a_whole_journey_logs_no_secret_and_no_personal_data_above_debug(
 ) -> None:
     h = slack
     caplog.set_level(logging.DEBUG)
-    await h.sender.event(
-        payloads.app_mention("U0BEN", "<@UBOT> our charger ACE0100002 is broken", "C0SHARED", payloads.next_ts())
-    )
-    [why] = await h.fake.wait_for("chat.postEphemeral")
-    block_id, action_id, value = button(why, "Request a management transfer")
-    await h.sender.interaction(
-        payloads.block_actions(
-            "U0BEN",
-            "T0HOME",
-            "C0SHARED",
-            payloads.next_ts(),
-            action_id,
-            value=value,
-            block_id=block_id,
-            trigger_id=payloads.new_trigger_id(),
-            is_ephemeral=True,
-        )
-    )
-    [opened] = await h.fake.wait_for("views.open")
-    state = {
-        "serials": {"value": payloads.plain_text_value("ACE0100002")},
-        "description": {"value": payloads.plain_text_value(DESCRIPTION)},
-        "transfer_confirmed": {"value": payloads.checkboxes_value(["true"])},
-    }
+    view = await open_transfer_modal(h)
+    state = transfer_state(DESCRIPTION)
     status, body = await h.sender.interaction(
-        payloads.view_submission("U0BEN", "T0HOME", FORM_CALLBACK, str(opened.args["view"]["private_metadata"]), state)
+        payloads.view_submission("U0BEN", "T0HOME", FORM_CALLBACK, str(view["private_metadata"]), state)
     )
     assert status == 200
     assert "MT-000001" in json.dumps(json.loads(body))

@@ -24,6 +24,7 @@ from portal.adapters import tables
 from tests.slack import payloads
 from tests.slack.conftest import AGENT, TRIAGE, Harness, button, inputs, text_of
 from tests.slack.fake_slack import Call
+from tests.slack.journeys import open_transfer_modal, transfer_state
 
 CHANNEL = "C0SHARED"
 
@@ -99,36 +100,12 @@ async def operator_of(h: Harness, serial: str) -> str:
 
 
 async def ben_requests_a_transfer(d: Desk) -> str:
-    h = d.h
-    await h.sender.event(
-        payloads.app_mention("U0BEN", "<@UBOT> our charger ACE0100002 is broken", CHANNEL, payloads.next_ts())
+    view = await open_transfer_modal(d.h)
+    state = transfer_state()
+    status, _ = await d.h.sender.interaction(
+        payloads.view_submission("U0BEN", "T0HOME", FORM_CALLBACK, str(view["private_metadata"]), state)
     )
-    [why] = await h.fake.wait_for("chat.postEphemeral")
-    block_id, action_id, value = button(why, "Request a management transfer")
-    await h.sender.interaction(
-        payloads.block_actions(
-            "U0BEN",
-            "T0HOME",
-            CHANNEL,
-            payloads.next_ts(),
-            action_id,
-            value=value,
-            block_id=block_id,
-            trigger_id=payloads.new_trigger_id(),
-            is_ephemeral=True,
-        )
-    )
-    [opened] = await h.fake.wait_for("views.open")
-    await d.submit(
-        "U0BEN",
-        FORM_CALLBACK,
-        opened.args["view"],
-        {
-            "serials": payloads.plain_text_value("ACE0100002"),
-            "description": payloads.plain_text_value("Bought from VoltWay with the installation in 2025"),
-            "transfer_confirmed": payloads.checkboxes_value(["true"]),
-        },
-    )
+    assert status == 200
     return "MT-000001"
 
 
