@@ -9,7 +9,7 @@ RASA_VENV := .venv-rasa
 RASA_STAMP := $(RASA_VENV)/.installed
 RASA := RASA_TELEMETRY_ENABLED=false $(RASA_VENV)/bin/rasa
 
-.PHONY: run test lint typecheck rasa-check bench clean
+.PHONY: run test lint typecheck rasa-check bench bench-rasa clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +27,19 @@ test: $(STAMP)
 	$(BIN)/pytest
 
 # Benchmarks write their figures into BENCHMARKS.md (CI runs only seconds-long smoke versions, in tests/bench).
+# Runs one after the other (the egress run alone takes about 20 minutes at Slack's pace). Set
+# CHARGEDESK_BENCH_POSTGRES_URL to measure PostgreSQL as well (databases are created and dropped).
 bench: $(STAMP)
 	$(BIN)/python -m bench.engine_bench --write BENCHMARKS.md
+	$(BIN)/python -m bench.ingress_bench --write BENCHMARKS.md
+	$(BIN)/python -m bench.turns_bench --write BENCHMARKS.md $(if $(CHARGEDESK_BENCH_POSTGRES_URL),--postgres-url $(CHARGEDESK_BENCH_POSTGRES_URL))
+	$(BIN)/python -m bench.egress_bench --write BENCHMARKS.md
+	$(BIN)/python -m bench.scale_bench --write BENCHMARKS.md $(if $(CHARGEDESK_BENCH_POSTGRES_URL),--postgres-url $(CHARGEDESK_BENCH_POSTGRES_URL))
+
+# The same conversations through a real Rasa 3.6.21 server and the embedded engine (not part of CI).
+bench-rasa: $(STAMP) $(RASA_STAMP)
+	test -f var/rasa-models/chargedesk.tar.gz || $(MAKE) rasa-check
+	$(BIN)/python -m bench.rasa_bench --write BENCHMARKS.md
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

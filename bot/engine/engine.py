@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,7 +101,8 @@ class Engine:
         self.forms = FormRunner(design.domain, self.runner.run, clock)
         # One turn at a time per conversation: a lock in this process (cheap, and keeps our own turns in arrival
         # order), and a lease in the database against other processes.
-        self._locks: dict[str, asyncio.Lock] = {}
+        # Weak values: a conversation's lock lives only while a turn holds or awaits it (no growth per conversation).
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self.leases = leases if leases is not None else Leases(store.engine)
 
     @classmethod
@@ -131,7 +133,7 @@ class Engine:
         `order_key` (e.g. Slack's message timestamp) makes turns run in that order, whichever process got them;
         without one, turns run in the order they reach this process.
         """
-        local = self._locks.setdefault(sender_id, asyncio.Lock()) if order_key is None else contextlib.nullcontext()
+        local = self._lock(sender_id) if order_key is None else contextlib.nullcontext()
         async with local, self.leases.hold(sender_id, order_key):
             stored = await self.store.load(sender_id)
             turn = Turn(Tracker(sender_id, self.domain, stored))
@@ -150,7 +152,7 @@ class Engine:
         refusal nothing is stored; otherwise the values go in as one user turn and the conversation goes on (the
         form completes and its submission rule runs).
         """
-        async with self._locks.setdefault(sender_id, asyncio.Lock()), self.leases.hold(sender_id):
+        async with self._lock(sender_id), self.leases.hold(sender_id):
             stored = await self.store.load(sender_id)
             turn = Turn(Tracker(sender_id, self.domain, stored))
             if turn.tracker.loop_name != form:
@@ -179,6 +181,13 @@ class Engine:
     @staticmethod
     def _result(turn: Turn) -> TurnResult:
         return TurnResult(turn.messages, turn.tracker.loop_name, dict(turn.tracker.slots))
+
+    def _lock(self, sender_id: str) -> asyncio.Lock:
+        lock = self._locks.get(sender_id)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[sender_id] = lock
+        return lock
 
     async def tracker(self, sender_id: str) -> Tracker:
         return Tracker(sender_id, self.domain, await self.store.load(sender_id))

@@ -126,3 +126,12 @@ async def test_a_whole_form_submitted_at_once(portal: Portal, engine: Engine) ->
 
     again = await engine.submit_form("conv-form", "service_ticket_form", {"serial": "10001R001"}, carla)
     assert again.errors == {"": "This request is no longer open here. Please start again."}
+
+
+async def test_conversation_locks_do_not_accumulate(engine: Engine) -> None:
+    import gc
+
+    for i in range(20):
+        await engine.handle(f"conv-lock-{i}", "hello", BEN)
+    gc.collect()
+    assert len(engine._locks) == 0  # each lock lived only while its turn ran

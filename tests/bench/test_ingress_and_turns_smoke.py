@@ -1,0 +1,62 @@
+"""Seconds-long runs of the ingress and Slack-turn benchmarks (no timing assertions: figures live in BENCHMARKS.md)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from bench import ingress_bench, turns_bench
+from tests.conftest import POSTGRES_ENV, postgres_url
+
+
+async def test_ingress_benchmark_runs_and_reports() -> None:
+    rates = [20.0, 40.0]
+    results = await ingress_bench.main_async(rates, seconds=0.5, users=10)
+    for app in ingress_bench.APPS:
+        assert results[f"{app}_max_rate"] in (0.0, *rates)
+        run = [rate for rate in rates if f"{app}_{rate:g}_sent" in results]
+        assert run and run == rates[: len(run)]  # rising rates, stopping only after a rate that was not sustained
+        for rate in run:
+            k = f"{app}_{rate:g}"
+            assert results[f"{k}_sent"] == round(rate * 0.5)
+            assert 0 <= results[f"{k}_ok"] <= results[f"{k}_sent"]
+            assert 0 < results[f"{k}_p50_ms"] <= results[f"{k}_p99_ms"]
+            assert results[f"{k}_drain_s"] >= 0
+        assert results[f"{app}_requests"] == sum(results[f"{app}_{rate:g}_sent"] for rate in run)
+    assert results["bare_replies"] == 0  # bare bolt only acknowledges
+    # every request chargedesk acknowledged became a turn whose reply reached the fake Slack
+    assert results["chargedesk_replies"] == sum(
+        results[f"chargedesk_{rate:g}_ok"] for rate in rates if f"chargedesk_{rate:g}_ok" in results
+    )
+    assert results["requests"] == results["bare_requests"] + results["chargedesk_requests"]
+    assert math.isfinite(results["ratio"]) and results["ratio"] >= 0
+    section = ingress_bench.report(results, "smoke", rates, 0.5)
+    assert section.startswith("## Slack ingress")
+
+
+async def test_turns_benchmark_runs_and_reports_on_sqlite() -> None:
+    results = await turns_bench.main_async(conversations=3, turns=3)
+    assert results["sqlite_turns"] == 9
+    assert results["sqlite_replies"] + results["sqlite_missing"] == 9
+    assert results["sqlite_unexpected"] == 0
+    assert 0 < results["sqlite_p50_ms"] <= results["sqlite_p99_ms"]
+    assert results["sqlite_turns_per_second"] > 0
+    assert not any(key.startswith("postgres_") for key in results)
+    section = turns_bench.report(results, "smoke", 3)
+    assert section.startswith("## Slack turns end to end")
+    assert "not run" in section  # the PostgreSQL rows
+
+
+async def test_turns_benchmark_runs_on_postgres() -> None:
+    url = postgres_url()
+    if url is None:
+        pytest.skip(f"PostgreSQL benchmarks need {POSTGRES_ENV}")
+    results = await turns_bench.main_async(conversations=2, turns=2, postgres_url=url)
+    for name in turns_bench.DATABASES:
+        assert results[f"{name}_turns"] == 4
+        assert results[f"{name}_replies"] + results[f"{name}_missing"] == 4
+        assert 0 < results[f"{name}_p50_ms"] <= results[f"{name}_p99_ms"]
+    section = turns_bench.report(results, "smoke", 2)
+    assert section.startswith("## Slack turns end to end")
+    assert "PostgreSQL" in section and "not run" not in section
