@@ -6,6 +6,7 @@ from typing import Any
 
 from tests.slack import payloads
 from tests.slack.conftest import Harness, button
+from tests.slack.fake_slack import Call
 
 TRANSFER_REASON = "Bought from VoltWay with the installation in 2025"
 
@@ -16,23 +17,34 @@ async def open_transfer_modal(h: Harness, channel: str = "C0SHARED") -> dict[str
         payloads.app_mention("U0BEN", "<@UBOT> our charger ACE0100002 is broken", channel, payloads.next_ts())
     )
     [why] = await h.fake.wait_for("chat.postEphemeral")
-    block_id, action_id, value = button(why, "Request a management transfer")
-    await h.sender.interaction(
+    await press_button(h, "U0BEN", why, "Request a management transfer", channel)
+    [opened] = await h.fake.wait_for("views.open")
+    view: dict[str, Any] = opened.args["view"]
+    return view
+
+
+async def press_button(
+    h: Harness, user: str, message: Call, title: str, channel: str = "C0SHARED", *, user_team: str | None = None
+) -> str:
+    """Press the button titled `title` in a recorded ephemeral message; returns the trigger id."""
+    block_id, action_id, value = button(message, title)
+    trigger = payloads.new_trigger_id()
+    status, _ = await h.sender.interaction(
         payloads.block_actions(
-            "U0BEN",
+            user,
             "T0HOME",
             channel,
             payloads.next_ts(),
             action_id,
             value=value,
             block_id=block_id,
-            trigger_id=payloads.new_trigger_id(),
+            trigger_id=trigger,
             is_ephemeral=True,
+            user_team=user_team,
         )
     )
-    [opened] = await h.fake.wait_for("views.open")
-    view: dict[str, Any] = opened.args["view"]
-    return view
+    assert status == 200
+    return trigger
 
 
 def transfer_state(description: str = TRANSFER_REASON) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from portal.adapters import tables
 from tests.slack import payloads
 from tests.slack.conftest import AGENT, TRIAGE, Harness, button, inputs, text_of
 from tests.slack.fake_slack import Call
-from tests.slack.journeys import open_transfer_modal, transfer_state
+from tests.slack.journeys import open_transfer_modal, press_button, transfer_state
 
 CHANNEL = "C0SHARED"
 
@@ -145,20 +145,7 @@ async def test_bens_transfer_consented_approved_and_his_first_ticket(desk: Desk)
     # ben can now raise a ticket on it: the modal offers the charger, and the ticket is filed.
     await h.sender.event(payloads.app_mention("U0BEN", "<@UBOT> I have a question", CHANNEL, payloads.next_ts()))
     categories = (await h.fake.wait_for("chat.postEphemeral", count=2))[-1]
-    block_id, action_id, value = button(categories, "A service request on a charger")
-    await h.sender.interaction(
-        payloads.block_actions(
-            "U0BEN",
-            "T0HOME",
-            CHANNEL,
-            payloads.next_ts(),
-            action_id,
-            value=value,
-            block_id=block_id,
-            trigger_id=payloads.new_trigger_id(),
-            is_ephemeral=True,
-        )
-    )
+    await press_button(h, "U0BEN", categories, "A service request on a charger", CHANNEL)
     opened = (await h.fake.wait_for("views.open", count=2))[-1]
     assert [o["value"] for o in inputs(opened.args["view"])["serial"]["options"]] == ["ACE0100002"]
     answer = await d.submit(

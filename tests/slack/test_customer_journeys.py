@@ -11,8 +11,9 @@ from bot.slack.modals import FORM_CALLBACK, FROM_MESSAGE_CALLBACK
 from portal import services
 from portal.adapters import tables
 from tests.slack import payloads
-from tests.slack.conftest import Harness, button, inputs, text_of
+from tests.slack.conftest import Harness, inputs, text_of
 from tests.slack.fake_slack import Call
+from tests.slack.journeys import press_button
 
 CHANNEL = "C0SHARED"  # a Slack Connect channel shared with customers
 
@@ -26,24 +27,7 @@ async def requests_in(h: Harness) -> list[tuple[str, str, str]]:
 
 async def click(h: Harness, user: str, message: Call, title: str, *, user_team: str | None = None) -> str:
     """Press the button titled `title` in a recorded ephemeral message; returns the trigger id."""
-    block_id, action_id, value = button(message, title)
-    trigger = payloads.new_trigger_id()
-    status, _ = await h.sender.interaction(
-        payloads.block_actions(
-            user,
-            "T0HOME",
-            CHANNEL,
-            payloads.next_ts(),
-            action_id,
-            value=value,
-            block_id=block_id,
-            trigger_id=trigger,
-            is_ephemeral=True,
-            user_team=user_team,
-        )
-    )
-    assert status == 200
-    return trigger
+    return await press_button(h, user, message, title, CHANNEL, user_team=user_team)
 
 
 async def submit(
