@@ -38,6 +38,8 @@ def origin_of(tracker: Tracker) -> dict[str, Any] | None:
         "thread_ts": _text(conversation.get("thread_ts")),
         "slack_user_id": who.slack_user_id,
         "slack_team_id": who.slack_team_id,
+        # The Slack delivery of the message: if it is run again (its process died), it files no second request.
+        "delivery": _text(metadata.get("delivery")),
     }
 
 

@@ -48,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     entry.add_argument("--channel", required=True, help="channel id, e.g. C0123456789")
 
     commands.add_parser("start", help="what `make run` starts: Slack when configured, else the shell")
+    work = commands.add_parser("work", help="run conversation turns from the inbox (`run` starts these itself)")
+    work.add_argument("--doorbell-fd", type=int, default=None, help=argparse.SUPPRESS)
+    work.add_argument("--ready-fd", type=int, default=None, help=argparse.SUPPRESS)
     return parser
 
 
@@ -114,6 +117,20 @@ async def _run_slack(portal: Portal) -> int:
     return 0
 
 
+def _work(doorbell_fd: int | None, ready_fd: int | None) -> Callable[[Portal], Awaitable[int]]:
+    async def run(portal: Portal) -> int:
+        from bot.slack.worker import work
+
+        settings = Settings.from_env()
+        if not settings.slack_bot_token:
+            print("Set SLACK_BOT_TOKEN (see README, 'Slack').", file=sys.stderr)
+            return 2
+        await work(settings, portal, doorbell_fd, ready_fd)
+        return 0
+
+    return run
+
+
 async def _post_entry(channel: str) -> int:
     from slack_sdk.web.async_client import AsyncWebClient
 
@@ -159,6 +176,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_with_portal(_import(ImportKind(args.kind), args.file)))
     if args.command == "shell":
         return asyncio.run(_with_portal(_shell(args.email)))
+    if args.command == "work":
+        return asyncio.run(_with_portal(_work(args.doorbell_fd, args.ready_fd)))
     if args.command == "post-entry":
         return asyncio.run(_post_entry(args.channel))
     if args.command == "run" or Settings.from_env().slack_bot_token:

@@ -26,6 +26,7 @@ class Settings:
     agent_users: frozenset[str] = frozenset()
     agent_usergroup: str | None = None
     transfer_expiry_days: int = 14  # transfers without the Service Operator's answer go to support after this
+    turn_workers: int = 0  # processes `chargedesk run` starts to run conversation turns (0: it runs them itself)
     design_root: Path = DESIGN_ROOT
 
     @classmethod
@@ -46,6 +47,7 @@ class Settings:
             ),
             agent_usergroup=_optional("CHARGEDESK_AGENT_USERGROUP"),
             transfer_expiry_days=int(os.environ.get("CHARGEDESK_TRANSFER_EXPIRY_DAYS", "14")),
+            turn_workers=int(os.environ.get("CHARGEDESK_TURN_WORKERS", "0")),
         )
 
     def __repr__(self) -> str:

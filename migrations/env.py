@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 
 from bot.engine import leases as _engine_leases  # noqa: F401  (registers the conversation leases)
 from bot.engine import tables as _engine_tables  # noqa: F401  (registers the dialogue engine's tables)
+from bot.slack import inbox as _slack_inbox  # noqa: F401  (registers the Slack inbox)
 from bot.slack import people as _slack_people  # noqa: F401  (registers the Slack people registry)
 from bot.slack import receipts as _slack_receipts  # noqa: F401  (registers the Slack request receipts)
 from bot.slack import tables as _slack_tables  # noqa: F401  (registers the Slack delivery queue's tables)

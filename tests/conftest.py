@@ -115,6 +115,7 @@ DATA_TABLES = (
     "slack_messages",
     "slack_channels",
     "slack_receipts",
+    "slack_inbox",
     "conversation_leases",
     "conversation_tickets",
     "audit_log",

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -13,11 +16,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.config import Settings
 from bot.engine.engine import Engine
 from bot.slack.agents import Agents
+from bot.slack.consumer import Consumer
 from bot.slack.conversations import SlackConversations
 from bot.slack.identity import Directory
+from bot.slack.inbox import Inbox
 from bot.slack.listeners import register
 from bot.slack.people import People
 from bot.slack.receipts import Receipts, deduplicate
+from bot.slack.turns import TurnRunner
 from portal.bootstrap import Portal
 
 logger = logging.getLogger(__name__)
@@ -30,24 +36,65 @@ class SlackApp:
     bolt: AsyncApp
     conversations: SlackConversations
     agents: Agents
+    inbox: Inbox | None = None
+    consumer: Consumer | None = None  # None: turns run in worker processes (`chargedesk work`)
 
 
-def build_app(settings: Settings, engine: Engine, portal: Portal) -> SlackApp:
-    """The app with every listener registered. Nothing talks to Slack until the first request."""
-    if not settings.slack_bot_token or not settings.slack_signing_secret:
-        raise ValueError("SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are needed for the Slack app")
+@dataclass(frozen=True)
+class Services:
+    """What runs turns: shared by the Slack app and the worker processes."""
+
+    conversations: SlackConversations
+    agents: Agents
+    turns: TurnRunner
+    inbox: Inbox
+
+
+def build_services(settings: Settings, engine: Engine, portal: Portal) -> Services:
+    if not settings.slack_bot_token:
+        raise ValueError("SLACK_BOT_TOKEN is needed to talk to Slack")
     client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url or AsyncWebClient.BASE_URL)
-    bolt = AsyncApp(
-        client=client,
-        signing_secret=settings.slack_signing_secret,
-        # Listeners acknowledge first; the turn runs after the HTTP response, within Slack's 3 seconds.
-        process_before_response=False,
-    )
     conversations = SlackConversations(engine, portal, client, Directory(client), People(portal.engine, client))
     agents = Agents(client, settings.agent_users, settings.agent_usergroup)
-    bolt.use(deduplicate(Receipts(portal.engine)))  # before every listener: redeliveries stop here
-    register(bolt, conversations, agents)
-    return SlackApp(bolt, conversations, agents)
+    return Services(conversations, agents, TurnRunner(conversations, agents), Inbox(portal.engine))
+
+
+def build_app(settings: Settings, engine: Engine, portal: Portal, *, turns_in_process: bool = True) -> SlackApp:
+    """The app with every listener registered. Nothing talks to Slack until the first request.
+
+    Conversation turns are queued in the inbox before Slack is answered. With `turns_in_process` this process also
+    runs them (a consumer started with the web app); otherwise worker processes do, and acknowledgements never
+    wait behind a turn.
+    """
+    if not settings.slack_bot_token or not settings.slack_signing_secret:
+        raise ValueError("SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are needed for the Slack app")
+    services = build_services(settings, engine, portal)
+    bolt = AsyncApp(
+        client=services.conversations.client,
+        signing_secret=settings.slack_signing_secret,
+        # Listeners acknowledge first; what they do after runs once the HTTP response is on its way.
+        process_before_response=False,
+    )
+    # Before every listener: redeliveries stop here, and turns go into the inbox.
+    bolt.use(deduplicate(Receipts(portal.engine, services.inbox)))
+    register(bolt, services.conversations, services.agents, services.turns)
+    consumer = None
+    if turns_in_process:
+        consumer = Consumer(services.inbox, services.turns)
+        services.inbox.on_put(consumer.wake)
+    return SlackApp(bolt, services.conversations, services.agents, services.inbox, consumer)
+
+
+@asynccontextmanager
+async def turns_running(consumer: Consumer) -> AsyncIterator[None]:
+    """The consumer runs inside this block; leaving it finishes the turns running and those queued."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(consumer.run(stop), name="inbox-consumer")
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
 
 
 def web_app(app: SlackApp) -> web.Application:
@@ -58,6 +105,14 @@ def web_app(app: SlackApp) -> web.Application:
         return web.json_response({"ok": True})
 
     server = web.Application(client_max_size=1024 * 1024)  # Slack's payloads are far smaller
+    if app.consumer is not None:
+        consumer = app.consumer
+
+        async def run_turns(_: web.Application) -> AsyncIterator[None]:
+            async with turns_running(consumer):
+                yield
+
+        server.cleanup_ctx.append(run_turns)
     server.router.add_post("/slack/events", events)
     server.router.add_get("/healthz", health)
     return server

@@ -56,14 +56,22 @@ class SlackConversations:
         return conversation.metadata(email)
 
     async def converse(
-        self, conversation: Conversation, text: str, trigger_id: str | None = None, order_key: str | None = None
+        self,
+        conversation: Conversation,
+        text: str,
+        trigger_id: str | None = None,
+        order_key: str | None = None,
+        delivery: str | None = None,
     ) -> None:
         """One turn; a form that is active afterwards opens as a modal when a click gave us a trigger.
 
         `order_key` is Slack's timestamp of the message or click: turns run in that order across processes.
+        `delivery` (the request's receipt key) is kept with the user's message, so a turn offered twice is known.
         """
         try:
             metadata = await self.metadata(conversation)
+            if delivery:
+                metadata["delivery"] = delivery
             result = await self.engine.turn(conversation.sender_id, text, metadata, order_key=order_key)
         except UNAVAILABLE as error:
             # The database is restarting, or another process kept this conversation too long: say so, and keep

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from contextlib import AsyncExitStack
 
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -12,9 +13,10 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from bot.config import Settings
 from bot.engine.engine import Engine
 from bot.engine.store import TrackerStore
-from bot.slack.app import build_app, web_app
+from bot.slack.app import build_app, turns_running, web_app
 from bot.slack.background import start_background
 from bot.slack.home import publish_home
+from bot.slack.workers import WorkerPool
 from portal.bootstrap import Portal
 
 logger = logging.getLogger(__name__)
@@ -29,7 +31,11 @@ async def serve(settings: Settings, portal: Portal, host: str = "0.0.0.0") -> No
         action_endpoint=settings.action_endpoint_url,
         dependencies={"portal": portal},
     )
-    app = build_app(settings, engine, portal)
+    workers = WorkerPool(settings.turn_workers) if settings.turn_workers > 0 else None
+    app = build_app(settings, engine, portal, turns_in_process=workers is None)
+    if workers is not None and app.inbox is not None:
+        app.inbox.on_put(workers.ring)
+        await workers.start()
     stop = asyncio.Event()
 
     async def refresh_home(user_id: str, team_id: str) -> None:
@@ -42,10 +48,13 @@ async def serve(settings: Settings, portal: Portal, host: str = "0.0.0.0") -> No
     try:
         if settings.slack_app_token:
             handler = AsyncSocketModeHandler(app.bolt, settings.slack_app_token)
-            await handler.connect_async()  # type: ignore[no-untyped-call]
-            logger.warning("chargedesk is connected to Slack (Socket Mode)")
-            await stop.wait()
-            await handler.close_async()  # type: ignore[no-untyped-call]
+            async with AsyncExitStack() as stack:
+                if app.consumer is not None:
+                    await stack.enter_async_context(turns_running(app.consumer))
+                await handler.connect_async()  # type: ignore[no-untyped-call]
+                logger.warning("chargedesk is connected to Slack (Socket Mode)")
+                await stop.wait()
+                await handler.close_async()  # type: ignore[no-untyped-call]
         else:
             runner = web.AppRunner(web_app(app))
             await runner.setup()
@@ -58,6 +67,8 @@ async def serve(settings: Settings, portal: Portal, host: str = "0.0.0.0") -> No
         in_flight = [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and t not in background]
         if in_flight:
             await asyncio.wait(in_flight, timeout=SHUTDOWN_GRACE_SECONDS)
+        if workers is not None:
+            await workers.stop()  # they finish the turns they hold and what is queued
         stop.set()
         await asyncio.gather(*background, return_exceptions=True)
         await engine.close()

@@ -132,6 +132,12 @@ class RequestRepository:
             self._see(request)
         return request
 
+    async def by_origin_key(self, key: str) -> SupportRequest | None:
+        request = await self.session.scalar(select(SupportRequest).where(tables.requests.c.origin_key == key))
+        if request is not None:
+            self._see(request)
+        return request
+
     async def of_organization_or_requester(self, account: Account, limit: int = 50) -> list[SupportRequest]:
         """The requests a customer may list: their own, and those of their organization."""
         condition = tables.requests.c.requester_account_id == account.id

@@ -81,6 +81,7 @@ requests = Table(
     Column("resolution", Text, nullable=True),
     # Where the request was asked (surface, channel, thread, user), opaque to the portal: notifications go back there.
     Column("origin", JSON, nullable=True),
+    Column("origin_key", String(200), nullable=True, unique=True),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
     Column("version", Integer, nullable=False),

@@ -104,6 +104,8 @@ class SupportRequest:
         self.topic: str | None = None
         self.in_warranty: bool | None = None
         self.origin: dict[str, Any] | None = None  # where it was asked; only surfaces read it
+        # The surface's key for the message that asked (Slack's delivery): asking again with it finds this request.
+        self.origin_key: str | None = None
         self.created_at = at
         self.updated_at = at
         self.lines: list[RequestCharger] = lines or []

@@ -16,6 +16,7 @@ from portal.domain.text import clean_description
 from portal.domain.transfers import MAX_CHARGERS_PER_TRANSFER, TransferRequest
 from portal.errors import NotEligible, TooManyChargers, TransferAlreadyPending, UnknownCharger
 from portal.services._loading import load_account, load_request
+from portal.services.asked import filed_before, note_origin
 from portal.unit_of_work import UnitOfWork
 from portal.views import RequestSummary, summarize
 
@@ -37,6 +38,8 @@ async def request_transfer(
     if len(normalised) > MAX_CHARGERS_PER_TRANSFER:
         raise TooManyChargers(f"a transfer can name at most {MAX_CHARGERS_PER_TRANSFER} chargers")
     async with uow:
+        if (again := await filed_before(uow, origin)) is not None:
+            return again
         account = await uow.accounts.by_email(email) if email else None
         problem = account_decision(account, uow.clock())
         if problem is not None:
@@ -58,7 +61,7 @@ async def request_transfer(
             terms_accepted=terms_accepted,
             pending_serials=pending_serials,
         )
-        transfer.origin = dict(origin) if origin else None
+        note_origin(transfer, origin)
         uow.requests.add(transfer)
         try:
             await uow.commit()

@@ -26,10 +26,11 @@ async def test_ingress_benchmark_runs_and_reports() -> None:
         assert results[f"{app}_requests"] == sum(results[f"{app}_{rate:g}_sent"] for rate in run)
     assert results["bare_replies"] == 0  # bare bolt only acknowledges
     # every request chargedesk acknowledged became a turn whose reply reached the fake Slack
-    assert results["chargedesk_replies"] == sum(
-        results[f"chargedesk_{rate:g}_ok"] for rate in rates if f"chargedesk_{rate:g}_ok" in results
-    )
-    assert results["requests"] == results["bare_requests"] + results["chargedesk_requests"]
+    for app in ("chargedesk", "in_process"):
+        assert results[f"{app}_replies"] == sum(
+            results[f"{app}_{rate:g}_ok"] for rate in rates if f"{app}_{rate:g}_ok" in results
+        )
+    assert results["requests"] == sum(results[f"{app}_requests"] for app in ingress_bench.APPS)
     assert math.isfinite(results["ratio"]) and results["ratio"] >= 0
     section = ingress_bench.report(results, "smoke", rates, 0.5)
     assert section.startswith("## Slack ingress")

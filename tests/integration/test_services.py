@@ -93,6 +93,44 @@ async def test_service_ticket_records_warranty_and_an_event(portal: Portal) -> N
     assert await outbox_names(portal) == ["request.opened", "request.opened"]
 
 
+async def test_the_same_message_asking_twice_files_one_request(portal: Portal) -> None:
+    # A message run again after its process died carries the same delivery key: the first request is the answer.
+    asked = {"surface": "im", "channel_id": "D0CARLA", "delivery": "event:Ev0AAAAAAAAA"}
+    first = await services.open_service_ticket(
+        portal.uow(), CARLA, "10001R001", "Display dark, no charging at all", origin=asked
+    )
+    again = await services.open_service_ticket(
+        portal.uow(), CARLA, "10001R001", "Display dark, no charging at all", origin=asked
+    )
+    other = await services.open_service_ticket(
+        portal.uow(),
+        CARLA,
+        "10001R001",
+        "Display dark, no charging at all",
+        origin={**asked, "delivery": "event:Ev0BBBBBBBBB"},
+    )
+    transfer = {**asked, "delivery": "event:Ev0CCCCCCCCC"}
+    moved = await services.request_transfer(
+        portal.uow(), BEN, ["ACE0100002"], "We operate this charger now", terms_accepted=True, origin=transfer
+    )
+    moved_again = await services.request_transfer(
+        portal.uow(), BEN, ["ACE0100002"], "We operate this charger now", terms_accepted=True, origin=transfer
+    )
+    admin = {**asked, "delivery": "event:Ev0DDDDDDDDD"}
+    changed = await services.open_administrative_request(
+        portal.uow(), DAVE, "Please link me to GreenFleet", origin=admin
+    )
+    changed_again = await services.open_administrative_request(
+        portal.uow(), DAVE, "Please link me to GreenFleet", origin=admin
+    )
+    assert again.reference == first.reference and other.reference != first.reference
+    assert moved_again.reference == moved.reference
+    assert changed_again.reference == changed.reference
+    async with portal.engine.connect() as conn:
+        count = len((await conn.execute(select(tables.requests.c.id))).all())
+    assert count == 4
+
+
 async def test_service_ticket_refused_with_the_reason(portal: Portal) -> None:
     with pytest.raises(NotEligible) as refused:
         await services.open_service_ticket(portal.uow(), BEN, "ACE0100002", "It does not start charging")

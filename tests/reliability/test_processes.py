@@ -27,6 +27,7 @@ from tests.reliability.processes import AGENT, TRIAGE, ChargedeskProcess, SlowSl
 from tests.slack import payloads
 from tests.slack.conftest import USERS
 from tests.slack.fake_slack import Call
+from tests.slack.signing import new_event_id
 
 pytestmark = pytest.mark.postgres
 
@@ -218,6 +219,8 @@ class Customer:
     sent: int = 0
     lost: int = 0  # replies the kill lost (their turns were stored)
     stopped_by: str = ""
+    # A message whose request got no answer: Slack delivers it again, with the same event id, to whoever answers.
+    unanswered: tuple[dict[str, Any], str] | None = None
 
 
 async def converse(process: ChargedeskProcess, slack: SlowSlack, customer: Customer, killed: asyncio.Event) -> None:
@@ -226,13 +229,20 @@ async def converse(process: ChargedeskProcess, slack: SlowSlack, customer: Custo
         if killed.is_set():
             customer.stopped_by = "kill"
             return
+        retry = customer.unanswered is not None
+        event, event_id = customer.unanswered or (
+            payloads.message_im(customer.user_id, message, customer.channel, payloads.next_ts()),
+            new_event_id(),
+        )
         try:
             status, _ = await process.sender.event(
-                payloads.message_im(customer.user_id, message, customer.channel, payloads.next_ts())
+                event, event_id=event_id, retry_num=1 if retry else None, retry_reason="connection_failed"
             )
         except (aiohttp.ClientError, TimeoutError):
             customer.stopped_by = "connection refused"
+            customer.unanswered = (event, event_id)
             return
+        customer.unanswered = None
         if status != 200:
             customer.stopped_by = f"HTTP {status}"
             return
@@ -296,10 +306,10 @@ async def test_sigkill_under_load_loses_no_ticket_and_doubles_none(tmp_path: Pat
         await asyncio.gather(*load)
         confirmed_at_kill = len(confirmed())
         tickets_at_kill = int(await db.scalar("SELECT count(*) FROM requests WHERE kind = 'service_ticket'"))
-        # A message the kill cut off never gets its reply (Slack had its ack). Either its turn was stored and only the
-        # reply was lost, or the turn was lost whole (and the conversation's lease stays until it runs out, 30 s).
-        # Those whose turn was lost are left alone here; everyone else carries on with the new process, from the
-        # last turn stored (as if they had seen the lost reply).
+        # A message the kill cut off (Slack had its ack) either has its turn stored and only the reply lost, or its
+        # turn still waits in the inbox, for the new process to run once the dead one's claim runs out. Those
+        # waiting are left alone here; everyone else carries on with the new process, from the last turn stored (as
+        # if they had seen the lost reply). A request the kill left unanswered is delivered again, as Slack does.
         cut = [c for c in customers if c.sent > len(slack.posts_to(c.channel))]
         turns_lost = [c for c in cut if len(await stored_turns(c)) < c.sent]
         for customer in cut:
@@ -311,9 +321,10 @@ async def test_sigkill_under_load_loses_no_ticket_and_doubles_none(tmp_path: Pat
         await asyncio.gather(*(converse(survivor, slack, c, asyncio.Event()) for c in carry_on))
 
         async def drained() -> bool:
-            return await db.outbox_unsent() == 0 and await db.deliveries_pending() == 0
+            inbox = int(await db.scalar("SELECT count(*) FROM slack_inbox"))
+            return inbox == 0 and await db.outbox_unsent() == 0 and await db.deliveries_pending() == 0
 
-        await wait_until(drained, 60, "outbox and Slack deliveries drained after the restart", interval=0.2)
+        await wait_until(drained, 60, "inbox, outbox and Slack deliveries drained after the restart", interval=0.2)
         drained_in = time.monotonic() - restarted
         assert await survivor.healthy()
 
@@ -334,12 +345,14 @@ async def test_sigkill_under_load_loses_no_ticket_and_doubles_none(tmp_path: Pat
         for customer in customers:
             turns = await stored_turns(customer)
             partial_turns += sum(1 for turn in turns if turn[-1].get("name") != "action_listen")
-            assert len(slack.posts_to(customer.channel)) <= len(turns) <= customer.sent, customer
+            # Every acknowledged message has its turn stored once: none lost, none run twice.
+            assert len(slack.posts_to(customer.channel)) <= len(turns) == customer.sent, customer
         figure(
             f"SIGKILL after {killed_at:.2f} s of {count} concurrent DM ticket conversations on 1 process "
             f"({confirmed_at_kill} tickets confirmed, {tickets_at_kill} in the database; {len(cut)} messages cut: "
-            f"{len(cut) - len(turns_lost)} turns stored but the reply lost, {len(turns_lost)} turns lost) → "
-            f"restart; {len(carry_on)} conversations carried on → {len(said)} confirmed ST-… replies, "
+            f"{len(cut) - len(turns_lost)} turns stored but the reply lost, {len(turns_lost)} turns still in the "
+            f"inbox) → restart; {len(carry_on)} conversations carried on, the inbox's turns run → {len(said)} "
+            f"confirmed ST-… replies, "
             f"{len(rows)} tickets, {len(doubled)} conversations with two, {len(unconfirmed)} filed without the "
             f"confirming reply, {partial_turns} partial turns stored; outbox drained {drained_in:.1f} s after the "
             f"restart (0 unsent events, 0 pending deliveries; {len(triage)} triage posts, {triage_repeated} repeated)"
@@ -456,3 +469,69 @@ async def test_database_unavailable_then_back_without_a_restart(tmp_path: Path) 
         assert process.process is not None and process.process.returncode is None  # no restart
         if during is None or TRY_AGAIN not in during:
             raise NoTryAgain(f"during the outage: HTTP {outage_status}, {outcome}")
+
+
+# ------------------------------------------------------------------------------------------------ 6. turn workers
+
+
+def children_of(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(child) for child in path.read_text().split()] if path.exists() else []
+
+
+def running(pid: int) -> bool:
+    """Whether `pid` exists and is not a zombie (an orphan's zombie may wait for a reaper in a container)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status
+
+
+async def test_turn_workers_answer_stop_with_their_parent_and_leave_no_turn_behind(tmp_path: Path) -> None:
+    async with rig(tmp_path, USERS) as world:
+        # 1. With a worker, the Slack process only acknowledges: the worker (its child) runs the turns.
+        first = await world.start_process(CHARGEDESK_TURN_WORKERS="1")
+        assert first.process is not None
+        [worker] = children_of(first.process.pid)
+        started = time.monotonic()
+        status, _ = await first.sender.event(payloads.message_im("U0CARLA", "hello", "DCARLA", payloads.next_ts()))
+        assert status == 200
+
+        async def greeted() -> bool:
+            return bool(world.slack.posts_to("DCARLA"))
+
+        await wait_until(greeted, 15, "the worker's reply")
+        answered_in = time.monotonic() - started
+        # 2. SIGKILL of the parent: its worker notices the closed doorbell and exits.
+        await first.kill()
+        killed = time.monotonic()
+
+        async def worker_gone() -> bool:
+            return not running(worker)
+
+        await wait_until(worker_gone, 15, "the orphaned worker to exit")
+        orphan_exit = time.monotonic() - killed
+        # 3. SIGTERM with turns queued: the workers run them all before the process exits 0.
+        second = await world.start_process(CHARGEDESK_TURN_WORKERS="2")
+        assert second.process is not None
+        workers = children_of(second.process.pid)
+        people = ["U0CARLA", "U0BEN", "U0DAVE", "U0ANNA"]
+        statuses = await asyncio.gather(
+            *(second.sender.event(payloads.message_im(u, "hello", f"D{u}", payloads.next_ts())) for u in people)
+        )
+        assert [s for s, _ in statuses] == [200] * len(people)
+        second.signal(signal.SIGTERM)
+        code = await second.wait(timeout=40)
+        answered = [u for u in people if world.slack.posts_to(f"D{u}")]
+        waiting = int(await world.db.scalar("SELECT count(*) FROM slack_inbox"))
+        figure(
+            f"chargedesk run with 1 turn worker → DM answered in {answered_in:.2f} s by the worker; SIGKILL of "
+            f"the parent → worker exited {orphan_exit:.1f} s later; with 2 workers, SIGTERM right after "
+            f"{len(people)} DMs → {len(answered)}/{len(people)} answered, {waiting} left in the inbox, exit code {code}"
+        )
+        assert len(workers) == 2
+        assert code == 0, second.log()
+        assert answered == people
+        assert waiting == 0
+        assert not any(running(pid) for pid in workers)

@@ -7,13 +7,14 @@ from slack_bolt.async_app import AsyncApp
 from bot.slack.agents import Agents
 from bot.slack.conversations import SlackConversations
 from bot.slack.listeners import actions, commands, consent, events, home, options, shortcuts, triage, views
+from bot.slack.turns import TurnRunner
 
 
-def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -> None:
-    events.register(app, conversations, agents)
-    actions.register(app, conversations)
+def register(app: AsyncApp, conversations: SlackConversations, agents: Agents, turns: TurnRunner) -> None:
+    events.register(app, turns)
+    actions.register(app, conversations, turns)
     views.register(app, conversations)
-    shortcuts.register(app, conversations)
+    shortcuts.register(app, conversations, turns)
     options.register(app, conversations)
     triage.register(app, conversations, agents)
     consent.register(app, conversations, agents)

@@ -1,55 +1,30 @@
-"""Mentions in channels and direct messages: the conversation's text turns."""
+"""Mentions in channels and direct messages: the conversation's text turns (queued before Slack is answered)."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.slack import support
-from bot.slack.agents import Agents
-from bot.slack.context import Conversation
-from bot.slack.conversations import SlackConversations
-
-MENTION = re.compile(r"<@[A-Z0-9]+>")
+from bot.slack.intake import turn_of
+from bot.slack.receipts import QUEUED
+from bot.slack.turns import TurnRunner
 
 
-def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -> None:
+async def run_unless_queued(turns: TurnRunner, body: dict[str, Any], context: dict[str, Any]) -> None:
+    """The turn of a request the inbox could not take (the database was unreachable): run it here and now."""
+    if context.get(QUEUED):
+        return
+    turn = turn_of(body)
+    if turn is not None:
+        await turns.run(turn)
+
+
+def register(app: AsyncApp, turns: TurnRunner) -> None:
     @app.event("app_mention")
-    async def mentioned(event: dict[str, Any], body: dict[str, Any]) -> None:
-        # The conversation lives in the thread of the first message; a mention inside a thread continues it.
-        conversation = Conversation(
-            team_id=str(event.get("user_team") or event.get("team") or body.get("team_id") or ""),
-            user_id=str(event["user"]),
-            channel_id=str(event["channel"]),
-            thread_ts=str(event.get("thread_ts") or event["ts"]),
-            surface="channel",
-        )
-        text = MENTION.sub("", str(event.get("text", ""))).strip()
-        # `/support` does not work in threads or for Slack Connect users: the same words in a mention do.
-        answer = await support.answer(conversations, agents, conversation.user_id, conversation.team_id, text)
-        if answer is not None and text:
-            reply, blocks = answer
-            await conversations.client.chat_postEphemeral(
-                channel=conversation.channel_id,
-                user=conversation.user_id,
-                thread_ts=conversation.thread_ts,
-                text=reply,
-                blocks=blocks,
-            )
-            return
-        await conversations.converse(conversation, text, order_key=str(event["ts"]))
+    async def mentioned(body: dict[str, Any], context: dict[str, Any]) -> None:
+        await run_unless_queued(turns, body, context)
 
     @app.event("message")
-    async def direct_message(event: dict[str, Any], body: dict[str, Any]) -> None:
-        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id") or "user" not in event:
-            return  # edits, joins, and the assistant's own messages are not turns
-        conversation = Conversation(
-            team_id=str(event.get("user_team") or event.get("team") or body.get("team_id") or ""),
-            user_id=str(event["user"]),
-            channel_id=str(event["channel"]),
-            thread_ts=None,
-            surface="im",
-        )
-        await conversations.converse(conversation, str(event.get("text", "")).strip(), order_key=str(event["ts"]))
+    async def direct_message(body: dict[str, Any], context: dict[str, Any]) -> None:
+        await run_unless_queued(turns, body, context)  # edits, joins and our own messages are no turns

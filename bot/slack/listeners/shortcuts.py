@@ -8,23 +8,19 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.slack.context import Conversation, acting_team
 from bot.slack.conversations import SlackConversations
+from bot.slack.intake import GLOBAL_SHORTCUT
+from bot.slack.listeners.events import run_unless_queued
 from bot.slack.modals import from_message_view
+from bot.slack.turns import TurnRunner
 
-GLOBAL_SHORTCUT = "chargedesk_raise"
 MESSAGE_SHORTCUT = "chargedesk_from_message"
 
 
-def register(app: AsyncApp, conversations: SlackConversations) -> None:
+def register(app: AsyncApp, conversations: SlackConversations, turns: TurnRunner) -> None:
     @app.shortcut(GLOBAL_SHORTCUT)
-    async def raise_request(ack: AsyncAck, body: dict[str, Any]) -> None:
+    async def raise_request(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any]) -> None:
         await ack()
-        user = body.get("user") or {}
-        opened = await conversations.client.conversations_open(users=str(user.get("id")))
-        channel = str((opened.get("channel") or {}).get("id"))
-        conversation = Conversation(
-            acting_team(user, (body.get("team") or {}).get("id")), str(user.get("id")), channel, None, "im"
-        )
-        await conversations.converse(conversation, "/have_question")
+        await run_unless_queued(turns, body, context)
 
     @app.shortcut(MESSAGE_SHORTCUT)
     async def from_message(ack: AsyncAck, body: dict[str, Any]) -> None:

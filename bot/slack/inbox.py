@@ -1,0 +1,147 @@
+"""The inbox: conversation turns Slack has handed us, stored before Slack is answered, taken by whoever runs turns.
+
+An acknowledged message is therefore never lost: if the process that took it dies, its claim runs out and another
+process (or the restarted one) runs the turn. A conversation's turns are taken one at a time, in the order Slack
+stamped them, whichever process takes them: a turn can be claimed only when no earlier turn of its conversation
+is still in the inbox.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Column, Index, Integer, String, Table, Text, and_, delete, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bot.slack.intake import QueuedTurn
+from portal.adapters.tables import metadata
+from portal.adapters.types import UtcDateTime
+
+logger = logging.getLogger(__name__)
+
+slack_inbox = Table(
+    "slack_inbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("delivery", String(200), nullable=False),  # the request's receipt key: marks the turn in the tracker
+    Column("sender_id", String(255), nullable=False),
+    Column("order_key", String(64), nullable=False),
+    Column("conversation", Text, nullable=False),
+    Column("turn", Text, nullable=False),
+    Column("received_at", UtcDateTime(), nullable=False),
+    Column("claimed_by", String(64), nullable=True),
+    Column("claimed_until", UtcDateTime(), nullable=True),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Index("ix_slack_inbox_sender_order", "sender_id", "order_key"),
+)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    delivery: str
+    turn: QueuedTurn
+    received_at: datetime
+    attempts: int  # more than 1: an earlier claim ran out, so the turn may already have run
+
+
+class Inbox:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        claim_ttl: timedelta = timedelta(seconds=15),
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.engine = engine
+        self.claim_ttl = claim_ttl
+        self.now = now
+        self._bells: list[Callable[[], None]] = []
+
+    def on_put(self, bell: Callable[[], None]) -> None:
+        """Call `bell` after each committed put (to wake this process's consumer, or the worker processes)."""
+        self._bells.append(bell)
+
+    def ring(self) -> None:
+        for bell in self._bells:
+            bell()
+
+    async def put(self, conn: AsyncConnection, delivery: str, turn: QueuedTurn) -> None:
+        """Add `turn` within the caller's transaction (the one that records the request's receipt)."""
+        await conn.execute(
+            insert(slack_inbox).values(
+                delivery=delivery,
+                sender_id=turn.conversation.sender_id,
+                order_key=turn.order_key,
+                conversation=turn.conversation.dumps(),
+                turn=turn.dumps(),
+                received_at=self.now(),
+            )
+        )
+
+    async def claim(self, owner: str, limit: int) -> list[Claimed]:
+        """Up to `limit` turns for `owner`, each the earliest waiting turn of a conversation nobody is running."""
+        now = self.now()
+        inbox = slack_inbox
+        earlier = slack_inbox.alias("earlier")
+        free = or_(inbox.c.claimed_until.is_(None), inbox.c.claimed_until < now)
+        before = select(earlier.c.id).where(
+            earlier.c.sender_id == inbox.c.sender_id,
+            or_(
+                earlier.c.order_key < inbox.c.order_key,
+                and_(earlier.c.order_key == inbox.c.order_key, earlier.c.id < inbox.c.id),
+            ),
+        )
+        candidates = select(inbox.c.id).where(free, ~before.exists()).order_by(inbox.c.id).limit(limit)
+        if self.engine.dialect.name == "postgresql":
+            # Consumers in other processes skip the rows this one is claiming instead of queueing behind them.
+            candidates = candidates.with_for_update(skip_locked=True)
+        statement = (
+            update(inbox)
+            .where(inbox.c.id.in_(candidates.scalar_subquery()), free)
+            .values(claimed_by=owner, claimed_until=now + self.claim_ttl, attempts=inbox.c.attempts + 1)
+            .returning(
+                inbox.c.id,
+                inbox.c.delivery,
+                inbox.c.conversation,
+                inbox.c.turn,
+                inbox.c.order_key,
+                inbox.c.received_at,
+                inbox.c.attempts,
+            )
+        )
+        async with self.engine.begin() as conn:
+            rows = (await conn.execute(statement)).all()
+        claimed = [
+            Claimed(
+                row.id,
+                row.delivery,
+                QueuedTurn.loads(row.conversation, row.turn, row.order_key),
+                row.received_at,
+                row.attempts,
+            )
+            for row in rows
+        ]
+        return sorted(claimed, key=lambda c: c.id)
+
+    async def renew(self, owner: str) -> None:
+        """Keep `owner`'s claims alive while their turns run."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(slack_inbox)
+                .where(slack_inbox.c.claimed_by == owner)
+                .values(claimed_until=self.now() + self.claim_ttl)
+            )
+
+    async def finish(self, entry_id: int, owner: str) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                delete(slack_inbox).where(slack_inbox.c.id == entry_id, slack_inbox.c.claimed_by == owner)
+            )
+
+    async def waiting(self) -> int:
+        """How many turns are in the inbox (claimed or not)."""
+        async with self.engine.connect() as conn:
+            return int(await conn.scalar(select(func.count()).select_from(slack_inbox)) or 0)

@@ -1,0 +1,79 @@
+"""Running one conversation turn that Slack handed us: a direct message, a mention, a button, the global shortcut.
+
+Queued turns run in whichever process consumes the inbox; a turn that could not be queued (the database was
+unreachable when Slack called) runs directly in the listener, the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from bot.slack import support
+from bot.slack.agents import Agents
+from bot.slack.context import Conversation
+from bot.slack.conversations import SlackConversations
+from bot.slack.intake import QueuedTurn, TurnKind
+
+# Slack's trigger ids let us open a modal for 3 seconds after the click; past this age a form is offered in the
+# conversation instead (a DM asks field by field, a channel thread gets an "open the form" button).
+TRIGGER_LIFE = timedelta(seconds=2.5)
+
+
+@dataclass(frozen=True)
+class TurnRunner:
+    conversations: SlackConversations
+    agents: Agents
+
+    async def run(
+        self,
+        turn: QueuedTurn,
+        *,
+        delivery: str | None = None,
+        received_at: datetime | None = None,
+        queued: bool = False,
+    ) -> None:
+        """Answer `turn`. Queued turns are already ordered by the inbox; direct ones take a ticket for their order."""
+        conversation = turn.conversation
+        if turn.kind is TurnKind.MENTION and turn.text:
+            # `/support` does not work in threads or for Slack Connect users: the same words in a mention do.
+            answer = await support.answer(
+                self.conversations, self.agents, conversation.user_id, conversation.team_id, turn.text
+            )
+            if answer is not None:
+                reply, blocks = answer
+                await self.conversations.client.chat_postEphemeral(
+                    channel=conversation.channel_id,
+                    user=conversation.user_id,
+                    thread_ts=conversation.thread_ts,
+                    text=reply,
+                    blocks=blocks,
+                )
+                return
+        if not conversation.channel_id:
+            # The App Home tab and the global shortcut have no channel: the conversation goes on in the user's DM.
+            conversation = await self._direct_message_with(conversation)
+        fresh = received_at is None or datetime.now(UTC) - received_at < TRIGGER_LIFE
+        await self.conversations.converse(
+            conversation,
+            turn.text,
+            trigger_id=turn.trigger_id if fresh else None,
+            order_key=None if queued else turn.order_key,
+            delivery=delivery,
+        )
+
+    async def already_ran(self, turn: QueuedTurn, delivery: str) -> bool:
+        """Whether the conversation already holds the turn of `delivery` (its claimant died after running it)."""
+        sender_id = turn.conversation.sender_id
+        if not turn.conversation.channel_id:
+            return False  # its DM was not known when queued; a DM turn that ran twice only repeats a greeting
+        tracker = await self.conversations.engine.tracker(sender_id)
+        return any(
+            event.get("event") == "user" and (event.get("metadata") or {}).get("delivery") == delivery
+            for event in tracker.events
+        )
+
+    async def _direct_message_with(self, conversation: Conversation) -> Conversation:
+        opened = await self.conversations.client.conversations_open(users=conversation.user_id)
+        channel = str((opened.get("channel") or {}).get("id"))
+        return Conversation(conversation.team_id, conversation.user_id, channel, None, "im")

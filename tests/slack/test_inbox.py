@@ -1,0 +1,68 @@
+"""The inbox hands out a conversation's turns one at a time, in Slack's order, to any number of consumers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from bot.slack.context import Conversation
+from bot.slack.inbox import Inbox
+from bot.slack.intake import QueuedTurn, TurnKind, turn_of
+from portal.bootstrap import Portal
+from tests.slack import payloads
+
+CARLA = Conversation("T0HOME", "U0CARLA", "D0CARLA", None, "im")
+BEN = Conversation("T0HOME", "U0BEN", "D0BEN", None, "im")
+
+
+def turn(conversation: Conversation, text: str, ts: str) -> QueuedTurn:
+    return QueuedTurn(TurnKind.MESSAGE, conversation, text, ts)
+
+
+async def put(inbox: Inbox, delivery: str, queued: QueuedTurn) -> None:
+    async with inbox.engine.begin() as conn:
+        await inbox.put(conn, delivery, queued)
+
+
+async def test_turns_of_one_conversation_are_claimed_in_order_and_one_at_a_time(portal: Portal) -> None:
+    inbox = Inbox(portal.engine)
+    # Sent in this order by Slack's clock, put in another (they reached different processes).
+    await put(inbox, "event:2", turn(CARLA, "second", "1700000000.000200"))
+    await put(inbox, "event:b", turn(BEN, "hello", "1700000000.000150"))
+    await put(inbox, "event:1", turn(CARLA, "first", "1700000000.000100"))
+
+    first = await inbox.claim("one", 10)
+    assert [(c.turn.conversation.user_id, c.turn.text) for c in first] == [("U0BEN", "hello"), ("U0CARLA", "first")]
+    assert await inbox.claim("two", 10) == []  # carla's next turn waits for her first
+    await inbox.finish(next(c.id for c in first if c.turn.text == "first"), "one")
+    [second] = await inbox.claim("two", 10)
+    assert (second.turn.text, second.delivery, second.attempts) == ("second", "event:2", 1)
+    assert await inbox.waiting() == 2
+
+
+async def test_a_claim_that_ran_out_is_offered_again_and_counted(portal: Portal) -> None:
+    now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+    inbox = Inbox(portal.engine, claim_ttl=timedelta(seconds=15), now=lambda: now)
+    await put(inbox, "event:1", turn(CARLA, "hello", "1700000000.000100"))
+    [claimed] = await inbox.claim("dead", 10)
+    await inbox.finish(claimed.id, "someone else")  # only the claimant finishes a turn
+    assert await inbox.claim("alive", 10) == []
+    now += timedelta(seconds=16)  # the claimant stopped renewing
+    [again] = await inbox.claim("alive", 10)
+    assert (again.id, again.attempts) == (claimed.id, 2)
+    await inbox.finish(again.id, "alive")
+    assert await inbox.waiting() == 0
+
+
+def test_what_counts_as_a_turn() -> None:
+    dm = payloads.message_im("U0CARLA", "hello", "D0CARLA", "1700000000.000100")
+    envelope = {"type": "event_callback", "team_id": "T0HOME", "event": dm}
+    queued = turn_of(envelope)
+    assert queued is not None and (queued.kind, queued.text, queued.order_key) == (
+        TurnKind.MESSAGE,
+        "hello",
+        "1700000000.000100",
+    )
+    edited = {**envelope, "event": {**dm, "subtype": "message_changed"}}
+    from_a_bot = {**envelope, "event": {**dm, "bot_id": "B0BOT"}}
+    assert turn_of(edited) is None and turn_of(from_a_bot) is None
+    assert turn_of({"type": "view_submission"}) is None  # modals are answered within the request
