@@ -37,12 +37,13 @@ async def test_ingress_benchmark_runs_and_reports() -> None:
 
 
 async def test_turns_benchmark_runs_and_reports_on_sqlite() -> None:
-    results = await turns_bench.main_async(conversations=3, turns=3)
-    assert results["sqlite_turns"] == 9
-    assert results["sqlite_replies"] + results["sqlite_missing"] == 9
-    assert results["sqlite_unexpected"] == 0
-    assert 0 < results["sqlite_p50_ms"] <= results["sqlite_p99_ms"]
-    assert results["sqlite_turns_per_second"] > 0
+    results = await turns_bench.main_async(conversations=3, turns=3, pause=0.05)
+    for load in ("paced", "saturated"):
+        assert results[f"sqlite_{load}_turns"] == 9
+        assert results[f"sqlite_{load}_replies"] + results[f"sqlite_{load}_missing"] == 9
+        assert results[f"sqlite_{load}_unexpected"] == 0
+        assert 0 < results[f"sqlite_{load}_p50_ms"] <= results[f"sqlite_{load}_p99_ms"]
+        assert results[f"sqlite_{load}_turns_per_second"] > 0
     assert not any(key.startswith("postgres_") for key in results)
     section = turns_bench.report(results, "smoke", 3)
     assert section.startswith("## Slack turns end to end")
@@ -53,11 +54,12 @@ async def test_turns_benchmark_runs_on_postgres() -> None:
     url = postgres_url()
     if url is None:
         pytest.skip(f"PostgreSQL benchmarks need {POSTGRES_ENV}")
-    results = await turns_bench.main_async(conversations=2, turns=2, postgres_url=url)
+    results = await turns_bench.main_async(conversations=2, turns=2, postgres_url=url, pause=0.05)
     for name in turns_bench.DATABASES:
-        assert results[f"{name}_turns"] == 4
-        assert results[f"{name}_replies"] + results[f"{name}_missing"] == 4
-        assert 0 < results[f"{name}_p50_ms"] <= results[f"{name}_p99_ms"]
+        for load in ("paced", "saturated"):
+            assert results[f"{name}_{load}_turns"] == 4
+            assert results[f"{name}_{load}_replies"] + results[f"{name}_{load}_missing"] == 4
+            assert 0 < results[f"{name}_{load}_p50_ms"] <= results[f"{name}_{load}_p99_ms"]
     section = turns_bench.report(results, "smoke", 2)
     assert section.startswith("## Slack turns end to end")
     assert "PostgreSQL" in section and "not run" not in section
