@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -40,6 +41,7 @@ import aiohttp
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bench.egress_bench import fresh_postgres_database
 from bench.engine_bench import write_section
 from bot.config import DESIGN_ROOT, Settings
 from bot.engine.actions import InProcessActions
@@ -61,8 +63,9 @@ TARGET_RATIO = 0.8
 MAX_IN_FLIGHT = 2000  # client connections; beyond this, requests wait in the client (and count as latency)
 REQUEST_TIMEOUT_S = 10.0
 DRAIN_LIMIT_S = 300.0  # the longest wait for chargedesk's turns of one rate to finish before the next rate
-APPS = ("bare", "chargedesk", "in_process")  # chargedesk with turn workers, and running turns itself
-WORKERS = {"bare": 0, "chargedesk": 1, "in_process": 0}
+# chargedesk with turn workers and running turns itself on SQLite, and with turn workers on PostgreSQL
+APPS = ("bare", "chargedesk", "in_process", "postgres")
+WORKERS = {"bare": 0, "chargedesk": 1, "in_process": 0, "postgres": 1}
 
 
 def bench_users(count: int, prefix: str) -> dict[str, dict[str, Any]]:
@@ -315,7 +318,9 @@ def key(app: str, rate: float) -> str:
     return f"{app}_{rate:g}"
 
 
-async def main_async(rates: list[float], seconds: float, users: int = 200, workers: int = 1) -> dict[str, float]:
+async def main_async(
+    rates: list[float], seconds: float, users: int = 200, workers: int = 1, postgres_url: str | None = None
+) -> dict[str, float]:
     people = bench_users(users, "ING")
     ids = tuple(people)
     fake = FakeSlack(users=people)
@@ -327,10 +332,17 @@ async def main_async(rates: list[float], seconds: float, users: int = 200, worke
             tempfile.TemporaryDirectory() as directory,
         ):
             for app in APPS:
-                database_url = f"sqlite+aiosqlite:///{Path(directory) / f'{app}.db'}"
-                count = workers if app == "chargedesk" else WORKERS[app]
-                server = serve_bare(fake) if app == "bare" else serve_chargedesk(database_url, fake, count)
-                async with server as served:
+                if app == "postgres" and not postgres_url:
+                    continue
+                async with contextlib.AsyncExitStack() as stack:
+                    if app == "postgres":
+                        assert postgres_url is not None
+                        database_url = await stack.enter_async_context(fresh_postgres_database(postgres_url))
+                    else:
+                        database_url = f"sqlite+aiosqlite:///{Path(directory) / f'{app}.db'}"
+                    count = workers if WORKERS[app] else 0
+                    server = serve_bare(fake) if app == "bare" else serve_chargedesk(database_url, fake, count)
+                    served = await stack.enter_async_context(server)
                     # Warm-up: the first requests pay for bolt's auth.test and the first connections and queries.
                     await step(pool, served, ids, 20, 0.5)
                     before = len(fake.calls_to("chat.postMessage"))
@@ -350,11 +362,20 @@ async def main_async(rates: list[float], seconds: float, users: int = 200, worke
     finally:
         await fake.stop()
     bare = results["bare_max_rate"]
-    results["ratio"] = results["chargedesk_max_rate"] / bare if bare else 0.0
-    results["in_process_ratio"] = results["in_process_max_rate"] / bare if bare else 0.0
+    ran = [app for app in APPS if f"{app}_max_rate" in results]
+    for app in ran:
+        results[f"{app}_ratio"] = results[f"{app}_max_rate"] / bare if bare else 0.0
     results["workers"] = workers
-    results["requests"] = sum(results[f"{app}_requests"] for app in APPS)
+    results["requests"] = sum(results[f"{app}_requests"] for app in ran)
     return results
+
+
+COLUMNS = {
+    "chargedesk": "chargedesk, SQLite, {workers} turn worker(s)",
+    "in_process": "chargedesk, SQLite, turns in the Slack process",
+    "postgres": "chargedesk, PostgreSQL, {workers} turn worker(s)",
+    "bare": "bare slack-bolt",
+}
 
 
 def report(results: dict[str, float], command: str, rates: list[float], seconds: float) -> str:
@@ -362,6 +383,7 @@ def report(results: dict[str, float], command: str, rates: list[float], seconds:
         return "met" if ok else "**missed**"
 
     r = results
+    apps = [app for app in COLUMNS if f"{app}_max_rate" in r]
 
     def cell(app: str, rate: float) -> str:
         k = key(app, rate)
@@ -374,49 +396,38 @@ def report(results: dict[str, float], command: str, rates: list[float], seconds:
             text += f" (turns drained in {r[f'{k}_drain_s']:.1f} s)"
         return text
 
-    rows = [
-        (
-            f"ack latency p50 / p99 at {rate:g} req/s",
-            cell("chargedesk", rate),
-            cell("in_process", rate),
-            cell("bare", rate),
-        )
-        for rate in rates
-    ]
-    rows += [
-        (
+    def ratio(app: str) -> str:
+        value = r[f"{app}_ratio"]
+        return "1" if app == "bare" else f"{value:.2f}, {verdict(value >= TARGET_RATIO)}"
+
+    rows = [[f"ack latency p50 / p99 at {rate:g} req/s", *(cell(app, rate) for app in apps)] for rate in rates]
+    rows.append(
+        [
             f"highest rate sustained with p99 < {TARGET_P99_MS:.0f} ms",
-            f"{r['chargedesk_max_rate']:g} req/s",
-            f"{r['in_process_max_rate']:g} req/s",
-            f"{r['bare_max_rate']:g} req/s",
-        ),
-        (
-            f"ratio to bare bolt (target ≥ {TARGET_RATIO})",
-            f"{r['ratio']:.2f}, {verdict(r['ratio'] >= TARGET_RATIO)}",
-            f"{r['in_process_ratio']:.2f}",
-            "1",
-        ),
-    ]
+            *(f"{r[f'{app}_max_rate']:g} req/s" for app in apps),
+        ]
+    )
+    rows.append([f"ratio to bare bolt (target ≥ {TARGET_RATIO})", *(ratio(app) for app in apps)])
     lags = [r[k] for k in r if k.endswith("_lag_p99_ms")]
+    header = ["measure", *(COLUMNS[app].format(workers=int(r["workers"])) for app in apps)]
     lines = [
         "## Slack ingress (acknowledgement latency)",
         "",
         f"Command: `{command}` — {int(r['requests'])} signed requests on loopback, {seconds:g} s per rate, "
         f"3 message.im events per block_actions click; machine: {os.cpu_count()} cores, "
-        f"{platform.processor() or platform.machine()}, Python {platform.python_version()}, SQLite.",
+        f"{platform.processor() or platform.machine()}, Python {platform.python_version()}.",
         "",
-        f"| measure | chargedesk, {int(r['workers'])} turn worker(s) (CHARGEDESK_TURN_WORKERS) | chargedesk, turns "
-        "in the Slack process (0 workers) | bare slack-bolt |",
-        "|---|---|---|---|",
-        *(f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows),
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+        *("| " + " | ".join(row) + " |" for row in rows),
         "",
         "Latency runs from when the open-loop generator (a separate process) was due to send a request to its HTTP "
         "response. chargedesk acknowledges after verifying the signature and storing the delivery's receipt and "
-        "its turn in the inbox (one transaction); the turn runs after the response: in a `chargedesk work` "
-        "process (first column), or in the same process, where it competes with later acknowledgements (second "
-        "column). Each rate's turns are drained before the next rate starts. The fake Slack Web API answering the "
-        "replies runs in the benchmark's (and the Slack app's) process, so it takes CPU from the acknowledgements "
-        "that Slack's servers would not. The generator's own lag (p99 over all rates: "
+        "its turn in the inbox (one transaction); the turn runs after the response, in `chargedesk work` "
+        "processes (CHARGEDESK_TURN_WORKERS) or in the Slack process itself, where it competes with later "
+        "acknowledgements. Each rate's turns are drained before the next rate starts. The fake Slack Web API "
+        "answering the replies runs in the benchmark's (and the Slack app's) process, so it takes CPU from the "
+        "acknowledgements that Slack's servers would not. The generator's own lag (p99 over all rates: "
         f"{max(lags, default=0.0):.1f} ms) is included in the figures.",
         "",
     ]
@@ -433,9 +444,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0, help="seconds of load per rate")
     parser.add_argument("--users", type=int, default=200, help="distinct Slack users sending")
     parser.add_argument("--workers", type=int, default=1, help="turn worker processes for chargedesk")
+    parser.add_argument("--postgres-url", help="a PostgreSQL server (any database on it) to also run on")
     parser.add_argument("--write", type=Path, help="update this Markdown file's section")
     args = parser.parse_args()
-    results = asyncio.run(main_async(args.rates, args.seconds, args.users, args.workers))
+    results = asyncio.run(main_async(args.rates, args.seconds, args.users, args.workers, args.postgres_url))
     command = "python -m bench.ingress_bench " + " ".join(sys.argv[1:])
     section = report(results, command.strip(), args.rates, args.seconds)
     print(section)

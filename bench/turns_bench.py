@@ -22,19 +22,16 @@ import json
 import os
 import platform
 import random
-import secrets
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-from sqlalchemy import make_url, text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import make_url
 
+from bench.egress_bench import fresh_postgres_database
 from bench.engine_bench import SCRIPT, write_section
 from bench.ingress_bench import SECRET, bench_users, percentile, serve_chargedesk
 from tests.slack.fake_slack import FakeSlack
@@ -69,24 +66,6 @@ class TimedSlack(FakeSlack):
             else:
                 self.unexpected += 1
         return answer
-
-
-@asynccontextmanager
-async def fresh_postgres(url: str) -> AsyncIterator[str]:
-    """A new, empty database on the server of `url`; dropped afterwards. Yields its URL."""
-    base = make_url(url)
-    name = f"chargedesk_bench_{secrets.token_hex(5)}"
-    admin = create_async_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield base.set(database=name).render_as_string(hide_password=False)
-        finally:
-            async with admin.connect() as conn:
-                await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-    finally:
-        await admin.dispose()
 
 
 async def converse(
@@ -176,7 +155,7 @@ async def main_async(
         sqlite = await measure(database, conversations, turns, pause, workers)
     results.update({f"sqlite_{k}": v for k, v in sqlite.items()})
     if postgres_url:
-        async with fresh_postgres(postgres_url) as url:
+        async with fresh_postgres_database(postgres_url) as url:
             postgres = await measure(url, conversations, turns, pause, workers)
         results.update({f"postgres_{k}": v for k, v in postgres.items()})
     return results

@@ -70,16 +70,22 @@ class Inbox:
 
     async def put(self, conn: AsyncConnection, delivery: str, turn: QueuedTurn) -> None:
         """Add `turn` within the caller's transaction (the one that records the request's receipt)."""
-        await conn.execute(
-            insert(slack_inbox).values(
-                delivery=delivery,
-                sender_id=turn.conversation.sender_id,
-                order_key=turn.order_key,
-                conversation=turn.conversation.dumps(),
-                turn=turn.dumps(),
-                received_at=self.now(),
-            )
-        )
+        await self.put_many(conn, [(delivery, turn)])
+
+    async def put_many(self, conn: AsyncConnection, turns: list[tuple[str, QueuedTurn]]) -> None:
+        now = self.now()
+        rows = [
+            {
+                "delivery": delivery,
+                "sender_id": turn.conversation.sender_id,
+                "order_key": turn.order_key,
+                "conversation": turn.conversation.dumps(),
+                "turn": turn.dumps(),
+                "received_at": now,
+            }
+            for delivery, turn in turns
+        ]
+        await conn.execute(insert(slack_inbox), rows)
 
     async def claim(self, owner: str, limit: int) -> list[Claimed]:
         """Up to `limit` turns for `owner`, each the earliest waiting turn of a conversation nobody is running."""

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import event
 
 from bot.slack.context import Conversation
 from bot.slack.inbox import Inbox
 from bot.slack.intake import QueuedTurn, TurnKind, turn_of
+from bot.slack.receipts import Receipts
 from portal.bootstrap import Portal
 from tests.slack import payloads
 
@@ -66,3 +70,29 @@ def test_what_counts_as_a_turn() -> None:
     from_a_bot = {**envelope, "event": {**dm, "bot_id": "B0BOT"}}
     assert turn_of(edited) is None and turn_of(from_a_bot) is None
     assert turn_of({"type": "view_submission"}) is None  # modals are answered within the request
+
+
+async def test_receipts_arriving_together_share_a_transaction_and_a_retry_among_them_is_refused(
+    portal: Portal,
+) -> None:
+    inbox = Inbox(portal.engine)
+    receipts = Receipts(portal.engine, inbox)
+    transactions = 0
+
+    def counted(*_: object) -> None:
+        nonlocal transactions
+        transactions += 1
+
+    event.listen(portal.engine.sync_engine, "begin", counted)
+    bodies = [
+        {"type": "event_callback", "event_id": f"Ev{i}", "team_id": "T0HOME", "event": dm}
+        for i, dm in enumerate(
+            payloads.message_im(f"U0{n}", "hi", f"D0{n}", f"1700000000.00{n:04d}") for n in range(10)
+        )
+    ]
+    # Every delivery twice (Slack's retry racing its original), all at once.
+    answers = await asyncio.gather(*(receipts.first_time(f"event:{b['event_id']}", b) for b in bodies + bodies))
+    event.remove(portal.engine.sync_engine, "begin", counted)
+    assert answers == [(True, True)] * 10 + [(False, False)] * 10
+    assert await inbox.waiting() == 10
+    assert transactions < len(answers)  # grouped: far fewer than one per request
