@@ -152,7 +152,7 @@ async def main_async(
     results: dict[str, float] = {"workers": workers, "pause": pause}
     with tempfile.TemporaryDirectory() as directory:
         database = f"sqlite+aiosqlite:///{Path(directory) / 'bench.db'}"
-        sqlite = await measure(database, conversations, turns, pause, workers)
+        sqlite = await measure(database, conversations, turns, pause, 0)  # SQLite: turns in the Slack process
     results.update({f"sqlite_{k}": v for k, v in sqlite.items()})
     if postgres_url:
         async with fresh_postgres_database(postgres_url) as url:
@@ -188,7 +188,8 @@ def report(results: dict[str, float], command: str, conversations: int) -> str:
         "## Slack turns end to end",
         "",
         f"Command: `{command}` — per database and load, {int(r['sqlite_paced_turns'])} turns; "
-        f"{int(r['workers'])} turn worker process(es); machine: {os.cpu_count()} cores, "
+        f"SQLite runs turns in the Slack process, PostgreSQL in {int(r['workers'])} turn worker process(es) "
+        f"(CHARGEDESK_TURN_WORKERS); machine: {os.cpu_count()} cores, "
         f"{platform.processor() or platform.machine()}, Python {platform.python_version()}.",
         "",
         "| measure | result | target | |",
@@ -197,7 +198,7 @@ def report(results: dict[str, float], command: str, conversations: int) -> str:
         "",
         "A turn runs from posting the signed `message.im` event to `/slack/events` to the `chat.postMessage` of its "
         "reply arriving at the fake Slack Web API on loopback: signature check, receipt and inbox, acknowledgement, "
-        "a turn worker taking it, the user's e-mail (`users.info`, cached), the engine's turn with its database "
+        "a consumer taking it, the user's e-mail (`users.info`, cached), the engine's turn with its database "
         "work, and the Web API call. The target is read as 50 people in conversation at once; the saturated load "
         "shows what the same machine does when 50 clients send as fast as they are answered (latency is then the "
         "queue: 50 ÷ throughput).",

@@ -17,13 +17,18 @@ from bot.slack.inbox import Claimed, Inbox
 from bot.slack.turns import TurnRunner
 
 logger = logging.getLogger(__name__)
+CONCURRENCY = 16  # turns run at once by one consumer
+SQLITE_CONCURRENCY = 3
 
 
 class Consumer:
-    def __init__(self, inbox: Inbox, runner: TurnRunner, *, concurrency: int = 16, sweep: float = 0.5) -> None:
+    def __init__(self, inbox: Inbox, runner: TurnRunner, *, concurrency: int | None = None, sweep: float = 0.5) -> None:
         self.inbox = inbox
         self.runner = runner
-        self.concurrency = concurrency
+        # SQLite serves a process through one connection: more turns at once only lengthen the queue for it, in
+        # which the acknowledgements' receipts wait too. PostgreSQL runs them side by side.
+        sqlite = inbox.engine.dialect.name == "sqlite"
+        self.concurrency = concurrency or (SQLITE_CONCURRENCY if sqlite else CONCURRENCY)
         self.sweep = sweep
         self.owner = f"consumer-{uuid.uuid4().hex[:12]}"
         self.drain = True  # when stopped, also run what is still queued (False: leave it to other processes)

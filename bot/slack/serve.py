@@ -32,6 +32,9 @@ async def serve(settings: Settings, portal: Portal, host: str = "0.0.0.0") -> No
         dependencies={"portal": portal},
     )
     workers = WorkerPool(settings.turn_workers) if settings.turn_workers > 0 else None
+    if workers is not None and portal.engine.dialect.name == "sqlite":
+        # Processes writing one SQLite file wait for its lock with growing back-off: acknowledgements get slower.
+        logger.warning("turn workers on SQLite slow Slack's acknowledgements; use PostgreSQL for them")
     app = build_app(settings, engine, portal, turns_in_process=workers is None)
     if workers is not None and app.inbox is not None:
         app.inbox.on_put(workers.ring)

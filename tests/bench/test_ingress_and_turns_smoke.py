@@ -13,7 +13,7 @@ from tests.conftest import POSTGRES_ENV, postgres_url
 async def test_ingress_benchmark_runs_and_reports() -> None:
     rates = [20.0, 40.0]
     results = await ingress_bench.main_async(rates, seconds=0.5, users=10)
-    for app in ("bare", "chargedesk", "in_process"):
+    for app in ("bare", "sqlite"):
         assert results[f"{app}_max_rate"] in (0.0, *rates)
         run = [rate for rate in rates if f"{app}_{rate:g}_sent" in results]
         assert run and run == rates[: len(run)]  # rising rates, stopping only after a rate that was not sustained
@@ -26,13 +26,13 @@ async def test_ingress_benchmark_runs_and_reports() -> None:
         assert results[f"{app}_requests"] == sum(results[f"{app}_{rate:g}_sent"] for rate in run)
     assert results["bare_replies"] == 0  # bare bolt only acknowledges
     # every request chargedesk acknowledged became a turn whose reply reached the fake Slack
-    for app in ("chargedesk", "in_process"):
+    for app in ("sqlite",):
         assert results[f"{app}_replies"] == sum(
             results[f"{app}_{rate:g}_ok"] for rate in rates if f"{app}_{rate:g}_ok" in results
         )
-    assert results["requests"] == sum(results[f"{app}_requests"] for app in ("bare", "chargedesk", "in_process"))
+    assert results["requests"] == sum(results[f"{app}_requests"] for app in ("bare", "sqlite"))
     assert "postgres_max_rate" not in results  # no PostgreSQL URL given
-    assert math.isfinite(results["chargedesk_ratio"]) and results["chargedesk_ratio"] >= 0
+    assert math.isfinite(results["sqlite_ratio"]) and results["sqlite_ratio"] >= 0
     section = ingress_bench.report(results, "smoke", rates, 0.5)
     assert section.startswith("## Slack ingress")
 
