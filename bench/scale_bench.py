@@ -23,6 +23,7 @@ import platform
 import resource
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -224,8 +225,25 @@ def worker_process(
         raise
 
 
-def run_processes(url: str, tag: str, conversations: int, processes: int) -> tuple[int, float]:
-    """`conversations` split over `processes` worker processes started together: (turns, seconds of the slowest)."""
+def busy_jiffies() -> tuple[int, int]:
+    """(busy, total) CPU time of the whole machine so far, in clock ticks (`/proc/stat`); (0, 0) elsewhere."""
+    try:
+        fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return 0, 0
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def cores_busy(before: tuple[int, int], after: tuple[int, int]) -> float:
+    """How many of the machine's cores were busy on average between two `busy_jiffies()` readings."""
+    total = after[1] - before[1]
+    return (after[0] - before[0]) / total * (os.cpu_count() or 1) if total else 0.0
+
+
+def run_processes(url: str, tag: str, conversations: int, processes: int) -> tuple[int, float, float]:
+    """`conversations` split over `processes` worker processes started together: (turns, seconds of the slowest,
+    cores busy on the whole machine meanwhile, PostgreSQL included)."""
     context = multiprocessing.get_context("spawn")  # no forked event loop, threads or connections
     barrier = context.Barrier(processes)
     results = context.Queue()
@@ -240,9 +258,21 @@ def run_processes(url: str, tag: str, conversations: int, processes: int) -> tup
         child.start()
         children.append(child)
         first += count
+    samples: list[tuple[float, tuple[int, int]]] = []
+    done = threading.Event()
+
+    def sample() -> None:  # the machine's CPU every 0.2 s, to be cut to the measured interval afterwards
+        while not done.is_set():
+            samples.append((time.monotonic(), busy_jiffies()))
+            done.wait(0.2)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     try:
         answers = [results.get(timeout=WORKER_START_TIMEOUT + 3600) for _ in children]
     finally:
+        done.set()
+        sampler.join()
         for child in children:
             child.join(timeout=30)
             if child.is_alive():
@@ -251,14 +281,16 @@ def run_processes(url: str, tag: str, conversations: int, processes: int) -> tup
     if errors:
         raise RuntimeError(f"a worker process failed: {errors[0]}")
     turns = sum(int(answer[1]) for answer in answers)
-    return turns, max(float(a[3]) for a in answers) - min(float(a[2]) for a in answers)
+    start, end = min(float(a[2]) for a in answers), max(float(a[3]) for a in answers)
+    inside = [reading for at, reading in samples if start <= at <= end] or [samples[0][1], samples[-1][1]]
+    return turns, end - start, cores_busy(inside[0], inside[-1])
 
 
 async def part_b(postgres_url: str, conversations: int) -> dict[str, float]:
     async with fresh_postgres_database(postgres_url, "chargedesk_scale") as url:
         await prepare_database(url)
-        one_turns, one_seconds = await asyncio.to_thread(run_processes, url, "one", conversations, 1)
-        two_turns, two_seconds = await asyncio.to_thread(run_processes, url, "two", conversations, 2)
+        one_turns, one_seconds, one_cores = await asyncio.to_thread(run_processes, url, "one", conversations, 1)
+        two_turns, two_seconds, two_cores = await asyncio.to_thread(run_processes, url, "two", conversations, 2)
     one, two = one_turns / one_seconds, two_turns / two_seconds
     return {
         "workers_conversations": float(conversations),
@@ -267,6 +299,10 @@ async def part_b(postgres_url: str, conversations: int) -> dict[str, float]:
         "two_processes_turns": float(two_turns),
         "two_processes_turns_per_second": two,
         "speedup": two / one,
+        "one_process_cores": one_cores,
+        "two_processes_cores": two_cores,
+        # Turns per second per busy core: what 2 processes could reach if the machine had the cores they need.
+        "ceiling": (os.cpu_count() or 1) / one_cores if one_cores else 0.0,
     }
 
 
@@ -348,6 +384,18 @@ def report(results: dict[str, float], command: str, database: str = "SQLite") ->
                 f"{r['speedup']:.2f} times",
                 f"≥ {TARGET_SPEEDUP} times",
                 verdict(r["speedup"] >= TARGET_SPEEDUP),
+            ),
+            (
+                "cores busy on the whole machine (PostgreSQL included), 1 process / 2 processes",
+                f"{r['one_process_cores']:.2f} / {r['two_processes_cores']:.2f} of {os.cpu_count()}",
+                "",
+                "",
+            ),
+            (
+                "the most 2 processes could gain here: cores ÷ cores busy with 1 process",
+                f"{min(2.0, r['ceiling']):.2f} times",
+                "",
+                "",
             ),
         ]
     part_b = (

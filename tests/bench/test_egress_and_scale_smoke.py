@@ -5,6 +5,8 @@ PostgreSQL parts run when CHARGEDESK_TEST_POSTGRES_URL is set; they create and d
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from bench import egress_bench, scale_bench
@@ -91,9 +93,19 @@ async def test_scale_benchmark_on_postgres_with_two_processes() -> None:
     assert results["bytes_per_conversation"] > 0
     assert results["one_process_turns"] == results["two_processes_turns"] == scale_bench.turns_of(4)
     assert results["speedup"] > 0
+    assert 0 <= results["one_process_cores"] <= (os.cpu_count() or 1) + 0.01
+    assert 0 <= results["two_processes_cores"] <= (os.cpu_count() or 1) + 0.01
     section = scale_bench.report(results, "smoke", "PostgreSQL")
     assert section.startswith("## Scale: conversations, memory, database, processes")
     assert "2 processes ÷ 1 process" in section
+    assert "cores busy on the whole machine" in section
+
+
+def test_cores_busy_reads_the_machine() -> None:
+    before = scale_bench.busy_jiffies()
+    sum(i * i for i in range(2_000_000))  # keep one core busy for a moment
+    after = scale_bench.busy_jiffies()
+    assert after[1] > before[1] and 0 < scale_bench.cores_busy(before, after) <= (os.cpu_count() or 1)
 
 
 def test_slope_of_flat_and_growing_samples() -> None:
