@@ -9,7 +9,7 @@ is refused with `ConcurrentTurn` and nothing is written, so two processes can ne
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -60,13 +60,22 @@ class TrackerStore:
             rows = await conn.execute(query)
             return [dict(event) for event in rows.scalars()]
 
-    async def append(self, sender_id: str, expected_count: int, events: Sequence[dict[str, Any]]) -> int:
+    async def append(
+        self,
+        sender_id: str,
+        expected_count: int,
+        events: Sequence[dict[str, Any]],
+        *,
+        also: Callable[[AsyncConnection], Awaitable[None]] | None = None,
+    ) -> int:
         """Store `events` after the first `expected_count` events of the conversation; return the new count.
 
         Everything happens in one transaction. If the stored conversation does not have exactly `expected_count`
         events any more (or, for `expected_count == 0`, another process created it first), raises
         `ConcurrentTurn` and writes nothing. Events must be JSON values (timestamps as floats, never datetimes);
-        anything else raises `ValueError` before the database is touched.
+        anything else raises `ValueError` before the database is touched. `also`, if given, runs last in the same
+        transaction (the engine releases its conversation lease there, saving a transaction per turn); it does
+        not run when the append is refused.
         """
         if expected_count < 0:
             raise ValueError(f"expected_count must be >= 0, not {expected_count}")
@@ -81,6 +90,8 @@ class TrackerStore:
                 # Nothing to write, but the caller still learns whether its view of the conversation is current.
                 if await self._stored_count(conn, sender_id) != expected_count:
                     raise ConcurrentTurn(sender_id)
+                if also is not None:
+                    await also(conn)
                 return expected_count
             try:
                 # The compare-and-set on event_count is what serializes turns: PostgreSQL makes a concurrent
@@ -104,6 +115,8 @@ class TrackerStore:
                 # The unique (sender_id, seq) constraint is a second line of defence: even a writer that skipped
                 # the claim above could not store a position twice.
                 await conn.execute(insert(conversation_events), rows)
+                if also is not None:
+                    await also(conn)
             except IntegrityError as error:
                 # Leaving the `begin()` block with an exception rolls everything back: nothing of this turn stays.
                 raise ConcurrentTurn(sender_id) from error

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.engine.store import ConcurrentTurn, TrackerStore
 from bot.engine.tables import conversation_events, conversations
@@ -150,6 +151,23 @@ async def test_a_stale_count_is_refused_and_writes_nothing(empty_portal: Portal,
 
     assert await stored_rows(empty_portal, sender) == (8, 8)
     assert await store.load(sender) == turn("first") + turn("second")
+
+
+async def test_also_runs_in_the_appends_transaction_and_not_when_refused(
+    empty_portal: Portal, store: TrackerStore
+) -> None:
+    sender, seen = new_sender(), []
+
+    async def also(conn: AsyncConnection) -> None:
+        # Inside the append's transaction: its events are already visible here.
+        seen.append(await conn.scalar(select(conversations.c.event_count).where(conversations.c.sender_id == sender)))
+
+    assert await store.append(sender, 0, turn("first"), also=also) == 4
+    assert await store.append(sender, 4, [], also=also) == 4
+    for stale, events in ((0, turn("stale")), (3, [])):
+        with pytest.raises(ConcurrentTurn):
+            await store.append(sender, stale, events, also=also)
+    assert seen == [4, 4]
 
 
 async def test_two_concurrent_first_turns_one_wins(empty_portal: Portal, clock: FrozenClock) -> None:
