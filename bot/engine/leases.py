@@ -6,9 +6,9 @@ out after `ttl`. With an order key (Slack's message timestamp), a turn also take
 earlier ticket of the conversation is pending, so messages that reach different processes still run in the
 order they were sent.
 
-Every attempt to get in (ticket, the check for earlier tickets, the lease) is one short transaction, and the
-holder may release inside a transaction it commits anyway (see `Lease.release`): a turn usually costs one
-transaction here, plus the statements the release adds to the tracker append.
+The ticket is one short transaction; every attempt to get in (the check for earlier tickets and the lease) is
+another, and the holder may release inside a transaction it commits anyway (see `Lease.release`): a turn
+usually costs one or two transactions here, plus the statements the release adds to the tracker append.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -85,7 +85,17 @@ class Leases:
         self.now = now
 
     @asynccontextmanager
-    async def hold(self, sender_id: str, order_key: str | None = None) -> AsyncIterator[Lease]:
+    async def hold(
+        self,
+        sender_id: str,
+        order_key: str | None = None,
+        *,
+        also: Callable[[AsyncConnection], Awaitable[None]] | None = None,
+    ) -> AsyncIterator[Lease]:
+        """Hold the conversation's lease for the block; `also` runs in the transaction that takes it.
+
+        (The engine reads the conversation's version there, saving a transaction of its own.)
+        """
         lease = Lease(sender_id, uuid.uuid4().hex, order_key)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.wait
@@ -98,7 +108,7 @@ class Leases:
         try:
             delay = 0.005
             first = True
-            while not await self._acquire(lease, first):
+            while not await self._acquire(lease, first, also):
                 first = False
                 if loop.time() > deadline:
                     raise TurnBusy(sender_id)
@@ -132,18 +142,27 @@ class Leases:
                     .values(expires=until)
                 )
 
-    async def _acquire(self, lease: Lease, first: bool) -> bool:
-        """One attempt, in one transaction: on the first, take a ticket; then, if it is our turn, take the lease.
+    async def _acquire(
+        self, lease: Lease, first: bool, also: Callable[[AsyncConnection], Awaitable[None]] | None = None
+    ) -> bool:
+        """One attempt: on the first, take a ticket; then, in one transaction, if it is our turn, the lease.
 
-        The ticket is committed even when the lease is not taken, so that later turns wait for this one.
+        The ticket gets a transaction of its own, committed before we look for earlier tickets: a message sent
+        just before ours may still be on its way to another process, and every moment its ticket has to land
+        before our check keeps the two in order. (With the ticket in the same transaction as the check, the
+        reliability test of messages alternating between processes swapped two of them now and then.)
         """
+        if first and lease.order_key is not None:
+            async with self.engine.begin() as conn:
+                await self._ticket(conn, lease.sender_id, lease.order_key)
         async with self.engine.begin() as conn:
-            if lease.order_key is not None:
-                if first:
-                    await self._ticket(conn, lease.sender_id, lease.order_key)
-                if not await self._is_next(conn, lease.sender_id, lease.order_key):
-                    return False
-            return await self._take(conn, lease.sender_id, lease.owner)
+            if lease.order_key is not None and not await self._is_next(conn, lease.sender_id, lease.order_key):
+                return False
+            if not await self._take(conn, lease.sender_id, lease.owner):
+                return False
+            if also is not None:
+                await also(conn)
+            return True
 
     def _insert(self) -> Callable[..., Any]:
         return pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
