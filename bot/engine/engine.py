@@ -134,13 +134,16 @@ class Engine:
         without one, turns run in the order they reach this process.
         """
         local = self._lock(sender_id) if order_key is None else contextlib.nullcontext()
-        async with local, self.leases.hold(sender_id, order_key):
-            stored = await self.store.load(sender_id)
+        # The tracker's version is read in the transaction that takes the lease; its events usually come from
+        # the store's memory, and the lease goes back in the transaction that stores the turn.
+        loading = self.store.loading(sender_id)
+        async with local, self.leases.hold(sender_id, order_key, also=loading.check) as lease:
+            stored = await loading.events()
             turn = Turn(Tracker(sender_id, self.domain, stored))
             self._start_session_if_needed(turn)
             self._understand(turn, text, metadata or {})
             await self._act(turn)
-            await self.store.append(sender_id, len(stored), turn.new_events)
+            await self.store.append(sender_id, len(stored), turn.new_events, also=lease.release)
             return self._result(turn)
 
     async def submit_form(
@@ -152,8 +155,9 @@ class Engine:
         refusal nothing is stored; otherwise the values go in as one user turn and the conversation goes on (the
         form completes and its submission rule runs).
         """
-        async with self._lock(sender_id), self.leases.hold(sender_id):
-            stored = await self.store.load(sender_id)
+        loading = self.store.loading(sender_id)
+        async with self._lock(sender_id), self.leases.hold(sender_id, also=loading.check) as lease:
+            stored = await loading.events()
             turn = Turn(Tracker(sender_id, self.domain, stored))
             if turn.tracker.loop_name != form:
                 return FormSubmission({"": NOT_ACTIVE}, None)
@@ -164,7 +168,7 @@ class Engine:
             for name, value in values.items():
                 turn.add(slot_event(name, value, self.clock()))
             await self._act(turn)
-            await self.store.append(sender_id, len(stored), turn.new_events)
+            await self.store.append(sender_id, len(stored), turn.new_events, also=lease.release)
             return FormSubmission({}, self._result(turn))
 
     async def _refusals(self, form: str, tracker: Tracker, values: dict[str, Any]) -> dict[str, str]:

@@ -9,11 +9,13 @@ from __future__ import annotations
 import asyncio
 import math
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import event, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.engine.store import ConcurrentTurn, TrackerStore
 from bot.engine.tables import conversation_events, conversations
@@ -152,6 +154,23 @@ async def test_a_stale_count_is_refused_and_writes_nothing(empty_portal: Portal,
     assert await store.load(sender) == turn("first") + turn("second")
 
 
+async def test_also_runs_in_the_appends_transaction_and_not_when_refused(
+    empty_portal: Portal, store: TrackerStore
+) -> None:
+    sender, seen = new_sender(), []
+
+    async def also(conn: AsyncConnection) -> None:
+        # Inside the append's transaction: its events are already visible here.
+        seen.append(await conn.scalar(select(conversations.c.event_count).where(conversations.c.sender_id == sender)))
+
+    assert await store.append(sender, 0, turn("first"), also=also) == 4
+    assert await store.append(sender, 4, [], also=also) == 4
+    for stale, events in ((0, turn("stale")), (3, [])):
+        with pytest.raises(ConcurrentTurn):
+            await store.append(sender, stale, events, also=also)
+    assert seen == [4, 4]
+
+
 async def test_two_concurrent_first_turns_one_wins(empty_portal: Portal, clock: FrozenClock) -> None:
     # Two processes: separate stores, and each append runs on a connection of its own.
     sender = new_sender()
@@ -269,3 +288,88 @@ async def test_events_that_are_not_plain_json_are_refused(
 async def test_a_negative_count_is_refused(store: TrackerStore) -> None:
     with pytest.raises(ValueError, match="expected_count"):
         await store.append(new_sender(), -1, turn("hello"))
+
+
+# ------------------------------------------------------------------------------------- events kept in memory
+
+
+def count_statements(portal: Portal) -> tuple[list[str], Callable[[], None]]:
+    """Every statement on the portal's engine (BEGIN included), and how to stop recording."""
+    seen: list[str] = []
+
+    def on_execute(*args: Any) -> None:
+        seen.append(str(args[2]).split(None, 1)[0].upper())
+
+    event.listen(portal.engine.sync_engine, "before_cursor_execute", on_execute)
+    return seen, lambda: event.remove(portal.engine.sync_engine, "before_cursor_execute", on_execute)
+
+
+async def test_an_unchanged_conversation_is_not_read_again(empty_portal: Portal, store: TrackerStore) -> None:
+    sender = new_sender()
+    await store.append(sender, 0, turn("one"))
+    await store.append(sender, 4, turn("two"))
+    seen, stop = count_statements(empty_portal)
+    try:
+        loaded = await store.load(sender)
+    finally:
+        stop()
+    assert loaded == turn("one") + turn("two")
+    assert seen.count("SELECT") == 1  # the version only, not the events
+    # Each load hands out events of its own, as a read from the database does.
+    loaded[0]["parse_data"]["intent"]["name"] = "changed by the caller"
+    loaded.append({"event": "action", "name": "changed by the caller"})
+    assert await store.load(sender) == turn("one") + turn("two")
+
+
+async def test_events_from_memory_equal_events_from_the_database(empty_portal: Portal, store: TrackerStore) -> None:
+    # JSON has no tuples and only string keys: what comes back must be what the database would give.
+    sender = new_sender()
+    odd = {"event": "slot", "name": "pair", "value": (1, 2.5), "timestamp": 1.0, "map": {1: None}}
+    await store.append(sender, 0, [odd])
+    fresh = TrackerStore(empty_portal.engine, store._clock)
+    assert await store.load(sender) == await fresh.load(sender)
+    assert await store.load(sender) == [{**odd, "value": [1, 2.5], "map": {"1": None}}]
+
+
+async def test_another_process_s_appends_and_deletes_are_seen(
+    empty_portal: Portal, store: TrackerStore, clock: FrozenClock
+) -> None:
+    sender = new_sender()
+    other = TrackerStore(empty_portal.engine, clock)
+    await store.append(sender, 0, turn("ours"))
+    assert await store.load(sender) == turn("ours")
+    await other.append(sender, 4, turn("theirs"))
+    assert await store.load(sender) == turn("ours") + turn("theirs")
+    assert await store.append(sender, 8, turn("ours again")) == 12
+
+    await other.delete(sender)
+    assert await store.load(sender) == []
+    # Deleted and started again to the same number of events: the creation time tells them apart.
+    await store.append(sender, 0, turn("ours"))
+    await other.delete(sender)
+    clock.advance(timedelta(seconds=1))
+    await other.append(sender, 0, turn("a new conversation"))
+    assert await store.load(sender) == turn("a new conversation")
+
+
+async def test_a_refused_append_forgets_what_was_kept(empty_portal: Portal, store: TrackerStore) -> None:
+    sender = new_sender()
+    await store.append(sender, 0, turn("first"))
+    with pytest.raises(ConcurrentTurn):
+        await store.append(sender, 2, turn("stale"))
+    assert await store.load(sender) == turn("first")
+    assert await store.append(sender, 4, turn("second")) == 8
+    assert await store.load(sender) == turn("first") + turn("second")
+
+
+@pytest.mark.parametrize("cache_bytes", [0, 1500])
+async def test_memory_stays_within_its_budget(empty_portal: Portal, clock: FrozenClock, cache_bytes: int) -> None:
+    store = TrackerStore(empty_portal.engine, clock, cache_bytes=cache_bytes)
+    senders = [new_sender() for _ in range(5)]
+    for sender in senders:
+        await store.append(sender, 0, turn(sender))
+        assert store._cache.size <= cache_bytes
+    for sender in senders:
+        assert await store.load(sender) == turn(sender)
+        assert await store.append(sender, 4, turn("more")) == 8
+        assert store._cache.size <= cache_bytes
