@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import yaml
 
@@ -367,6 +368,19 @@ def test_classifier_fits_its_training_data(nlu: NluTrainingData, interpreter: In
     pairs = [(text, intent) for intent, texts in nlu.examples.items() for text in texts]
     correct = sum(interpreter.parse(text).intent == intent for text, intent in pairs)
     assert correct / len(pairs) >= 0.95
+
+
+def test_hand_scoring_gives_scikit_learns_probabilities_to_the_bit(
+    nlu: NluTrainingData, interpreter: Interpreter
+) -> None:
+    # The interpreter scores one text without scikit-learn's per-call machinery (Interpreter._scorer); it must
+    # not change a single probability, or rankings and fallback decisions could change.
+    scorer, pipeline = interpreter._scorer, interpreter._classifier
+    assert scorer is not None
+    texts = [text for texts in nlu.examples.values() for text in texts]
+    texts += [text for text, _ in UNSEEN] + ["", "  ", "?!", "zzqx", "Grüße, ça marche ? ß", "x" * 3000, "ACE0100002"]
+    for text in texts:
+        assert np.array_equal(scorer.probabilities(text), pipeline.predict_proba([text])[0]), text
 
 
 UNSEEN = [
