@@ -52,7 +52,7 @@ class Inbox:
     def __init__(
         self,
         engine: AsyncEngine,
-        claim_ttl: timedelta = timedelta(seconds=15),
+        claim_ttl: timedelta = timedelta(seconds=6),
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.engine = engine
