@@ -15,6 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
 from bot.engine.engine import Engine
+from bot.engine.store import TrackerStore
 from bot.slack.agents import Agents
 from bot.slack.consumer import Consumer
 from bot.slack.conversations import SlackConversations
@@ -48,6 +49,16 @@ class Services:
     agents: Agents
     turns: TurnRunner
     inbox: Inbox
+
+
+def build_engine(settings: Settings, portal: Portal) -> Engine:
+    """The engine a Slack process (or a turn worker) runs turns with: trackers and custom actions on `portal`."""
+    return Engine.build(
+        settings.design_root,
+        TrackerStore(portal.engine),
+        action_endpoint=settings.action_endpoint_url,
+        dependencies={"portal": portal},
+    )
 
 
 def build_services(settings: Settings, engine: Engine, portal: Portal) -> Services:

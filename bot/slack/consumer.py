@@ -52,17 +52,17 @@ class Consumer:
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(self.sweep):
                         await self._wake.wait()
-            await self._finish(self.drain, grace)
+            await self._finish(grace)
         finally:
             for task in (heartbeat, stopping, *self._running):
                 task.cancel()
             await asyncio.gather(heartbeat, stopping, *self._running, return_exceptions=True)
 
-    async def _finish(self, drain: bool, grace: float) -> None:
+    async def _finish(self, grace: float) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + grace
         while loop.time() < deadline:
-            claimed = await self._fill() if drain else 0
+            claimed = await self._fill() if self.drain else 0
             if not claimed and not self._running:
                 return
             self._wake.clear()

@@ -8,7 +8,6 @@ is still in the inbox.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,8 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from bot.slack.intake import QueuedTurn
 from portal.adapters.tables import metadata
 from portal.adapters.types import UtcDateTime
-
-logger = logging.getLogger(__name__)
 
 slack_inbox = Table(
     "slack_inbox",
@@ -68,11 +65,8 @@ class Inbox:
         for bell in self._bells:
             bell()
 
-    async def put(self, conn: AsyncConnection, delivery: str, turn: QueuedTurn) -> None:
-        """Add `turn` within the caller's transaction (the one that records the request's receipt)."""
-        await self.put_many(conn, [(delivery, turn)])
-
     async def put_many(self, conn: AsyncConnection, turns: list[tuple[str, QueuedTurn]]) -> None:
+        """Add `turns` (delivery key, turn) within the caller's transaction (the one that records their receipts)."""
         now = self.now()
         rows = [
             {

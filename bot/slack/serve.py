@@ -11,9 +11,7 @@ from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from bot.config import Settings
-from bot.engine.engine import Engine
-from bot.engine.store import TrackerStore
-from bot.slack.app import build_app, turns_running, web_app
+from bot.slack.app import build_app, build_engine, turns_running, web_app
 from bot.slack.background import start_background
 from bot.slack.home import publish_home
 from bot.slack.workers import WorkerPool
@@ -25,12 +23,7 @@ SHUTDOWN_GRACE_SECONDS = 20.0
 
 async def serve(settings: Settings, portal: Portal, host: str = "0.0.0.0") -> None:
     """Run until SIGTERM or SIGINT."""
-    engine = Engine.build(
-        settings.design_root,
-        TrackerStore(portal.engine),
-        action_endpoint=settings.action_endpoint_url,
-        dependencies={"portal": portal},
-    )
+    engine = build_engine(settings, portal)
     workers = WorkerPool(settings.turn_workers) if settings.turn_workers > 0 else None
     if workers is not None and portal.engine.dialect.name == "sqlite":
         # Processes writing one SQLite file wait for its lock with growing back-off: acknowledgements get slower.

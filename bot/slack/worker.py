@@ -9,9 +9,7 @@ import os
 import signal
 
 from bot.config import Settings
-from bot.engine.engine import Engine
-from bot.engine.store import TrackerStore
-from bot.slack.app import build_services
+from bot.slack.app import build_engine, build_services
 from bot.slack.consumer import Consumer
 from bot.slack.workers import report_ready
 from portal.bootstrap import Portal
@@ -24,12 +22,7 @@ WORKER_NICENESS = 5
 async def work(settings: Settings, portal: Portal, doorbell_fd: int | None, ready_fd: int | None = None) -> None:
     with contextlib.suppress(OSError):
         os.nice(WORKER_NICENESS)
-    engine = Engine.build(
-        settings.design_root,
-        TrackerStore(portal.engine),
-        action_endpoint=settings.action_endpoint_url,
-        dependencies={"portal": portal},
-    )
+    engine = build_engine(settings, portal)
     services = build_services(settings, engine, portal)
     consumer = Consumer(services.inbox, services.turns)
     stop = asyncio.Event()

@@ -55,10 +55,6 @@ class WorkerPool:
             with contextlib.suppress(BlockingIOError, BrokenPipeError):
                 os.write(bell, b"\x01")
 
-    def exited(self) -> list[int]:
-        """Exit codes of workers that are no longer running."""
-        return [p.returncode for p in self._processes if p.returncode is not None]
-
     async def stop(self) -> None:
         """Ask the workers to finish the turns they hold (SIGTERM), and wait for them."""
         for process in self._processes:

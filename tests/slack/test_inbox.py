@@ -24,7 +24,7 @@ def turn(conversation: Conversation, text: str, ts: str) -> QueuedTurn:
 
 async def put(inbox: Inbox, delivery: str, queued: QueuedTurn) -> None:
     async with inbox.engine.begin() as conn:
-        await inbox.put(conn, delivery, queued)
+        await inbox.put_many(conn, [(delivery, queued)])
 
 
 async def test_turns_of_one_conversation_are_claimed_in_order_and_one_at_a_time(portal: Portal) -> None:
