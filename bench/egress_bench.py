@@ -33,7 +33,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bench.engine_bench import write_section
+from bench.engine_bench import TARGET_COLUMNS, command_line, markdown_table, write_section
 from bot.slack.delivery import Delivery, SlackSender, enqueue
 from portal.bootstrap import Portal
 from tests.slack.fake_slack import Call, FakeSlack
@@ -208,9 +208,7 @@ def report(results: dict[str, float], command: str, database: str = "SQLite") ->
         f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}, Python {platform.python_version()}, "
         f"{database}.",
         "",
-        "| measure | result | target | |",
-        "|---|---|---|---|",
-        *(f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows),
+        *markdown_table(TARGET_COLUMNS, rows),
         "",
     ]
     return "\n".join(lines)
@@ -229,8 +227,8 @@ def main() -> None:
     results = asyncio.run(
         main_async(args.notifications, args.rate, args.burst, args.interval, args.tuned_interval, args.postgres_url)
     )
-    command = "python -m bench.egress_bench " + " ".join(sys.argv[1:])
-    section = report(results, command.strip(), "PostgreSQL" if args.postgres_url else "SQLite")
+    command = command_line("bench.egress_bench", sys.argv[1:], args.postgres_url)
+    section = report(results, command, "PostgreSQL" if args.postgres_url else "SQLite")
     print(section)
     if args.write:
         write_section(args.write, section)

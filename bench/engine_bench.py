@@ -18,8 +18,11 @@ import resource
 import sys
 import tempfile
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from sqlalchemy import make_url
 
 from bot.config import DESIGN_ROOT
 from bot.engine.actions import InProcessActions
@@ -162,12 +165,30 @@ def report(results: dict[str, float], command: str, concurrency: int) -> str:
         f"Command: `{command}` — {int(r['turns'])} turns; machine: {os.cpu_count()} cores, "
         f"{platform.processor() or platform.machine()}, Python {platform.python_version()}, SQLite.",
         "",
-        "| measure | result | target | |",
-        "|---|---|---|---|",
-        *(f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows),
+        *markdown_table(TARGET_COLUMNS, rows),
         "",
     ]
     return "\n".join(lines)
+
+
+TARGET_COLUMNS = ("measure", "result", "target", "")  # the last column says whether the target was met
+
+
+def markdown_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
+    """The lines of a Markdown table: the header, its rule, and one line per row (cells as given)."""
+
+    def line(cells: Sequence[str]) -> str:
+        return "| " + " | ".join(cells) + " |"
+
+    return [line(header), "|" + "---|" * len(header), *(line(row) for row in rows)]
+
+
+def command_line(module: str, argv: Sequence[str], database_url: str | None = None) -> str:
+    """How a benchmark was run, for its report, with the password of `database_url` (if any) hidden."""
+    if database_url:
+        hidden = make_url(database_url).render_as_string(hide_password=True)
+        argv = [hidden if a == database_url else a.replace(database_url, hidden) for a in argv]
+    return f"python -m {module} {' '.join(argv)}".strip()
 
 
 def write_section(path: Path, section: str) -> None:
@@ -191,8 +212,7 @@ def main() -> None:
     parser.add_argument("--database-url", help="an empty database to use instead of a temporary SQLite file")
     args = parser.parse_args()
     results = asyncio.run(main_async(args.conversations, args.concurrency, args.database_url))
-    command = "python -m bench.engine_bench " + " ".join(sys.argv[1:])
-    section = report(results, command.strip(), args.concurrency)
+    section = report(results, command_line("bench.engine_bench", sys.argv[1:], args.database_url), args.concurrency)
     print(section)
     if args.write:
         write_section(args.write, section)

@@ -42,7 +42,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bench.egress_bench import fresh_postgres_database
-from bench.engine_bench import write_section
+from bench.engine_bench import command_line, markdown_table, write_section
 from bot.config import DESIGN_ROOT, Settings
 from bot.engine.actions import InProcessActions
 from bot.engine.engine import Engine, prepare
@@ -416,9 +416,7 @@ def report(results: dict[str, float], command: str, rates: list[float], seconds:
         f"3 message.im events per block_actions click; machine: {os.cpu_count()} cores, "
         f"{platform.processor() or platform.machine()}, Python {platform.python_version()}.",
         "",
-        "| " + " | ".join(header) + " |",
-        "|" + "---|" * len(header),
-        *("| " + " | ".join(row) + " |" for row in rows),
+        *markdown_table(header, rows),
         "",
         "Latency runs from when the open-loop generator (a separate process) was due to send a request to its HTTP "
         "response. chargedesk acknowledges after verifying the signature and storing the delivery's receipt and "
@@ -450,8 +448,8 @@ def main() -> None:
     parser.add_argument("--write", type=Path, help="update this Markdown file's section")
     args = parser.parse_args()
     results = asyncio.run(main_async(args.rates, args.seconds, args.users, args.workers, args.postgres_url))
-    command = "python -m bench.ingress_bench " + " ".join(sys.argv[1:])
-    section = report(results, command.strip(), args.rates, args.seconds)
+    command = command_line("bench.ingress_bench", sys.argv[1:], args.postgres_url)
+    section = report(results, command, args.rates, args.seconds)
     print(section)
     if args.write:
         write_section(args.write, section)

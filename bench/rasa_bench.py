@@ -26,7 +26,7 @@ from typing import Any
 
 import aiohttp
 
-from bench.engine_bench import write_section
+from bench.engine_bench import markdown_table, write_section
 from bot.config import DESIGN_ROOT
 from bot.engine.actions import InProcessActions
 from bot.engine.engine import Engine, prepare
@@ -255,9 +255,7 @@ def report(r: dict[str, Any]) -> str:
         "(carla's ticket, ben's transfer, dave's administrative request, questions and nonsense), each run once per "
         "concurrent user.",
         "",
-        "| measure | Rasa 3.6.21 server | embedded engine |",
-        "|---|---|---|",
-        *(f"| {a} | {b} | {c} |" for a, b, c in rows),
+        *markdown_table(("measure", "Rasa 3.6.21 server", "embedded engine"), rows),
         "",
         f"Same actions in every turn: {len(r['same_actions'])} of {len(SCRIPTS)} conversations "
         f"({', '.join(r['same_actions']) or 'none'}).",

@@ -33,7 +33,7 @@ from typing import Any
 from sqlalchemy import text
 
 from bench.egress_bench import fresh_postgres_database
-from bench.engine_bench import CARLA, write_section
+from bench.engine_bench import CARLA, TARGET_COLUMNS, command_line, markdown_table, write_section
 from bot.config import DESIGN_ROOT
 from bot.engine.actions import InProcessActions
 from bot.engine.engine import Engine, prepare
@@ -412,9 +412,7 @@ def report(results: dict[str, float], command: str, database: str = "SQLite") ->
         f"{database}.{part_b} Machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
         f"Python {platform.python_version()}.",
         "",
-        "| measure | result | target | |",
-        "|---|---|---|---|",
-        *(f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows),
+        *markdown_table(TARGET_COLUMNS, rows),
         "",
     ]
     return "\n".join(lines)
@@ -442,8 +440,8 @@ def main() -> None:
             part_a_on_postgres=args.database == "postgres",
         )
     )
-    command = "python -m bench.scale_bench " + " ".join(sys.argv[1:])
-    section = report(results, command.strip(), "PostgreSQL" if args.database == "postgres" else "SQLite")
+    command = command_line("bench.scale_bench", sys.argv[1:], args.postgres_url)
+    section = report(results, command, "PostgreSQL" if args.database == "postgres" else "SQLite")
     print(section)
     if args.write:
         write_section(args.write, section)

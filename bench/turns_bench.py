@@ -29,10 +29,9 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from sqlalchemy import make_url
 
 from bench.egress_bench import fresh_postgres_database
-from bench.engine_bench import SCRIPT, write_section
+from bench.engine_bench import SCRIPT, TARGET_COLUMNS, command_line, markdown_table, write_section
 from bench.ingress_bench import SECRET, bench_users, percentile, serve_chargedesk
 from tests.slack.fake_slack import FakeSlack
 from tests.slack.payloads import message_im, next_ts
@@ -192,9 +191,7 @@ def report(results: dict[str, float], command: str, conversations: int) -> str:
         f"(CHARGEDESK_TURN_WORKERS); machine: {os.cpu_count()} cores, "
         f"{platform.processor() or platform.machine()}, Python {platform.python_version()}.",
         "",
-        "| measure | result | target | |",
-        "|---|---|---|---|",
-        *(f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows),
+        *markdown_table(TARGET_COLUMNS, rows),
         "",
         "A turn runs from posting the signed `message.im` event to `/slack/events` to the `chat.postMessage` of its "
         "reply arriving at the fake Slack Web API on loopback: signature check, receipt and inbox, acknowledgement, "
@@ -217,12 +214,7 @@ def main() -> None:
     parser.add_argument("--write", type=Path, help="update this Markdown file's section")
     args = parser.parse_args()
     results = asyncio.run(main_async(args.conversations, args.turns, args.postgres_url, args.pause, args.workers))
-    argv = sys.argv[1:]
-    if args.postgres_url:  # no password in the report
-        hidden = make_url(args.postgres_url).render_as_string(hide_password=True)
-        argv = [hidden if a == args.postgres_url else a.replace(args.postgres_url, hidden) for a in argv]
-    command = "python -m bench.turns_bench " + " ".join(argv)
-    section = report(results, command.strip(), args.conversations)
+    section = report(results, command_line("bench.turns_bench", sys.argv[1:], args.postgres_url), args.conversations)
     print(section)
     if args.write:
         write_section(args.write, section)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.engine_bench import main_async, report, write_section
+from bench.engine_bench import command_line, main_async, markdown_table, report, write_section
 
 
 async def test_engine_benchmark_runs_and_reports(tmp_path: Path) -> None:
@@ -20,3 +20,15 @@ async def test_engine_benchmark_runs_and_reports(tmp_path: Path) -> None:
     text = target.read_text(encoding="utf-8")
     assert text.count("## Embedded engine") == 1
     assert "## Other\n\nkept" in text
+
+
+def test_reports_name_the_command_without_the_database_password() -> None:
+    url = "postgresql+asyncpg://bench:s3cret@db.example/postgres"
+    line = command_line("bench.scale_bench", ["--postgres-url", url, "--write", "BENCHMARKS.md"], url)
+    assert "s3cret" not in line
+    assert line == (
+        "python -m bench.scale_bench --postgres-url postgresql+asyncpg://bench:***@db.example/postgres "
+        "--write BENCHMARKS.md"
+    )
+    table = markdown_table(("measure", "result"), [("a", "1")])
+    assert table == ["| measure | result |", "|---|---|", "| a | 1 |"]
