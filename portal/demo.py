@@ -5,8 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from sqlalchemy import select
+
+from portal.adapters import tables
+from portal.domain.actors import Agent
 from portal.domain.chargers import Charger
 from portal.domain.organizations import Account, Organization, OrganizationKind
+from portal.services.workspaces import WorkspaceLink, link_workspace_in
 from portal.unit_of_work import UnitOfWork
 
 VOLTWAY = "VoltWay Resellers BV"
@@ -38,6 +43,14 @@ ACCOUNTS = (
     DemoAccount("erin@greenfleet.example", GREENFLEET, None),
     DemoAccount("dave@newcustomer.example", None, _utc(2025, 10, 1)),
 )
+
+# Slack workspaces of the demo organizations (T0VOLT is the Slack Connect workspace the tests' anna acts from).
+WORKSPACES = (
+    ("T0VOLT", VOLTWAY),
+    ("T0GREEN", GREENFLEET),
+    ("T0CITY", CITYCHARGE),
+)
+DEMO_LINKER = Agent("demo")
 
 # serial, model, purchaser (= Service Operator at shipment), shipped, installed at
 CHARGERS = (
@@ -75,5 +88,16 @@ async def seed_demo(uow: UnitOfWork) -> int:
                 site_id = ids[site] if site else None
                 uow.chargers.add(Charger(serial, model, shipped, ids[purchaser], site_organization_id=site_id))
                 created += 1
+        linked = {link.team_id for link in await _linked(uow)}
+        for team_id, name in WORKSPACES:
+            if team_id not in linked:
+                await link_workspace_in(uow, DEMO_LINKER, team_id, ids[name])
+                created += 1
         await uow.commit()
     return created
+
+
+async def _linked(uow: UnitOfWork) -> list[WorkspaceLink]:
+    ws = tables.slack_workspaces
+    rows = await uow.session.execute(select(ws.c.team_id).where(ws.c.organization_id.is_not(None)))
+    return [WorkspaceLink(r.team_id, None) for r in rows]

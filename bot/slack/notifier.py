@@ -14,6 +14,12 @@ Who hears about what:
 - transfer.completed: the previous Service Operator's people learn that the chargers moved.
 - request.assigned: the triage message shows the assignee.
 - account.linked: the linked person gets a DM.
+- workspace.verification_requested: the triage channel gets a "Link workspace to organization" card (once per
+  workspace); workspace.linked: that card says who linked it to what (in place).
+
+Consent DMs and the other Service Operator messages go only to people verified for that organization now: a
+learned person or a users.lookupByEmail hit from a workspace that is neither home nor linked to it is skipped
+(`People.user_ids`).
 """
 
 from __future__ import annotations
@@ -32,6 +38,8 @@ from bot.slack.blocks import escape
 from bot.slack.delivery import Delivery, enqueue
 from bot.slack.people import People
 from bot.slack.triage import consent_answered_message, consent_message, triage_message
+from bot.slack.workspaces import message_key as workspace_message_key
+from bot.slack.workspaces import workspace_card, workspace_linked_card
 from portal import services
 from portal.adapters import tables
 from portal.bootstrap import Portal
@@ -141,6 +149,8 @@ class Notifier:
     async def _plan(self, event: Event) -> tuple[list[Delivery], set[tuple[str, str]]]:
         if event.name == "account.linked":
             return await self._account_linked(event)
+        if event.name.startswith("workspace."):
+            return self._workspace(event), set()
         if not event.reference:
             return [], set()
         try:
@@ -280,6 +290,30 @@ class Notifier:
             for user_id in users.get(email, [])
         ]
         return deliveries, set()
+
+    def _workspace(self, event: Event) -> list[Delivery]:
+        team_id = str(event.payload.get("team_id") or "")
+        if not self.triage_channel or not team_id:
+            return []
+        if event.name == "workspace.verification_requested":
+            method = "chat.postMessage"
+            team_name = event.payload.get("team_name")
+            text, blocks = workspace_card(team_id, str(team_name) if team_name else None, event.payload.get("asked_by"))
+        elif event.name == "workspace.linked" and event.payload.get("asked"):
+            method = "chat.update"
+            organization, actor = str(event.payload.get("organization")), str(event.payload.get("actor"))
+            text, blocks = workspace_linked_card(team_id, organization, actor)
+        else:
+            return []  # linked from the CLI, an import or the demo data: no card was ever posted
+        return [
+            Delivery(
+                self.triage_channel,
+                method,
+                {"channel": self.triage_channel, "text": text, "blocks": blocks},
+                key=f"ev{event.id}:workspace",
+                message_key=workspace_message_key(team_id),
+            )
+        ]
 
 
 def _origin_user(facts: RequestFacts) -> tuple[str, str] | None:
