@@ -5,13 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from portal.adapters import tables
-from portal.domain.actors import Agent
 from portal.domain.chargers import Charger
 from portal.domain.organizations import Account, Organization, OrganizationKind
-from portal.services.workspaces import WorkspaceLink, link_workspace_in
 from portal.unit_of_work import UnitOfWork
 
 VOLTWAY = "VoltWay Resellers BV"
@@ -50,7 +48,6 @@ WORKSPACES = (
     ("T0GREEN", GREENFLEET),
     ("T0CITY", CITYCHARGE),
 )
-DEMO_LINKER = Agent("demo")
 
 # serial, model, purchaser (= Service Operator at shipment), shipped, installed at
 CHARGERS = (
@@ -88,16 +85,15 @@ async def seed_demo(uow: UnitOfWork) -> int:
                 site_id = ids[site] if site else None
                 uow.chargers.add(Charger(serial, model, shipped, ids[purchaser], site_organization_id=site_id))
                 created += 1
-        linked = {link.team_id for link in await _linked(uow)}
+        ws = tables.slack_workspaces
+        known = set(await uow.session.scalars(select(ws.c.team_id)))
         for team_id, name in WORKSPACES:
-            if team_id not in linked:
-                await link_workspace_in(uow, DEMO_LINKER, team_id, ids[name])
+            if team_id not in known:
+                # Seed data like the accounts above, not a support decision: no event, nobody to notify.
+                await uow.session.execute(
+                    insert(ws).values(team_id=team_id, organization_id=ids[name], linked_at=now, linked_by="demo")
+                )
                 created += 1
         await uow.commit()
     return created
 
-
-async def _linked(uow: UnitOfWork) -> list[WorkspaceLink]:
-    ws = tables.slack_workspaces
-    rows = await uow.session.execute(select(ws.c.team_id).where(ws.c.organization_id.is_not(None)))
-    return [WorkspaceLink(r.team_id, None) for r in rows]
