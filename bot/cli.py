@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 import asyncio
+import getpass
 import logging
 import os
 import sys

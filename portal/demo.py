@@ -96,4 +96,3 @@ async def seed_demo(uow: UnitOfWork) -> int:
                 created += 1
         await uow.commit()
     return created
-

@@ -126,7 +126,7 @@ def workspaces(database: Database) -> dict[str, tuple[object, ...]]:
             rows = await conn.execute(
                 select(ws.c.team_id, o.c.name, ws.c.linked_by).outerjoin(o, o.c.id == ws.c.organization_id)
             )
-            result = {r.team_id: (r.name, r.linked_by) for r in rows}
+            result: dict[str, tuple[object, ...]] = {str(r.team_id): (r.name, r.linked_by) for r in rows}
         await engine.dispose()
         return result
 
