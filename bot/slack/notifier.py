@@ -36,6 +36,7 @@ from sqlalchemy import select, update
 
 from bot.slack.blocks import escape
 from bot.slack.delivery import Delivery, enqueue
+from bot.slack.identity import IdentityUnavailable
 from bot.slack.people import People
 from bot.slack.triage import consent_answered_message, consent_message, triage_message
 from bot.slack.workspaces import message_key as workspace_message_key
@@ -98,6 +99,11 @@ class Notifier:
         for event in events:
             try:
                 deliveries, affected = await self._plan(event)
+            except IdentityUnavailable:
+                # Slack cannot say who is verified right now: keep this event (and those after it, in order)
+                # for the next round rather than send its consent DMs to nobody.
+                logger.warning("planning notifications for event %d waits: Slack identity unavailable", event.id)
+                break
             except Exception as error:  # one bad event must not stop every notification behind it
                 logger.error("planning notifications for event %d failed: %s", event.id, type(error).__name__)
                 deliveries, affected = [], set()
@@ -120,7 +126,7 @@ class Notifier:
                     await self.refresh_home(user_id, team_id)
                 except Exception as error:  # the App Home is a convenience; the DM already carries the news
                     logger.warning("refreshing the App Home failed: %s", type(error).__name__)
-        return len(events)
+        return len(planned)  # those left for later are not "busy": the loop waits before trying them again
 
     async def run(self, stop: asyncio.Event, interval: float = 1.0) -> None:
         while not stop.is_set():

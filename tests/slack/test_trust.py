@@ -376,3 +376,32 @@ async def test_workspaces_table_is_truncated_between_postgres_tests(trust: Trust
     async with trust.h.portal.engine.connect() as conn:
         rows = set(await conn.scalars(select(tables.slack_workspaces.c.team_id)))
     assert rows == {"T0VOLT", "T0GREEN", "T0CITY"}
+
+
+async def test_consent_dms_wait_while_slack_cannot_say_who_is_home(trust: Trust) -> None:
+    t, h = trust, trust.h
+    transfer = await services.request_transfer(
+        h.portal.uow(), BEN, ["ACE0100002"], "Bought from VoltWay with the installation", terms_accepted=True
+    )
+    h.fake.fail_next("auth.test", status=503, times=50)
+    assert await t.notifier.run_once() == 0  # nothing planned: the event stays for the next round
+    h.fake.clear_failures()
+    await t.deliver()
+    asked = [c for c in h.fake.calls_to("chat.postMessage") if c.ok and "needs your consent" in str(c.args["text"])]
+    assert [c.args["channel"] for c in asked] == ["U0ANNA"]
+    assert await t.status_of(transfer.reference) == "awaiting_operator"
+
+
+async def test_an_agent_id_acting_from_another_workspace_is_no_agent(trust: Trust) -> None:
+    t, h = trust, trust.h
+    transfer = await services.request_transfer(
+        h.portal.uow(), BEN, ["ACE0100002"], "Bought from VoltWay with the installation", terms_accepted=True
+    )
+    h.fake.users[AGENT] = {**h.fake.users[AGENT], "team_id": EVIL}
+    assert "Only support agents" in await t.press(AGENT, TRIAGE, "triage_approve", transfer.reference, EVIL)
+    assert "Only support agents" in await t.press(AGENT, TRIAGE, LINK_WORKSPACE, EVIL, EVIL)
+    assert await t.audit() == [
+        (f"slack:{AGENT}", "triage_approve", transfer.reference, "NotSupportAgent"),
+        (f"slack:{AGENT}", LINK_WORKSPACE, None, "NotSupportAgent"),
+    ]
+    assert await t.status_of(transfer.reference) == "awaiting_operator"
