@@ -103,6 +103,17 @@ class Trust:
         replies = await self.h.fake.wait_for("chat.postMessage", count=before + 1, where=where, timeout=10)
         return _shown(replies[before].args)
 
+    async def mention(self, user: str, text: str, team: str = "T0HOME") -> str:
+        """`@assistant text` in the shared channel; the ephemeral answer."""
+        where = _to_user(user, key="user")
+        before = len([c for c in self.h.fake.calls_to("chat.postEphemeral") if where(c)])
+        user_team = None if team == "T0HOME" else team
+        event = payloads.app_mention(user, f"<@UBOT> {text}", CHANNEL, payloads.next_ts(), user_team=user_team)
+        status, _ = await self.h.sender.event(event)
+        assert status == 200
+        answers = await self.h.fake.wait_for("chat.postEphemeral", count=before + 1, where=where, timeout=10)
+        return _shown(answers[before].args)
+
     async def press(
         self, user: str, channel: str, action_id: str, value: str, team: str = "T0HOME", *, answered: bool = True
     ) -> str:
@@ -184,6 +195,8 @@ async def test_the_slack_connect_impostor_sees_nothing_until_an_agent_links_the_
         await t.home(IMPOSTOR),
         await t.dm(IMPOSTOR, "my charger ACE0100001 is broken", EVIL),
         await t.dm(IMPOSTOR, "what is the status of my requests", EVIL),
+        await t.mention(IMPOSTOR, "status", EVIL),
+        await t.mention(IMPOSTOR, "charger ACE0100001", EVIL),
     ):
         assert WORKSPACE_NOT_VERIFIED in text
         sees_nothing_of_voltway(text)
@@ -321,12 +334,14 @@ async def test_users_info_failing_is_not_no_account(
     FAILURES[failure](h)
     assert IDENTITY_UNAVAILABLE in await t.dm("U0CARLA", "what is the status of my requests")
     assert IDENTITY_UNAVAILABLE in await t.home("U0BEN")
+    assert IDENTITY_UNAVAILABLE in await t.mention("U0DAVE", "status")
     assert IDENTITY_UNAVAILABLE in await t.press("U0ANNA", "DU0ANNA", "consent_yes", transfer.reference, "T0VOLT")
     assert await t.status_of(transfer.reference) == "awaiting_operator"
     assert await t.audit() == []  # not a refusal
 
     h.fake.clear_failures()  # Slack recovers: nothing was cached, everyone is themselves again
     assert IDENTITY_UNAVAILABLE not in await t.dm("U0CARLA", "what is the status of my requests")
+    assert IDENTITY_UNAVAILABLE not in await t.mention("U0DAVE", "status")
     home = await t.home("U0BEN")
     assert "GreenFleet Logistics" in home and IDENTITY_UNAVAILABLE not in home
     await t.press("U0ANNA", "DU0ANNA", "consent_yes", transfer.reference, "T0VOLT", answered=False)
