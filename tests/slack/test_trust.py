@@ -420,3 +420,13 @@ async def test_an_agent_id_acting_from_another_workspace_is_no_agent(trust: Trus
         (f"slack:{AGENT}", LINK_WORKSPACE, None, "NotSupportAgent"),
     ]
     assert await t.status_of(transfer.reference) == "awaiting_operator"
+
+
+async def test_an_enterprise_grid_link_covers_every_team_of_the_grid(trust: Trust) -> None:
+    t, h = trust, trust.h
+    for user, team in (("U0GRID1", "T0GRID1"), ("U0GRID2", "T0GRID2")):
+        h.fake.users[user] = {"team_id": team, "email": ANNA, "enterprise_user": {"enterprise_id": "E0VOLTGRID"}}
+    assert WORKSPACE_NOT_VERIFIED in await t.support("U0GRID1", "charger ACE0100001", "T0GRID1")
+    await services.link_workspace(h.portal.uow(), Agent(AGENT), "E0VOLTGRID", VOLTWAY)
+    for user, team in (("U0GRID1", "T0GRID1"), ("U0GRID2", "T0GRID2")):
+        assert "Service Operator*: VoltWay Resellers BV" in await t.support(user, "charger ACE0100001", team)
