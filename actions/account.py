@@ -31,7 +31,12 @@ class ActionCheckAccount(UsesPortal, Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         intent = latest_intent(tracker)
-        decision = await services.check_eligibility(self.portal.uow(), requester_of(tracker).email, None)
+        requester = requester_of(tracker)
+        if requester.workspace_unverified:
+            # Nothing about any organization until support links the workspace (the Slack layer asked them).
+            dispatcher.utter_message(response="utter_workspace_not_verified")
+            return [SlotSet("account_status", "no_account"), SlotSet("eligibility", None)]
+        decision = await services.check_eligibility(self.portal.uow(), requester.email, None)
         status = decision.outcome.value if decision.outcome in ACCOUNT_OUTCOMES else "ok"
         if status == "ok":
             if intent == "faq_not_linked":

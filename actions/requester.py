@@ -7,12 +7,23 @@ from typing import Any
 
 from rasa_sdk import Tracker
 
+# The Slack layer's verdict when the asker's workspace is neither the home one nor linked to an organization.
+WORKSPACE_NOT_VERIFIED = "workspace_not_verified"
+
 
 @dataclass(frozen=True)
 class Requester:
+    """Who asks. `email` is present only when the surface verified it; `identity` says why not otherwise
+    (absent for surfaces that know their user, such as the shell)."""
+
     email: str | None
     slack_user_id: str | None = None
     slack_team_id: str | None = None
+    identity: str | None = None
+
+    @property
+    def workspace_unverified(self) -> bool:
+        return self.identity == WORKSPACE_NOT_VERIFIED
 
 
 def requester_of(tracker: Tracker) -> Requester:
@@ -21,7 +32,10 @@ def requester_of(tracker: Tracker) -> Requester:
     who: Any = metadata.get("requester") if isinstance(metadata, dict) else None
     if not isinstance(who, dict):
         return Requester(None)
-    return Requester(_text(who.get("email")), _text(who.get("slack_user_id")), _text(who.get("slack_team_id")))
+    identity = _text(who.get("identity"))
+    # An email the surface did not verify names nobody (a forged or older metadata shape must not count).
+    email = _text(who.get("email")) if who.get("verified", True) is True else None
+    return Requester(email, _text(who.get("slack_user_id")), _text(who.get("slack_team_id")), identity)
 
 
 def origin_of(tracker: Tracker) -> dict[str, Any] | None:

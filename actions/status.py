@@ -29,7 +29,11 @@ class ActionShowStatus(UsesPortal, Action):
         return "action_show_status"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
-        email = requester_of(tracker).email
+        requester = requester_of(tracker)
+        if requester.workspace_unverified:
+            dispatcher.utter_message(response="utter_workspace_not_verified")
+            return [SlotSet("reference", None)]
+        email = requester.email
         entity = next(tracker.get_latest_entity_values("reference"), None)
         reference = entity.upper() if isinstance(entity, str) else None
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import logging
 import os
 import sys
@@ -17,8 +18,10 @@ from bot.config import Settings
 from bot.shell import Shell, stdin_reader
 from portal.bootstrap import Portal
 from portal.demo import seed_demo
-from portal.errors import ImportFailed
+from portal.domain.actors import Agent
+from portal.errors import ImportFailed, PortalError
 from portal.imports import ImportKind, import_csv
+from portal.services import link_workspace
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,6 +37,12 @@ def build_parser() -> argparse.ArgumentParser:
     imp = commands.add_parser("import", help="import a CSV file (all rows or none)")
     imp.add_argument("kind", choices=[k.value for k in ImportKind])
     imp.add_argument("file", type=Path)
+
+    link = commands.add_parser(
+        "link-workspace", help="link a Slack workspace (team or Enterprise Grid id) to an organization"
+    )
+    link.add_argument("team_id", help="the workspace's id, e.g. T0123ABCD (a team) or E0123ABCD (an Enterprise Grid)")
+    link.add_argument("organization", help="the organization's name, exactly as in the portal")
 
     actions = commands.add_parser("actions", help="run the rasa-sdk action server (after upgrading the database)")
     actions.add_argument("--port", type=int, default=5055)
@@ -78,6 +87,21 @@ def _import(kind: ImportKind, path: Path) -> Callable[[Portal], Awaitable[int]]:
             print(f"{path}: {error}; nothing was imported", file=sys.stderr)
             return 1
         print(f"{path}: {count} {kind.value} imported")
+        return 0
+
+    return run
+
+
+def _link_workspace(team_id: str, organization: str) -> Callable[[Portal], Awaitable[int]]:
+    async def run(portal: Portal) -> int:
+        # Whoever runs the command is support (they hold the database); the event records them as the agent.
+        agent = Agent(f"cli:{getpass.getuser()}")
+        try:
+            link = await link_workspace(portal.uow(), agent, team_id, organization)
+        except PortalError as error:
+            print(f"{team_id}: {error}; nothing was changed", file=sys.stderr)
+            return 1
+        print(f"workspace {link.team_id} is linked to {link.organization}")
         return 0
 
     return run
@@ -174,6 +198,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_with_portal(_seed))
     if args.command == "import":
         return asyncio.run(_with_portal(_import(ImportKind(args.kind), args.file)))
+    if args.command == "link-workspace":
+        return asyncio.run(_with_portal(_link_workspace(args.team_id, args.organization)))
     if args.command == "shell":
         return asyncio.run(_with_portal(_shell(args.email)))
     if args.command == "work":

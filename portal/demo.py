@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from sqlalchemy import insert, select
+
+from portal.adapters import tables
 from portal.domain.chargers import Charger
 from portal.domain.organizations import Account, Organization, OrganizationKind
 from portal.unit_of_work import UnitOfWork
@@ -37,6 +40,13 @@ ACCOUNTS = (
     DemoAccount("carla@citycharge.example", CITYCHARGE, _utc(2024, 9, 15)),
     DemoAccount("erin@greenfleet.example", GREENFLEET, None),
     DemoAccount("dave@newcustomer.example", None, _utc(2025, 10, 1)),
+)
+
+# Slack workspaces of the demo organizations (T0VOLT is the Slack Connect workspace the tests' anna acts from).
+WORKSPACES = (
+    ("T0VOLT", VOLTWAY),
+    ("T0GREEN", GREENFLEET),
+    ("T0CITY", CITYCHARGE),
 )
 
 # serial, model, purchaser (= Service Operator at shipment), shipped, installed at
@@ -74,6 +84,15 @@ async def seed_demo(uow: UnitOfWork) -> int:
             if await uow.chargers.by_serial(serial) is None:
                 site_id = ids[site] if site else None
                 uow.chargers.add(Charger(serial, model, shipped, ids[purchaser], site_organization_id=site_id))
+                created += 1
+        ws = tables.slack_workspaces
+        known = set(await uow.session.scalars(select(ws.c.team_id)))
+        for team_id, name in WORKSPACES:
+            if team_id not in known:
+                # Seed data like the accounts above, not a support decision: no event, nobody to notify.
+                await uow.session.execute(
+                    insert(ws).values(team_id=team_id, organization_id=ids[name], linked_at=now, linked_by="demo")
+                )
                 created += 1
         await uow.commit()
     return created

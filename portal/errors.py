@@ -9,7 +9,8 @@ message); anything else is a bug and reaches the surface's generic error handler
     │   ├── InvalidDescription
     │   ├── TooManyChargers
     │   ├── ReasonRequired
-    │   └── TermsNotAccepted
+    │   ├── TermsNotAccepted
+    │   └── MalformedTeamId           not a Slack team ("T…") or Enterprise Grid ("E…") id
     ├── NotFound
     │   ├── UnknownAccount
     │   ├── UnknownOrganization
@@ -65,6 +66,12 @@ class ReasonRequired(InvalidInput):
 
 class TermsNotAccepted(InvalidInput):
     pass
+
+
+class MalformedTeamId(InvalidInput):
+    def __init__(self, text: str) -> None:
+        super().__init__('a Slack workspace id is "T" (a team) or "E" (an Enterprise Grid), then letters and digits')
+        self.text = text
 
 
 class NotFound(PortalError):

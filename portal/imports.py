@@ -1,4 +1,4 @@
-"""CSV imports of organizations, accounts and chargers from the portal's other systems.
+"""CSV imports of organizations, accounts, chargers and linked Slack workspaces from the portal's other systems.
 
 Each file is all-or-nothing: every row is validated first, and the first bad row stops the import with its
 line number and the reason. Existing rows (same name, email or serial) are updated, so re-importing is safe.
@@ -12,12 +12,15 @@ from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
+from portal.domain.actors import Agent
 from portal.domain.chargers import Charger, default_warranty_until
 from portal.domain.organizations import Account, Organization, OrganizationKind, normalise_email
 from portal.domain.serials import normalise_serial
-from portal.errors import ImportFailed, MalformedSerial
+from portal.errors import ImportFailed, MalformedSerial, MalformedTeamId
+from portal.services.workspaces import link_workspace_in, normalise_team_id
 from portal.unit_of_work import UnitOfWork
 
+IMPORT_ACTOR = Agent("import")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
@@ -25,6 +28,7 @@ class ImportKind(StrEnum):
     ORGANIZATIONS = "organizations"
     ACCOUNTS = "accounts"
     CHARGERS = "chargers"
+    WORKSPACES = "workspaces"
 
 
 COLUMNS: dict[ImportKind, tuple[set[str], set[str]]] = {
@@ -35,6 +39,7 @@ COLUMNS: dict[ImportKind, tuple[set[str], set[str]]] = {
         {"serial", "model", "shipped_at", "purchaser"},
         {"service_operator", "warranty_until", "site"},
     ),
+    ImportKind.WORKSPACES: ({"team_id", "organization"}, set()),
 }
 
 Row = dict[str, str]
@@ -80,9 +85,13 @@ def _key(kind: ImportKind, row: Row, line: int) -> str:
             return row["name"]
         if kind is ImportKind.ACCOUNTS:
             return normalise_email(row["email"])
+        if kind is ImportKind.WORKSPACES:
+            return normalise_team_id(row["team_id"])
         return normalise_serial(row["serial"])
     except MalformedSerial as error:
         raise ImportFailed(line, f"malformed serial number {row['serial']!r}") from error
+    except MalformedTeamId as error:
+        raise ImportFailed(line, f"malformed team id {row['team_id']!r}: {error}") from error
 
 
 async def _organization(uow: UnitOfWork, row: Row) -> None:
@@ -135,6 +144,14 @@ async def _charger(uow: UnitOfWork, row: Row) -> None:
     existing.site_organization_id = site
 
 
+async def _workspace(uow: UnitOfWork, row: Row) -> None:
+    # An import is support's decision made in another system: linked like the CLI does, one event per row.
+    organization = await _organization_id(uow, row["organization"], "organization")
+    if organization is None:
+        raise ValueError("organization is empty")
+    await link_workspace_in(uow, IMPORT_ACTOR, row["team_id"], organization)
+
+
 async def _organization_id(uow: UnitOfWork, name: str, column: str) -> int | None:
     if not name:
         return None
@@ -163,4 +180,5 @@ _HANDLERS: dict[ImportKind, RowHandler] = {
     ImportKind.ORGANIZATIONS: _organization,
     ImportKind.ACCOUNTS: _account,
     ImportKind.CHARGERS: _charger,
+    ImportKind.WORKSPACES: _workspace,
 }

@@ -120,6 +120,7 @@ DATA_TABLES = (
     "conversation_tickets",
     "audit_log",
     "slack_people",
+    "slack_workspaces",
     "conversation_events",
     "conversations",
     "outbox",

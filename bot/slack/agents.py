@@ -1,4 +1,5 @@
-"""Who the support agents are: configured Slack user ids and/or the members of a user group (cached)."""
+"""Who the support agents are: configured Slack user ids and/or the members of a user group (cached), who are
+members of the home workspace (a configured id seen acting from another workspace is nobody's agent)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Callable
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.slack.identity import Directory
 from portal.domain.actors import Agent
 
 logger = logging.getLogger(__name__)
@@ -23,8 +25,10 @@ class Agents:
         users: frozenset[str] = frozenset(),
         usergroup: str | None = None,
         clock: Callable[[], float] = time.monotonic,
+        directory: Directory | None = None,
     ) -> None:
         self.client = client
+        self.directory = directory
         self.users = users
         self.usergroup = usergroup
         self.clock = clock
@@ -35,7 +39,10 @@ class Agents:
         return self.users | await self._group_members()
 
     async def is_agent(self, user_id: str) -> bool:
-        return user_id in self.users or user_id in await self._group_members()
+        """Raises IdentityUnavailable (bot.slack.identity) when Slack cannot say whose workspace they are in."""
+        if user_id not in self.users and user_id not in await self._group_members():
+            return False
+        return self.directory is None or await self.directory.is_home_member(user_id)
 
     async def agent(self, user_id: str) -> Agent | None:
         """The portal actor for an agent, or None for anyone else: the portal then refuses support decisions."""

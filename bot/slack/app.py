@@ -65,8 +65,9 @@ def build_services(settings: Settings, engine: Engine, portal: Portal) -> Servic
     if not settings.slack_bot_token:
         raise ValueError("SLACK_BOT_TOKEN is needed to talk to Slack")
     client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url or AsyncWebClient.BASE_URL)
-    conversations = SlackConversations(engine, portal, client, Directory(client), People(portal.engine, client))
-    agents = Agents(client, settings.agent_users, settings.agent_usergroup)
+    directory = Directory(client, portal)  # the one resolver of who someone is
+    conversations = SlackConversations(engine, portal, client, directory, People(portal.engine, client, directory))
+    agents = Agents(client, settings.agent_users, settings.agent_usergroup, directory=directory)
     return Services(conversations, agents, TurnRunner(conversations, agents), Inbox(portal.engine))
 
 

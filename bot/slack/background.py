@@ -11,6 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
 from bot.slack.delivery import SlackSender
+from bot.slack.identity import Directory
 from bot.slack.notifier import HomeRefresh, Notifier
 from bot.slack.people import People
 from portal import services
@@ -36,7 +37,8 @@ async def expire_transfers(portal: Portal, days: int, stop: asyncio.Event) -> No
 def start_background(
     settings: Settings, portal: Portal, client: AsyncWebClient, refresh_home: HomeRefresh | None, stop: asyncio.Event
 ) -> list[asyncio.Task[None]]:
-    notifier = Notifier(portal, People(portal.engine, client), settings.triage_channel, refresh_home)
+    directory = Directory(client, portal)
+    notifier = Notifier(portal, People(portal.engine, client, directory), settings.triage_channel, refresh_home)
     sender = SlackSender(portal.engine, client)
     return [
         asyncio.create_task(notifier.run(stop), name="notifier"),

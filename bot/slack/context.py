@@ -26,9 +26,11 @@ class Conversation:
         """DMs are private: everything can be said there. In channels, details go ephemeral."""
         return self.surface == "im" or self.channel_id.startswith("D")
 
-    def metadata(self, email: str | None) -> dict[str, Any]:
+    def metadata(self, requester: dict[str, Any] | None = None) -> dict[str, Any]:
+        """`requester` comes from the identity resolver (`Person.requester()`); without one nobody is known."""
+        who = requester or {"email": None, "slack_user_id": self.user_id, "slack_team_id": self.team_id}
         return {
-            "requester": {"email": email, "slack_user_id": self.user_id, "slack_team_id": self.team_id},
+            "requester": who,
             "conversation": {"surface": self.surface, "channel_id": self.channel_id, "thread_ts": self.thread_ts},
         }
 

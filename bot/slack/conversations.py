@@ -19,7 +19,7 @@ from bot.engine.responses import BotMessage
 from bot.engine.store import ConcurrentTurn
 from bot.slack.blocks import escape, open_form_button, render
 from bot.slack.context import Conversation
-from bot.slack.identity import Directory
+from bot.slack.identity import IDENTITY_UNAVAILABLE, Directory, IdentityUnavailable, Person
 from bot.slack.modals import form_view, label
 from bot.slack.people import People
 from portal import services
@@ -30,7 +30,7 @@ from portal.status_text import kind_label
 logger = logging.getLogger(__name__)
 
 TRY_AGAIN = "Sorry, I can't reach the support records right now. Please try again in a minute."
-UNAVAILABLE = (SQLAlchemyError, OSError, TurnBusy, ConcurrentTurn)
+UNAVAILABLE = (SQLAlchemyError, OSError, TurnBusy, ConcurrentTurn, IdentityUnavailable)
 
 # Responses that mean a request was just filed: the thread learns that (not the details).
 FILED = {
@@ -49,11 +49,16 @@ class SlackConversations:
     directory: Directory
     people: People | None = None
 
+    async def person(self, conversation: Conversation) -> Person:
+        """Who is talking (the one resolver); verified people are learned for later DMs."""
+        person = await self.directory.resolve(conversation.user_id, conversation.team_id)
+        if self.people is not None:
+            await self.people.remember(person)
+        return person
+
     async def metadata(self, conversation: Conversation) -> dict[str, Any]:
-        email = await self.directory.email_of(conversation.user_id)
-        if email and self.people is not None:
-            await self.people.remember(conversation.user_id, conversation.team_id, email)
-        return conversation.metadata(email)
+        """What the engine and the actions learn about the asker: the email only when it is verified."""
+        return conversation.metadata((await self.person(conversation)).requester())
 
     async def converse(
         self,
@@ -73,6 +78,10 @@ class SlackConversations:
             if delivery:
                 metadata["delivery"] = delivery
             result = await self.engine.turn(conversation.sender_id, text, metadata, order_key=order_key)
+        except IdentityUnavailable:
+            # Slack could not say who this is: not "no account", and nothing happened; the next message works.
+            await self.reply(conversation, [BotMessage(IDENTITY_UNAVAILABLE)])
+            return
         except UNAVAILABLE as error:
             # The database is restarting, or another process kept this conversation too long: say so, and keep
             # serving; the next message works as soon as the database is back.
@@ -93,8 +102,10 @@ class SlackConversations:
         await self.client.views_open(trigger_id=trigger_id, view=view)
 
     async def chargers_of(self, conversation: Conversation) -> tuple[str, ...]:
-        email = await self.directory.email_of(conversation.user_id)
-        return (await services.charger_choices(self.portal.uow(), email)).operated
+        person = await self.directory.resolve(conversation.user_id, conversation.team_id)
+        if not person.verified:
+            return ()  # an unverified person is offered nobody's chargers
+        return (await services.charger_choices(self.portal.uow(), person.email)).operated
 
     async def submit(self, conversation: Conversation, form: str, values: dict[str, Any]) -> FormSubmission:
         submission = await self.engine.submit_form(

@@ -13,6 +13,7 @@ from typing import Any
 from bot.slack.agents import Agents
 from bot.slack.blocks import ENTRY_BUTTON, MAX_SECTION, choices, escape, thread_block_id
 from bot.slack.conversations import SlackConversations
+from bot.slack.identity import IDENTITY_UNAVAILABLE, WORKSPACE_NOT_VERIFIED, IdentityUnavailable
 from bot.slack.support import NO_ACCOUNT, day, moment, request_line
 from portal import services
 from portal.errors import UnknownAccount
@@ -29,14 +30,23 @@ async def publish_home(conversations: SlackConversations, agents: Agents, user_i
 
     `team_id` is the user's workspace; the view itself depends only on who they are.
     """
-    view = await home_view(conversations, agents, user_id)
+    try:
+        view = await home_view(conversations, agents, user_id, team_id)
+    except IdentityUnavailable:
+        # Not "no account": say so on the tab; the next time it is opened (or a request changes) it is rebuilt.
+        view = notice_home(IDENTITY_UNAVAILABLE, conversations.portal.clock())
     await conversations.client.views_publish(user_id=user_id, view=view)
 
 
-async def home_view(conversations: SlackConversations, agents: Agents, user_id: str) -> dict[str, Any]:
+async def home_view(
+    conversations: SlackConversations, agents: Agents, user_id: str, team_id: str | None = None
+) -> dict[str, Any]:
     portal = conversations.portal
     is_agent = await agents.is_agent(user_id)
-    email = await conversations.directory.email_of(user_id)
+    person = await conversations.directory.resolve(user_id, team_id)
+    if person.workspace_unverified and not is_agent:
+        return notice_home(WORKSPACE_NOT_VERIFIED, portal.clock())
+    email = person.email
     account: AccountOverview | None = None
     if email:
         try:
@@ -45,6 +55,18 @@ async def home_view(conversations: SlackConversations, agents: Agents, user_id: 
             account = None
     queue = await services.support_queue(portal.uow()) if is_agent else None
     return render_home(account, queue, portal.clock())
+
+
+def notice_home(text: str, now: datetime) -> dict[str, Any]:
+    """A Home tab that only says `text` (nothing of any organization)."""
+    return {
+        "type": "home",
+        "blocks": [
+            _header("Support for your chargers"),
+            _section(text),
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": f"Updated {moment(now)}."}]},
+        ],
+    }
 
 
 def render_home(

@@ -14,6 +14,12 @@ Who hears about what:
 - transfer.completed: the previous Service Operator's people learn that the chargers moved.
 - request.assigned: the triage message shows the assignee.
 - account.linked: the linked person gets a DM.
+- workspace.verification_requested: the triage channel gets a "Link workspace to organization" card (once per
+  workspace); workspace.linked: that card says who linked it to what (in place).
+
+Consent DMs and the other Service Operator messages go only to people verified for that organization now: a
+learned person or a users.lookupByEmail hit from a workspace that is neither home nor linked to it is skipped
+(`People.user_ids`).
 """
 
 from __future__ import annotations
@@ -30,8 +36,11 @@ from sqlalchemy import select, update
 
 from bot.slack.blocks import escape
 from bot.slack.delivery import Delivery, enqueue
+from bot.slack.identity import IdentityUnavailable
 from bot.slack.people import People
 from bot.slack.triage import consent_answered_message, consent_message, triage_message
+from bot.slack.workspaces import message_key as workspace_message_key
+from bot.slack.workspaces import workspace_card, workspace_linked_card
 from portal import services
 from portal.adapters import tables
 from portal.bootstrap import Portal
@@ -90,6 +99,11 @@ class Notifier:
         for event in events:
             try:
                 deliveries, affected = await self._plan(event)
+            except IdentityUnavailable:
+                # Slack cannot say who is verified right now: keep this event (and those after it, in order)
+                # for the next round rather than send its consent DMs to nobody.
+                logger.warning("planning notifications for event %d waits: Slack identity unavailable", event.id)
+                break
             except Exception as error:  # one bad event must not stop every notification behind it
                 logger.error("planning notifications for event %d failed: %s", event.id, type(error).__name__)
                 deliveries, affected = [], set()
@@ -112,7 +126,7 @@ class Notifier:
                     await self.refresh_home(user_id, team_id)
                 except Exception as error:  # the App Home is a convenience; the DM already carries the news
                     logger.warning("refreshing the App Home failed: %s", type(error).__name__)
-        return len(events)
+        return len(planned)  # those left for later are not "busy": the loop waits before trying them again
 
     async def run(self, stop: asyncio.Event, interval: float = 1.0) -> None:
         while not stop.is_set():
@@ -141,6 +155,8 @@ class Notifier:
     async def _plan(self, event: Event) -> tuple[list[Delivery], set[tuple[str, str]]]:
         if event.name == "account.linked":
             return await self._account_linked(event)
+        if event.name.startswith("workspace."):
+            return self._workspace(event), set()
         if not event.reference:
             return [], set()
         try:
@@ -280,6 +296,30 @@ class Notifier:
             for user_id in users.get(email, [])
         ]
         return deliveries, set()
+
+    def _workspace(self, event: Event) -> list[Delivery]:
+        team_id = str(event.payload.get("team_id") or "")
+        if not self.triage_channel or not team_id:
+            return []
+        if event.name == "workspace.verification_requested":
+            method = "chat.postMessage"
+            team_name = event.payload.get("team_name")
+            text, blocks = workspace_card(team_id, str(team_name) if team_name else None, event.payload.get("asked_by"))
+        elif event.name == "workspace.linked" and event.payload.get("asked"):
+            method = "chat.update"
+            organization, actor = str(event.payload.get("organization")), str(event.payload.get("actor"))
+            text, blocks = workspace_linked_card(team_id, organization, actor)
+        else:
+            return []  # linked from the CLI, an import or the demo data: no card was ever posted
+        return [
+            Delivery(
+                self.triage_channel,
+                method,
+                {"channel": self.triage_channel, "text": text, "blocks": blocks},
+                key=f"ev{event.id}:workspace",
+                message_key=workspace_message_key(team_id),
+            )
+        ]
 
 
 def _origin_user(facts: RequestFacts) -> tuple[str, str] | None:

@@ -1,6 +1,9 @@
-"""Which Slack users are which portal accounts: learned when they talk to the assistant, else looked up by email.
+"""Which Slack users may be told about a portal account: learned when they talk to the assistant, else looked up.
 
-Learning matters for Slack Connect: a user from another workspace cannot be found by email in ours.
+Learning matters for Slack Connect: a user from another workspace cannot be found by email in ours. Only verified
+people are learned (the resolver decided, `bot.slack.identity`), and every one is checked again when a message is
+about to go to them: a learned person or a `users.lookupByEmail` hit whose workspace is neither ours nor linked to
+the account's organization gets nothing (a workspace can be relinked, and anyone can type any email in theirs).
 """
 
 from __future__ import annotations
@@ -17,8 +20,10 @@ from sqlalchemy import Column, Index, String, Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.slack.identity import Directory, Person, profile_of
 from portal.adapters.tables import metadata
 from portal.adapters.types import UtcDateTime
+from portal.bootstrap import Portal
 
 logger = logging.getLogger(__name__)
 LOOKUP_CACHE_SECONDS = 600.0
@@ -30,6 +35,7 @@ slack_people = Table(
     Column("team_id", String(32), nullable=False),
     Column("email", String(320), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
+    Column("enterprise_id", String(32), nullable=True),
     Index("ix_slack_people_email", "email"),
 )
 
@@ -39,21 +45,26 @@ class People:
         self,
         engine: AsyncEngine,
         client: AsyncWebClient,
+        directory: Directory | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.engine = engine
         self.client = client
+        self.directory = directory or Directory(client, Portal(engine))
         self.now = now
         self.monotonic = monotonic
-        self._known: dict[str, tuple[str, str]] = {}  # user_id -> (team_id, email) already stored
-        self._lookups: dict[str, tuple[float, str | None]] = {}
+        self._known: dict[str, tuple[str, str | None, str]] = {}  # user_id -> (team, enterprise, email) stored
+        self._lookups: dict[str, tuple[float, tuple[str, str | None, str | None] | None]] = {}
 
-    async def remember(self, user_id: str, team_id: str, email: str) -> None:
-        email = email.strip().lower()
-        if self._known.get(user_id) == (team_id, email):
+    async def remember(self, person: Person) -> None:
+        """Learn a verified person (an unverified one is never stored: they must not receive anyone's DMs)."""
+        if not person.verified or person.email is None:
+            return
+        user_id, team_id, enterprise_id, email = person.user_id, person.team_id, person.enterprise_id, person.email
+        if self._known.get(user_id) == (team_id, enterprise_id, email):
             return  # nothing new: no write on every turn
-        values = {"team_id": team_id, "email": email, "updated_at": self.now()}
+        values = {"team_id": team_id, "enterprise_id": enterprise_id, "email": email, "updated_at": self.now()}
         async with self.engine.begin() as conn:
             changed = await conn.execute(update(slack_people).where(slack_people.c.user_id == user_id).values(values))
             if changed.rowcount == 0:
@@ -62,39 +73,56 @@ class People:
                 with contextlib.suppress(IntegrityError):
                     async with conn.begin_nested():
                         await conn.execute(insert(slack_people).values(user_id=user_id, **values))
-        self._known[user_id] = (team_id, email)
+        self._known[user_id] = (team_id, enterprise_id, email)
 
     async def user_ids(self, emails: Iterable[str]) -> dict[str, list[str]]:
-        """Slack user ids per email (several when a person has accounts in several workspaces)."""
+        """Slack user ids per email of the people verified for that email's account now (several when a person
+        uses several workspaces). Raises IdentityUnavailable when Slack cannot say which workspace is ours."""
         wanted = sorted({e.strip().lower() for e in emails})
         found: dict[str, list[str]] = {e: [] for e in wanted}
         if not wanted:
             return found
         async with self.engine.connect() as conn:
-            rows = await conn.execute(
-                select(slack_people.c.email, slack_people.c.user_id)
-                .where(slack_people.c.email.in_(wanted))
-                .order_by(slack_people.c.updated_at.desc())
-            )
-            for row in rows:
+            rows = (
+                await conn.execute(
+                    select(
+                        slack_people.c.email,
+                        slack_people.c.user_id,
+                        slack_people.c.team_id,
+                        slack_people.c.enterprise_id,
+                    )
+                    .where(slack_people.c.email.in_(wanted))
+                    .order_by(slack_people.c.updated_at.desc())
+                )
+            ).all()
+        learned: set[str] = set()
+        for row in rows:
+            learned.add(row.email)
+            if await self.directory.verified_for(row.email, row.team_id, row.enterprise_id):
                 found[row.email].append(row.user_id)
-        for email in [e for e, ids in found.items() if not ids]:
-            user_id = await self._lookup(email)
-            if user_id:
+        for email in [e for e in wanted if e not in learned]:
+            hit = await self._lookup(email)
+            if hit is None:
+                continue
+            user_id, team_id, enterprise_id = hit
+            # Slack finds the email in any workspace our app can see, Slack Connect ones included.
+            if await self.directory.verified_for(email, team_id, enterprise_id):
                 found[email].append(user_id)
         return found
 
-    async def _lookup(self, email: str) -> str | None:
+    async def _lookup(self, email: str) -> tuple[str, str | None, str | None] | None:
         cached = self._lookups.get(email)
         if cached and self.monotonic() - cached[0] < LOOKUP_CACHE_SECONDS:
             return cached[1]
         try:
             response = await self.client.users_lookupByEmail(email=email)
-            user_id = (response.get("user") or {}).get("id")
+            user = response.get("user") or {}
+            profile = profile_of(user)
+            hit = (str(user["id"]), profile.team_id, profile.enterprise_id) if user.get("id") else None
         except SlackApiError as error:
             if error.response.get("error") != "users_not_found":
                 logger.warning("users.lookupByEmail failed: %s", error.response.get("error"))
                 return None  # a passing failure is not cached
-            user_id = None
-        self._lookups[email] = (self.monotonic(), user_id)
-        return str(user_id) if user_id else None
+            hit = None
+        self._lookups[email] = (self.monotonic(), hit)
+        return hit

@@ -17,6 +17,7 @@ from bot.engine.responses import Button
 from bot.slack.agents import Agents
 from bot.slack.blocks import ENTRY_BUTTON, MAX_SECTION, choices, escape, thread_block_id
 from bot.slack.conversations import SlackConversations
+from bot.slack.identity import WORKSPACE_NOT_VERIFIED
 from portal import services
 from portal.domain.actors import Actor, Customer
 from portal.domain.eligibility import EligibilityDecision, Outcome
@@ -54,8 +55,10 @@ async def answer(
 ) -> Reply | None:
     """The answer to `text` (the words after `/support`, or after a mention), or None when it is not a query.
 
-    `team_id` is the asker's own workspace (it differs from ours for Slack Connect users); people are identified
-    by their Slack profile's email, which decides their portal account. Agents see every request and charger.
+    `team_id` is the asker's own workspace (it differs from ours for Slack Connect users). Who the asker is comes
+    from the identity resolver: a verified email names their account; an unverified workspace hears that and
+    nothing else. Agents (members of the home workspace) see every request and charger. Raises
+    IdentityUnavailable (bot.slack.identity) when Slack cannot say who the asker is right now.
     """
     words = text.split()
     command = words[0].lower() if words else ""
@@ -63,11 +66,11 @@ async def answer(
         return help_reply() if len(words) <= 1 else None
     if command == "status" and len(words) <= 2:
         if len(words) == 1:
-            return await _status_list(conversations, agents, user_id)
+            return await _status_list(conversations, agents, user_id, team_id)
         reference = parse_reference(words[1])
-        return await _status_one(conversations, agents, user_id, reference) if reference else None
+        return await _status_one(conversations, agents, user_id, team_id, reference) if reference else None
     if command == "charger":
-        return await _charger(conversations, agents, user_id, words[1:])
+        return await _charger(conversations, agents, user_id, team_id, words[1:])
     return None
 
 
@@ -92,9 +95,12 @@ def parse_reference(word: str) -> str | None:
 # ---------------------------------------------------------------------------------------------- status
 
 
-async def _status_list(conversations: SlackConversations, agents: Agents, user_id: str) -> Reply:
-    email = await conversations.directory.email_of(user_id)
+async def _status_list(conversations: SlackConversations, agents: Agents, user_id: str, team_id: str) -> Reply:
     is_agent = await agents.is_agent(user_id)
+    person = await conversations.directory.resolve(user_id, team_id)
+    if person.workspace_unverified and not is_agent:
+        return _reply(WORKSPACE_NOT_VERIFIED)
+    email = person.email
     queue_hint = "\nThe requests waiting for support are on the app's *Home* tab." if is_agent else ""
     try:
         requests = await services.list_requests(conversations.portal.uow(), email)
@@ -111,8 +117,12 @@ async def _status_list(conversations: SlackConversations, agents: Agents, user_i
     return _reply("*Your requests and your organization's*, newest first:\n" + "\n".join(lines) + queue_hint)
 
 
-async def _status_one(conversations: SlackConversations, agents: Agents, user_id: str, reference: str) -> Reply:
-    viewer = await _viewer(conversations, agents, user_id)
+async def _status_one(
+    conversations: SlackConversations, agents: Agents, user_id: str, team_id: str, reference: str
+) -> Reply:
+    viewer = await _viewer(conversations, agents, user_id, team_id)
+    if viewer is None:
+        return _reply(WORKSPACE_NOT_VERIFIED)
     try:
         detail = await services.get_request(conversations.portal.uow(), viewer, reference)
     except UnknownRequest:
@@ -155,14 +165,16 @@ def describe(detail: RequestDetail, *, for_agent: bool) -> str:
 
 
 async def _charger(
-    conversations: SlackConversations, agents: Agents, user_id: str, words: Sequence[str]
+    conversations: SlackConversations, agents: Agents, user_id: str, team_id: str, words: Sequence[str]
 ) -> Reply | None:
     typed = " ".join(words)
     if not words:
         return _reply("Which charger? For example `charger ACE0123456`, with the serial number from its label.")
     if not is_valid_serial(typed) and len(words) > 1:
         return None  # a sentence that starts with "charger", not a query: let the conversation handle it
-    viewer = await _viewer(conversations, agents, user_id)
+    viewer = await _viewer(conversations, agents, user_id, team_id)
+    if viewer is None:
+        return _reply(WORKSPACE_NOT_VERIFIED)
     try:
         overview = await services.charger_overview(conversations.portal.uow(), viewer, typed)
     except MalformedSerial as error:
@@ -243,12 +255,16 @@ def account_hint(problem: EligibilityDecision | None) -> str:
 # ---------------------------------------------------------------------------------------------- wording
 
 
-async def _viewer(conversations: SlackConversations, agents: Agents, user_id: str) -> Actor:
+async def _viewer(conversations: SlackConversations, agents: Agents, user_id: str, team_id: str) -> Actor | None:
+    """The portal actor for the asker, or None for a person of an unverified workspace (who sees nothing)."""
     agent = await agents.agent(user_id)
     if agent is not None:
         return agent
-    # No email in the profile: an account that cannot exist, so the portal shows nothing private.
-    return Customer(await conversations.directory.email_of(user_id) or "")
+    person = await conversations.directory.resolve(user_id, team_id)
+    if person.workspace_unverified:
+        return None
+    # No verified email: an account that cannot exist, so the portal shows nothing private.
+    return Customer(person.email or "")
 
 
 def request_line(summary: RequestSummary) -> str:

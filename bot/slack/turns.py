@@ -13,6 +13,7 @@ from bot.slack import support
 from bot.slack.agents import Agents
 from bot.slack.context import Conversation
 from bot.slack.conversations import SlackConversations
+from bot.slack.identity import IDENTITY_UNAVAILABLE, IdentityUnavailable
 from bot.slack.intake import QueuedTurn, TurnKind
 
 # Slack's trigger ids let us open a modal for 3 seconds after the click; past this age a form is offered in the
@@ -37,9 +38,16 @@ class TurnRunner:
         conversation = turn.conversation
         if turn.kind is TurnKind.MENTION and turn.text:
             # `/support` does not work in threads or for Slack Connect users: the same words in a mention do.
-            answer = await support.answer(
-                self.conversations, self.agents, conversation.user_id, conversation.team_id, turn.text
-            )
+            try:
+                answer = await support.answer(
+                    self.conversations, self.agents, conversation.user_id, conversation.team_id, turn.text
+                )
+            except IdentityUnavailable:
+                # Not "no account": Slack could not say who this is; the next mention works again.
+                answer = (
+                    IDENTITY_UNAVAILABLE,
+                    [{"type": "section", "text": {"type": "mrkdwn", "text": IDENTITY_UNAVAILABLE}}],
+                )
             if answer is not None:
                 reply, blocks = answer
                 await self.conversations.client.chat_postEphemeral(

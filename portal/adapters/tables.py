@@ -136,6 +136,22 @@ audit_log = Table(
     Column("detail", String(400), nullable=True),
 )
 
+# Slack workspaces (a team id "T…" or an Enterprise Grid id "E…") and the organization support linked each to.
+# A row without an organization is a workspace whose people asked and that support has not verified yet: it is
+# asked about once, not once per message. An email seen in Slack names an account only in the home workspace or
+# in a workspace linked to that account's organization.
+slack_workspaces = Table(
+    "slack_workspaces",
+    metadata,
+    Column("team_id", String(32), primary_key=True),
+    Column("organization_id", ForeignKey("organizations.id"), nullable=True, index=True),
+    Column("name", String(200), nullable=True),  # the team's name or domain when Slack told us, for agents
+    Column("asked_at", UtcDateTime(), nullable=True),
+    Column("asked_by", String(64), nullable=True),  # the Slack user id who asked (never an email)
+    Column("linked_at", UtcDateTime(), nullable=True),
+    Column("linked_by", String(400), nullable=True),
+)
+
 # One row per reference prefix; incremented under a row lock, so references never repeat.
 reference_counters = Table(
     "reference_counters",

@@ -6,6 +6,7 @@ Re-exported here so surfaces import `portal.services` only.
 from portal.services.accounts import link_account
 from portal.services.administrative import open_administrative_request, resolve_administrative_request
 from portal.services.audit import audit_entries, audit_refusal
+from portal.services.consent import answer_consent
 from portal.services.decisions import assign_request, reject_request, set_ticket_status
 from portal.services.eligibility import check_eligibility
 from portal.services.facts import organization_names, request_facts
@@ -19,11 +20,14 @@ from portal.services.transfers import (
     expire_stale_transfers,
     request_transfer,
 )
+from portal.services.workspaces import ask_workspace_verification, identify, link_workspace, workspace_links
 
 __all__ = [
     "account_overview",
+    "answer_consent",
     "answer_transfer",
     "approve_transfer",
+    "ask_workspace_verification",
     "assign_request",
     "audit_entries",
     "audit_refusal",
@@ -34,7 +38,9 @@ __all__ = [
     "check_serials",
     "expire_stale_transfers",
     "get_request",
+    "identify",
     "link_account",
+    "link_workspace",
     "list_requests",
     "open_administrative_request",
     "open_service_ticket",
@@ -46,4 +52,5 @@ __all__ = [
     "resolve_administrative_request",
     "set_ticket_status",
     "support_queue",
+    "workspace_links",
 ]

@@ -107,3 +107,38 @@ async def test_asking_for_a_charger_offers_the_likely_ones(portal: Portal) -> No
     assert anna[0]["buttons"] == []
     _, dave = await run(ActionAskSerial(portal), tracker(DAVE, "request_service_ticket"))
     assert dave[0]["buttons"] == []
+
+
+def unverified(email: str | None, identity: str) -> dict[str, object]:
+    """The metadata the Slack layer sends for a person it could not verify (the email is then absent)."""
+    return {
+        "requester": {
+            "email": email,
+            "slack_user_id": "U0EVIL",
+            "slack_team_id": "T0EVIL",
+            "verified": False,
+            "identity": identity,
+        },
+        "conversation": {"surface": "im", "channel_id": "D0EVIL", "thread_ts": None},
+    }
+
+
+@pytest.mark.parametrize("intent", ["request_service_ticket", "request_transfer", "request_admin_change"])
+async def test_an_unverified_workspace_hears_so_and_nothing_else(portal: Portal, intent: str) -> None:
+    metadata = unverified(None, "workspace_not_verified")
+    slots, messages = await run(ActionCheckAccount(portal), tracker(None, intent, user_metadata=metadata))
+    assert slots["account_status"] == "no_account"  # the flows stop as for no account
+    assert responses(messages) == ["utter_workspace_not_verified"]
+    await services.open_service_ticket(portal.uow(), ANNA, "ACE0100001", "The cable is damaged")
+    _, messages = await run(ActionShowStatus(portal), tracker(None, "check_status", user_metadata=metadata))
+    assert responses(messages) == ["utter_workspace_not_verified"]
+
+
+async def test_an_email_the_surface_did_not_verify_names_nobody(portal: Portal) -> None:
+    # Even if an unverified email slipped into the metadata, the actions do not use it.
+    metadata = unverified(ANNA, "no_account")
+    slots, messages = await run(
+        ActionCheckAccount(portal), tracker(None, "request_service_ticket", user_metadata=metadata)
+    )
+    assert slots["account_status"] == "no_account"
+    assert responses(messages) == ["utter_no_account"]

@@ -116,3 +116,48 @@ def test_import_names_the_bad_line(
         return int(n or 0)
 
     assert asyncio.run(count()) == 0
+
+
+def workspaces(database: Database) -> dict[str, tuple[object, ...]]:
+    async def read() -> dict[str, tuple[object, ...]]:
+        engine = create_engine(database.url, **database.engine_options)
+        ws, o = tables.slack_workspaces, tables.organizations
+        async with engine.connect() as conn:
+            rows = await conn.execute(
+                select(ws.c.team_id, o.c.name, ws.c.linked_by).outerjoin(o, o.c.id == ws.c.organization_id)
+            )
+            result: dict[str, tuple[object, ...]] = {str(r.team_id): (r.name, r.linked_by) for r in rows}
+        await engine.dispose()
+        return result
+
+    return asyncio.run(read())
+
+
+def test_link_workspace(cli_database: Database, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["seed", "--demo"]) == 0
+    assert main(["link-workspace", "t0evil", "VoltWay Resellers BV"]) == 0
+    assert "workspace T0EVIL is linked to VoltWay Resellers BV" in capsys.readouterr().out
+    linked = workspaces(cli_database)
+    assert linked["T0EVIL"][0] == "VoltWay Resellers BV"
+    assert str(linked["T0EVIL"][1]).startswith("agent:cli:")  # who decided, on record
+    assert linked["T0VOLT"][0] == "VoltWay Resellers BV"  # the demo's own links
+
+    assert main(["link-workspace", "T0OTHER", "No Such Company"]) == 1
+    assert main(["link-workspace", "C0CHANNEL", "CityCharge"]) == 1
+    err = capsys.readouterr().err
+    assert "no organization named No Such Company; nothing was changed" in err
+    assert "C0CHANNEL: a Slack workspace id" in err
+    assert set(workspaces(cli_database)) == {"T0EVIL", "T0VOLT", "T0GREEN", "T0CITY"}
+
+
+def test_import_workspaces(cli_database: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["seed", "--demo"]) == 0
+    good = write(tmp_path / "ws.csv", "team_id,organization\nT0NEW1,CityCharge\nE0GRID,GreenFleet Logistics\n")
+    assert main(["import", "workspaces", str(good)]) == 0
+    assert "2 workspaces imported" in capsys.readouterr().out
+    bad = write(tmp_path / "bad.csv", "team_id,organization\nT0NEW2,CityCharge\nT0NEW3,Nobody Inc\n")
+    assert main(["import", "workspaces", str(bad)]) == 1
+    assert "line 3: organization: no organization named 'Nobody Inc'; nothing was imported" in capsys.readouterr().err
+    linked = workspaces(cli_database)
+    assert linked["T0NEW1"][0] == "CityCharge" and linked["E0GRID"][0] == "GreenFleet Logistics"
+    assert "T0NEW2" not in linked

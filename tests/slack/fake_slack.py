@@ -12,6 +12,7 @@ What it models (shapes from Slack's method reference; ids look like Slack's):
   ``chat.update``, ``views.open|update|push|publish`` (generated ``V…`` ids, the submitted view echoed),
   ``usergroups.users.list``; any other method answers ``{"ok": true}``;
 * ``fail_next`` queues one-shot failures: HTTP 429 with ``Retry-After``, HTTP 5xx, or HTTP 200 with ``ok: false``;
+  ``clear_failures`` drops those not used yet; ``delay_next`` makes the next calls of a method answer late;
 * ``response_url(name)`` gives a loopback URL that records what an app posts to an interaction's response_url.
 
 Every request is recorded as a ``Call``, failed and unauthenticated ones included.
@@ -129,6 +130,7 @@ class FakeSlack:
         self.views: dict[str, dict[str, Any]] = {}
         self.calls: list[Call] = []
         self._failures: dict[str, deque[_Failure]] = {}
+        self._delays: dict[str, deque[float]] = {}
         self._ts_counter = itertools.count(1)
         self._view_counter = itertools.count(1)
         self._home_views: dict[str, str] = {}
@@ -250,6 +252,15 @@ class FakeSlack:
         for _ in range(times):
             queue.append(_Failure(status=status, retry_after=retry_after, error=error))
 
+    def clear_failures(self) -> None:
+        """Forget the failures and delays queued and not used yet: Slack has recovered."""
+        self._failures.clear()
+        self._delays.clear()
+
+    def delay_next(self, method: str, seconds: float, times: int = 1) -> None:
+        """Make the next ``times`` calls to ``method`` answer only after ``seconds`` (a slow or hanging Slack)."""
+        self._delays.setdefault(method, deque()).extend([seconds] * times)
+
     # ------------------------------------------------------------------ HTTP handlers
 
     async def _handle_response_url(self, request: web.Request) -> web.StreamResponse:
@@ -272,6 +283,9 @@ class FakeSlack:
             token = form_token
 
         headers: dict[str, str] = {}
+        delays = self._delays.get(method)
+        if delays:
+            await asyncio.sleep(delays.popleft())
         failure = self._pop_failure(method)
         if failure is not None:
             status = failure.status

@@ -74,11 +74,11 @@ class CountingClient:
 async def test_emails_are_cached_for_a_while() -> None:
     now = [0.0]
     client = CountingClient()
-    directory = Directory(client, clock=lambda: now[0])  # type: ignore[arg-type]
-    assert await directory.email_of("U1") == "u1@example.com"
+    directory = Directory(client, None, clock=lambda: now[0])  # type: ignore[arg-type]
+    assert (await directory.profile("U1")).email == "u1@example.com"
     now[0] = CACHE_SECONDS - 1
-    assert await directory.email_of("U1") == "u1@example.com"
+    assert (await directory.profile("U1")).email == "u1@example.com"
     assert client.calls == 1
     now[0] = CACHE_SECONDS + 1
-    await directory.email_of("U1")
+    await directory.profile("U1")
     assert client.calls == 2

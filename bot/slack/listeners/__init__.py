@@ -6,7 +6,18 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.slack.agents import Agents
 from bot.slack.conversations import SlackConversations
-from bot.slack.listeners import actions, commands, consent, events, home, options, shortcuts, triage, views
+from bot.slack.listeners import (
+    actions,
+    commands,
+    consent,
+    events,
+    home,
+    options,
+    shortcuts,
+    triage,
+    views,
+    workspaces,
+)
 from bot.slack.turns import TurnRunner
 
 
@@ -18,5 +29,6 @@ def register(app: AsyncApp, conversations: SlackConversations, agents: Agents, t
     options.register(app, conversations)
     triage.register(app, conversations, agents)
     consent.register(app, conversations, agents)
+    workspaces.register(app, conversations, agents)
     commands.register(app, conversations, agents)
     home.register(app, conversations, agents)

@@ -1,38 +1,69 @@
-"""The current Service Operator's people answer a transfer in their DM; the portal checks who may answer."""
+"""The current Service Operator's people answer a transfer in their DM; the portal checks who may answer.
+
+Who pressed goes through the one identity check first. Then authorization comes before state: an unknown
+reference, another organization's transfer (decided or not) and a reference of another kind all get the same
+answer, and every such press is audited. Only the Service Operator's own people learn that a transfer was
+already answered. Slack or the database failing is said as such, never as a refusal, and never audited as one.
+"""
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.slack.agents import Agents
-from bot.slack.conversations import SlackConversations
+from bot.slack.context import acting_team
+from bot.slack.conversations import TRY_AGAIN, SlackConversations
+from bot.slack.identity import IDENTITY_UNAVAILABLE, WORKSPACE_NOT_VERIFIED, IdentityUnavailable
 from portal import services
-from portal.errors import AlreadyAnswered, InvalidTransition, NotAllowed, NotFound
+from portal.errors import AlreadyAnswered, InvalidTransition, UnknownRequest
+
+logger = logging.getLogger(__name__)
+
+NOT_YOURS = "Only the people of the chargers' current Service Operator can answer this. Nothing was changed."
 
 
 def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -> None:
-    portal, client = conversations.portal, conversations.client
+    portal, client, directory = conversations.portal, conversations.client, conversations.directory
 
     @app.action(re.compile("^consent_(yes|no)$"))
     async def answered(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
-        user_id = str((body.get("user") or {}).get("id"))
+        user = body.get("user") or {}
+        user_id = str(user.get("id"))
+        team_id = acting_team(user, (body.get("team") or {}).get("id"))
         channel = str((body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id"))
         reference = str(action.get("value") or "")
         consent = action.get("action_id") == "consent_yes"
-        email = await conversations.directory.email_of(user_id)
+        verb = "consent" if consent else "decline"
+
+        async def say(text: str) -> None:
+            await client.chat_postEphemeral(channel=channel, user=user_id, text=text)
+
         try:
-            await services.answer_transfer(portal.uow(), email, reference, consent=consent)
-        except (NotAllowed, NotFound) as refused:
-            # Someone who is not the charger's Service Operator (or a forged button) : refused and remembered.
-            await services.audit_refusal(
-                portal.uow(), f"slack:{user_id}", "consent" if consent else "decline", reference, type(refused).__name__
-            )
-            text = "Only the people of the chargers' current Service Operator can answer this. Nothing was changed."
-            await client.chat_postEphemeral(channel=channel, user=user_id, text=text)
-        except (AlreadyAnswered, InvalidTransition):
-            text = f"{reference} has already been answered; nothing was changed."
-            await client.chat_postEphemeral(channel=channel, user=user_id, text=text)
+            person = await directory.resolve(user_id, team_id)
+            if not person.verified:
+                await services.audit_refusal(
+                    portal.uow(), f"slack:{user_id}", verb, reference, "IdentityNotVerified", person.status.value
+                )
+                await say(WORKSPACE_NOT_VERIFIED if person.workspace_unverified else NOT_YOURS)
+                return
+            try:
+                await services.answer_consent(portal.uow(), person.email, reference, consent=consent)
+            except UnknownRequest:
+                # Unknown, another organization's or another kind of request: one answer, and remembered.
+                await services.audit_refusal(
+                    portal.uow(), f"slack:{user_id}", verb, reference, "NotServiceOperator", "may not answer it"
+                )
+                await say(NOT_YOURS)
+            except (AlreadyAnswered, InvalidTransition):
+                await say(f"{reference} has already been answered; nothing was changed.")
+        except IdentityUnavailable:
+            await say(IDENTITY_UNAVAILABLE)
+        except (SQLAlchemyError, OSError) as error:
+            logger.error("consent press failed: %s", type(error).__name__)
+            await say(TRY_AGAIN)

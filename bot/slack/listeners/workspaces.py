@@ -1,0 +1,78 @@
+"""Agents link a workspace to an organization from its triage card: the button opens a modal, the modal links.
+
+Only agents may press or submit; anyone else is refused, audited like the other triage buttons. The card then
+updates in place from the `workspace.linked` event (notifier), like every other decision.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+
+from bot.slack.agents import Agents
+from bot.slack.conversations import SlackConversations
+from bot.slack.decisions import submitted_text
+from bot.slack.identity import IDENTITY_UNAVAILABLE, IdentityUnavailable
+from bot.slack.workspaces import LINK_WORKSPACE, LINK_WORKSPACE_CALLBACK, link_workspace_view
+from portal import services
+from portal.domain.actors import Agent
+from portal.errors import PortalError
+
+REFUSAL = "Only support agents can link workspaces. Nothing was changed."
+
+
+def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -> None:
+    portal, client = conversations.portal, conversations.client
+
+    async def agent_or_refuse(user_id: str, team_id: str, channel: str) -> Agent | None:
+        agent = await agents.agent(user_id)
+        if agent is None:
+            await services.audit_refusal(
+                portal.uow(), f"slack:{user_id}", LINK_WORKSPACE, None, "NotSupportAgent", f"workspace {team_id[:40]}"
+            )
+            if channel:
+                await client.chat_postEphemeral(channel=channel, user=user_id, text=REFUSAL)
+        return agent
+
+    @app.action(LINK_WORKSPACE)
+    async def pressed(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        user_id = str((body.get("user") or {}).get("id"))
+        channel = str((body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or "")
+        team_id = str(action.get("value") or "")
+        try:
+            if await agent_or_refuse(user_id, team_id, channel) is None:
+                return
+        except IdentityUnavailable:
+            await client.chat_postEphemeral(channel=channel, user=user_id, text=IDENTITY_UNAVAILABLE)
+            return
+        names = await services.organization_names(portal.uow())
+        await client.views_open(
+            trigger_id=str(body.get("trigger_id") or ""), view=link_workspace_view(team_id, names, channel)
+        )
+
+    @app.view(LINK_WORKSPACE_CALLBACK)
+    async def linked(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        try:
+            meta = json.loads(view.get("private_metadata") or "{}")
+        except ValueError:
+            meta = {}
+        meta = meta if isinstance(meta, dict) else {}
+        user_id = str((body.get("user") or {}).get("id"))
+        team_id = str(meta.get("team_id") or "")
+        try:
+            agent = await agent_or_refuse(user_id, team_id, str(meta.get("channel") or ""))
+        except IdentityUnavailable:
+            await ack(response_action="errors", errors={"organization": IDENTITY_UNAVAILABLE})
+            return
+        if agent is None:
+            await ack()
+            return
+        try:
+            await services.link_workspace(portal.uow(), agent, team_id, submitted_text(view, "organization"))
+        except PortalError as error:
+            await ack(response_action="errors", errors={"organization": f"Not done: {error}."})
+            return
+        await ack()
