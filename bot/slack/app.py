@@ -18,6 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.config import Settings
 from bot.engine.engine import Engine
 from bot.engine.store import TrackerStore
+from bot.logs import quiet_chatty_loggers
 from bot.slack.agents import Agents
 from bot.slack.consumer import Consumer
 from bot.slack.conversations import SlackConversations
@@ -83,6 +84,7 @@ def build_app(settings: Settings, engine: Engine, portal: Portal, *, turns_in_pr
     """
     if not settings.slack_bot_token or not settings.slack_signing_secret:
         raise ValueError("SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are needed for the Slack app")
+    quiet_chatty_loggers()
     services = build_services(settings, engine, portal)
     bolt = AsyncApp(
         client=services.conversations.client,

@@ -62,3 +62,18 @@ def _swap_in(path: Path, files: list[Path]) -> None:
     path.unlink()
     for file in files:
         file.with_name(file.name + ".away").rename(file)
+
+
+@asynccontextmanager
+async def table_unavailable(portal: Portal, table: str) -> AsyncIterator[None]:
+    """One table renamed away: statements on it fail ("no such table" / "relation … does not exist") with their
+    parameters, the rest of the database works."""
+    async with portal.engine.begin() as conn:
+        await conn.exec_driver_sql(f"ALTER TABLE {table} RENAME TO {table}_away")
+    await portal.engine.dispose()  # no prepared statement still points at the table
+    try:
+        yield
+    finally:
+        async with portal.engine.begin() as conn:
+            await conn.exec_driver_sql(f"ALTER TABLE {table}_away RENAME TO {table}")
+        await portal.engine.dispose()
