@@ -11,7 +11,7 @@ import logging
 import pytest
 
 from bot.slack.decisions import LINK_CALLBACK, REASON_CALLBACK
-from bot.slack.listeners.triage import REFUSAL
+from bot.slack.listeners.triage import NOT_A_REQUEST, REFUSAL
 from portal import services
 from portal.bootstrap import Portal
 from tests.slack import payloads
@@ -57,6 +57,21 @@ async def test_a_forged_triage_button_is_refused_and_audited_whatever_its_value(
     assert entry.reference is None  # not a reference: kept aside, bounded and escaped
     assert entry.raw_value is not None and len(entry.raw_value) <= 200
     assert "\x00" not in entry.raw_value and all(not 0xD800 <= ord(c) <= 0xDFFF for c in entry.raw_value)
+    assert quiet(caplog) == []
+
+
+@pytest.mark.parametrize("forged", list(FORGED.values()), ids=list(FORGED))
+async def test_a_forged_triage_button_pressed_by_an_agent_is_audited_and_not_echoed(
+    slack: Harness, caplog: pytest.LogCaptureFixture, forged: str
+) -> None:
+    h = slack
+    caplog.set_level(logging.DEBUG)
+    await press(h, AGENT, TRIAGE, "triage_assign", forged)
+    [said] = await h.fake.wait_for("chat.postEphemeral", where=lambda c: c.args.get("user") == AGENT)
+    assert said.args["text"] == NOT_A_REQUEST
+    [entry] = await services.audit_entries(h.portal.uow())
+    assert (entry.actor, entry.action, entry.outcome) == (f"slack:{AGENT}", "triage_assign", "ForgedValue")
+    assert entry.raw_value is not None and len(entry.raw_value) <= 200
     assert quiet(caplog) == []
 
 

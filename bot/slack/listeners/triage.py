@@ -41,6 +41,7 @@ UNCONFIRMED = (
     "I can't reach the support records right now, so I can't tell whether {reference} was changed. "
     "Please check it in a minute; doing it again is safe, a request is never decided twice."
 )
+NOT_A_REQUEST = "This button doesn't name a request, so nothing was changed."
 UNREADABLE_FORM = "This form can't be read, so nothing was changed. Please press the button on the request again."
 
 
@@ -104,6 +105,13 @@ def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -
         reference, action_id = str(action.get("value") or ""), str(action.get("action_id"))
         agent = await agent_or_refuse(user_id, action_id, reference, channel)
         if agent is None:
+            return
+        if not looks_like_reference(reference):
+            # Our buttons carry a reference; anything else was made up. Remembered, and not echoed back.
+            await services.audit_refusal(
+                portal.uow(), f"slack:{user_id}", action_id, reference, "ForgedValue", "triage button value"
+            )
+            await client.chat_postEphemeral(channel=channel, user=user_id, text=NOT_A_REQUEST)
             return
         trigger = str(body.get("trigger_id") or "")
         try:
