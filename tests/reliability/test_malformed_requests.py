@@ -7,6 +7,7 @@ shape, and some correctly signed bodies that are not JSON or a form. Only signed
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from tests.slack import payloads
 from tests.slack.conftest import SECRET, Harness, slack  # noqa: F401  (the `slack` fixture)
 from tests.slack.signing import signature_headers
 
-EXAMPLES = 1500  # per database; each is one HTTP request on loopback
+EXAMPLES = 2500  # per database; each is one HTTP request on loopback
 LOG_BYTES_PER_REQUEST = 120  # at most one short DEBUG line each
 
 CONTENT_TYPES = [
@@ -155,6 +156,13 @@ async def test_thousands_of_malformed_requests_get_400_or_401_quietly(
     assert [c.method for c in h.fake.calls if c.method != "auth.test"] == []  # no listener ran
 
 
-async def test_a_signed_request_still_gets_through(slack: Harness) -> None:  # noqa: F811
-    status, _ = await slack.sender.event(payloads.message_im("U0CARLA", "hello", "D0CARLA", payloads.next_ts()))
+@pytest.mark.parametrize("charset", ["", "; charset=utf-8", "; charset=koi8-r", "; charset=no-such-charset"])
+async def test_a_signed_request_gets_through_whatever_charset_it_declares(slack: Harness, charset: str) -> None:  # noqa: F811
+    """Slack's bodies are UTF-8; a declared charset is not trusted, so it can neither break nor garble one."""
+    h = slack
+    sender = h.sender
+    body = json.dumps(sender.envelope(payloads.message_im("U0CARLA", "héllo, ça marche?", "D0CARLA", "1.1")))
+    headers = {"Content-Type": f"application/json{charset}", **signature_headers(SECRET, body.encode())}
+    status, _ = await sender.raw(body.encode(), f"application/json{charset}", headers)
     assert status == 200
+    await h.fake.wait_for("chat.postMessage", where=lambda c: c.args.get("channel") == "D0CARLA", timeout=10)
