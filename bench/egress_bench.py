@@ -82,7 +82,7 @@ class RateLimitedSlack(FakeSlack):
 async def fresh_postgres_database(url: str, prefix: str = "chargedesk_bench") -> AsyncIterator[str]:
     """Create an empty database next to the one `url` names; yield its URL; drop it (with its connections)."""
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    admin = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    admin = create_async_engine(url, isolation_level="AUTOCOMMIT", hide_parameters=True)
     try:
         async with admin.connect() as conn:
             await conn.execute(text(f'CREATE DATABASE "{name}"'))

@@ -164,7 +164,8 @@ def bare_bolt(fake: FakeSlack) -> AsyncApp:
 @asynccontextmanager
 async def serve_bare(fake: FakeSlack) -> AsyncIterator[Served]:
     # The same aiohttp application as chargedesk's (`web_app` only uses the bolt app).
-    runner, port = await start_local_server(web_app(SlackApp(bare_bolt(fake), cast(Any, None), cast(Any, None))))
+    bare = SlackApp(bare_bolt(fake), cast(Any, None), cast(Any, None), signing_secret=SECRET)
+    runner, port = await start_local_server(web_app(bare))
     try:
         yield Served(f"http://127.0.0.1:{port}/slack/events", None)
     finally:

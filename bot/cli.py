@@ -15,6 +15,7 @@ from dotenv import load_dotenv
 
 from bot.assistant import open_assistant
 from bot.config import Settings
+from bot.logs import quiet_chatty_loggers
 from bot.shell import Shell, stdin_reader
 from portal.bootstrap import Portal
 from portal.demo import seed_demo
@@ -184,6 +185,7 @@ def _serve_actions(port: int) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     load_dotenv()
     logging.basicConfig(level=Settings.from_env().log_level, format="%(levelname)s %(name)s: %(message)s")
+    quiet_chatty_loggers()
     args = build_parser().parse_args(argv)
     if args.command == "db":
         from portal.migrations import upgrade

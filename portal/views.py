@@ -66,6 +66,7 @@ class AuditEntry:
     reference: str | None
     outcome: str
     detail: str | None
+    raw_value: str | None = None  # what the attempt named when it was not a well-formed reference (escaped, cut)
 
 
 @dataclass(frozen=True)

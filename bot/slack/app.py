@@ -7,15 +7,18 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
 from bot.engine.engine import Engine
 from bot.engine.store import TrackerStore
+from bot.logs import quiet_chatty_loggers
 from bot.slack.agents import Agents
 from bot.slack.consumer import Consumer
 from bot.slack.conversations import SlackConversations
@@ -25,6 +28,7 @@ from bot.slack.listeners import register
 from bot.slack.people import People
 from bot.slack.receipts import Receipts, deduplicate
 from bot.slack.turns import TurnRunner
+from bot.slack.verified import Rejected, bolt_request, parsed_body, verified_text
 from portal.bootstrap import Portal
 
 logger = logging.getLogger(__name__)
@@ -39,6 +43,7 @@ class SlackApp:
     agents: Agents
     inbox: Inbox | None = None
     consumer: Consumer | None = None  # None: turns run in worker processes (`chargedesk work`)
+    signing_secret: str = ""  # what `web_app` verifies requests with; the HTTP endpoint needs it
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,7 @@ def build_app(settings: Settings, engine: Engine, portal: Portal, *, turns_in_pr
     """
     if not settings.slack_bot_token or not settings.slack_signing_secret:
         raise ValueError("SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are needed for the Slack app")
+    quiet_chatty_loggers()
     services = build_services(settings, engine, portal)
     bolt = AsyncApp(
         client=services.conversations.client,
@@ -90,11 +96,27 @@ def build_app(settings: Settings, engine: Engine, portal: Portal, *, turns_in_pr
     # Before every listener: redeliveries stop here, and turns go into the inbox.
     bolt.use(deduplicate(Receipts(portal.engine, services.inbox)))
     register(bolt, services.conversations, services.agents, services.turns)
+    bolt.error(failed)
     consumer = None
     if turns_in_process:
         consumer = Consumer(services.inbox, services.turns)
         services.inbox.on_put(consumer.wake)
-    return SlackApp(bolt, services.conversations, services.agents, services.inbox, consumer)
+    return SlackApp(
+        bolt,
+        services.conversations,
+        services.agents,
+        services.inbox,
+        consumer,
+        signing_secret=settings.slack_signing_secret,
+    )
+
+
+async def failed(error: Exception, body: dict[str, Any]) -> None:
+    """Whatever a listener or middleware did not handle: its kind is logged, never the request or a traceback (both
+    can hold what people typed, their emails). A request not yet acknowledged is answered 500, so Slack tells the
+    person something went wrong instead of pretending it worked; listeners translate the failures they expect."""
+    kind = body.get("type") or ("command" if body.get("command") else "request")
+    logger.error("%s failed: %s", kind, type(error).__name__)
 
 
 @asynccontextmanager
@@ -110,8 +132,23 @@ async def turns_running(consumer: Consumer) -> AsyncIterator[None]:
 
 
 def web_app(app: SlackApp) -> web.Application:
+    """`/slack/events` (only requests Slack signed reach bolt, see `verified`) and `/healthz`."""
+    if not app.signing_secret:
+        raise ValueError("SLACK_SIGNING_SECRET is needed to serve Slack over HTTP")
+    verifier = SignatureVerifier(app.signing_secret)
+
     async def events(request: web.Request) -> web.Response:
-        return await to_aiohttp_response(await app.bolt.async_dispatch(await to_bolt_request(request)))
+        raw = await request.read()
+        try:
+            text = verified_text(raw, request.headers, verifier)
+            body = parsed_body(text, request.content_type)
+        except Rejected as rejected:
+            # Anyone on the internet can send these: a short line at DEBUG, never the body, never a traceback.
+            logger.debug("request rejected (%d): %s", rejected.status, rejected)
+            return web.Response(status=rejected.status, text="")
+        return await to_aiohttp_response(
+            await app.bolt.async_dispatch(bolt_request(text, body, request.query_string, request.headers))
+        )
 
     async def health(_: web.Request) -> web.Response:
         return web.json_response({"ok": True})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy import event
@@ -22,8 +23,13 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     both reading a request as open and both deciding it.
     """
     start_mappers()
+    # A failed statement's error message would otherwise carry its parameters (`[parameters: ('ben@…',)]`) into
+    # every log line and traceback that shows it; nothing a person typed or is known by belongs in a log.
+    kwargs.setdefault("hide_parameters", True)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
+        # aiosqlite logs each statement with its parameters at DEBUG: keep it quiet whatever the process's level.
+        logging.getLogger("aiosqlite").setLevel(logging.INFO)
         # Every transaction here ends in an explicit COMMIT or ROLLBACK, so the pool's extra ROLLBACK on check-in
         # would be one more round trip to aiosqlite's thread per transaction, for nothing.
         kwargs.setdefault("pool_reset_on_return", None)

@@ -11,7 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal.adapters import tables
 from portal.domain.chargers import Charger
 from portal.domain.organizations import Account, Organization, normalise_email
-from portal.domain.requests import REFERENCE_PREFIX, RequestCharger, RequestKind, SupportRequest, format_reference
+from portal.domain.requests import (
+    REFERENCE_PREFIX,
+    RequestCharger,
+    RequestKind,
+    SupportRequest,
+    format_reference,
+    looks_like_reference,
+)
 from portal.domain.transfers import TransferRequest, TransferStatus
 
 
@@ -123,6 +130,9 @@ class RequestRepository:
             self.seen.append(request)
 
     async def get(self, reference: str, *, for_update: bool = False) -> SupportRequest | None:
+        if not looks_like_reference(reference):
+            # Not even sent to the database: a forged value (NUL, lone surrogates) would fail there, not just miss.
+            return None
         query = select(SupportRequest).where(tables.requests.c.reference == reference.strip().upper())
         if for_update:
             # Concurrent decisions on one request queue here; the later ones then see the decided state.

@@ -134,6 +134,8 @@ audit_log = Table(
     Column("reference", String(16), nullable=True, index=True),
     Column("outcome", String(60), nullable=False),
     Column("detail", String(400), nullable=True),
+    # What a refused attempt carried when it was not a well-formed reference: escaped and cut (see audit.py).
+    Column("raw_value", String(200), nullable=True),
 )
 
 # Slack workspaces (a team id "T…" or an Enterprise Grid id "E…") and the organization support linked each to.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
@@ -27,6 +28,15 @@ REFERENCE_PREFIX: Mapping[RequestKind, str] = {
 
 def format_reference(kind: RequestKind, number: int) -> str:
     return f"{REFERENCE_PREFIX[kind]}-{number:06d}"
+
+
+# Every reference is a short prefix, a dash and digits (ST-000042). Anything else cannot name a request.
+_REFERENCE_SHAPE = re.compile(r"[A-Z]{2,4}-[0-9]{1,10}", re.ASCII)
+
+
+def looks_like_reference(text: str) -> bool:
+    """Whether `text` (case and surrounding spaces aside) has a reference's shape; it may still name nothing."""
+    return _REFERENCE_SHAPE.fullmatch(text.strip().upper()) is not None
 
 
 def kind_of_reference(reference: str) -> RequestKind | None:

@@ -82,11 +82,13 @@ class ScratchDatabase:
         self.admin_url = parsed.set(database="postgres").render_as_string(hide_password=False)
         self.workdir = workdir
         # NullPool: the test's own queries hold no connection between statements (the outage test cuts them).
-        self.engine: AsyncEngine = create_async_engine(self.url, poolclass=NullPool)
+        self.engine: AsyncEngine = create_async_engine(self.url, poolclass=NullPool, hide_parameters=True)
 
     async def admin(self, *statements: str) -> None:
         """As the superuser, on the `postgres` database, outside any transaction (CREATE/DROP DATABASE need that)."""
-        engine = create_async_engine(self.admin_url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+        engine = create_async_engine(
+            self.admin_url, poolclass=NullPool, isolation_level="AUTOCOMMIT", hide_parameters=True
+        )
         try:
             async with engine.connect() as conn:
                 for statement in statements:

@@ -7,33 +7,95 @@ notify everyone concerned, so a decision made anywhere looks the same here.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.slack.agents import Agents
 from bot.slack.conversations import SlackConversations
-from bot.slack.decisions import LINK_CALLBACK, REASON_CALLBACK, link_view, reason_view, submitted_text
+from bot.slack.decisions import (
+    DECISION_TITLES,
+    LINK_CALLBACK,
+    REASON_CALLBACK,
+    link_view,
+    reason_view,
+    submitted_text,
+)
 from bot.slack.triage import APPROVE, ASSIGN, CLOSE, LINK, PROGRESS, REJECT, RESOLVE
 from portal import services
 from portal.domain.actors import Agent
+from portal.domain.requests import looks_like_reference
 from portal.errors import PortalError, ReasonRequired
+from portal.services.facts import RequestFacts
+
+logger = logging.getLogger(__name__)
 
 REFUSAL = "Only support agents can decide requests. Nothing was changed."
+# The records are out of reach (the database restarting, locked, gone): the agent hears it, nothing is guessed.
+UNREACHABLE = (SQLAlchemyError, OSError)
+NOTHING_CHANGED = "I can't reach the support records right now, so nothing was changed. Please try again in a minute."
+UNCONFIRMED = (
+    "I can't reach the support records right now, so I can't tell whether {reference} was changed. "
+    "Please check it in a minute; doing it again is safe, a request is never decided twice."
+)
+NOT_A_REQUEST = "This button doesn't name a request, so nothing was changed."
+UNREADABLE_FORM = "This form can't be read, so nothing was changed. Please press the button on the request again."
+
+
+def _raw_metadata(view: dict[str, Any]) -> str:
+    return str(view.get("private_metadata") or "")
+
+
+def _metadata(view: dict[str, Any], *keys: str) -> dict[str, str] | None:
+    """The modal's private_metadata as this app wrote it (`keys`, all text, a well-formed reference), or None."""
+    try:
+        meta = json.loads(view.get("private_metadata") or "")
+    except ValueError:
+        return None
+    if not isinstance(meta, dict) or not all(isinstance(meta.get(key), str) for key in keys):
+        return None
+    if not looks_like_reference(meta["reference"]) or meta.get("decision", "approve") not in DECISION_TITLES:
+        return None
+    return {key: meta[key] for key in keys}
 
 
 def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -> None:
     portal, client = conversations.portal, conversations.client
 
-    async def agent_or_refuse(user_id: str, action: str, reference: str, channel: str) -> Agent | None:
+    async def agent_or_audit(user_id: str, action: str, reference: str) -> Agent | None:
+        """The agent, or None after auditing the attempt (the caller answers where the person is)."""
         agent = await agents.agent(user_id)
         if agent is None:
             await services.audit_refusal(
                 portal.uow(), f"slack:{user_id}", action, reference, "NotSupportAgent", "pressed a triage button"
             )
+        return agent
+
+    async def agent_or_refuse(user_id: str, action: str, reference: str, channel: str) -> Agent | None:
+        agent = await agent_or_audit(user_id, action, reference)
+        if agent is None:
             await client.chat_postEphemeral(channel=channel, user=user_id, text=REFUSAL)
         return agent
+
+    async def facts_after_failure(reference: str) -> RequestFacts | None:
+        """Where a request stands after a decision failed on the way: the failure may have come after its commit."""
+        try:
+            return await services.request_facts(portal.uow(), reference)
+        except (PortalError, *UNREACHABLE):
+            return None
+
+    async def forged_form(user_id: str, action: str, view: dict[str, Any]) -> None:
+        await services.audit_refusal(
+            portal.uow(),
+            f"slack:{user_id}",
+            action,
+            _raw_metadata(view),
+            "ForgedValue",
+            "private_metadata",
+        )
 
     @app.action(re.compile("^triage_"))
     async def decide(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
@@ -44,9 +106,24 @@ def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -
         agent = await agent_or_refuse(user_id, action_id, reference, channel)
         if agent is None:
             return
+        if not looks_like_reference(reference):
+            # Our buttons carry a reference; anything else was made up. Remembered, and not echoed back.
+            await services.audit_refusal(
+                portal.uow(), f"slack:{user_id}", action_id, reference, "ForgedValue", "triage button value"
+            )
+            await client.chat_postEphemeral(channel=channel, user=user_id, text=NOT_A_REQUEST)
+            return
         trigger = str(body.get("trigger_id") or "")
         try:
             facts = await services.request_facts(portal.uow(), reference)
+        except PortalError as error:
+            await client.chat_postEphemeral(channel=channel, user=user_id, text=f"Not done: {error}.")
+            return
+        except UNREACHABLE as error:
+            logger.error("triage lookup failed: %s", type(error).__name__)
+            await client.chat_postEphemeral(channel=channel, user=user_id, text=NOTHING_CHANGED)
+            return
+        try:
             if facts.is_closed and action_id != CLOSE:
                 text = f"{reference} is already decided ({facts.status.replace('_', ' ')}); nothing was changed."
                 await client.chat_postEphemeral(channel=channel, user=user_id, text=text)
@@ -79,16 +156,31 @@ def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -
                 await client.views_open(trigger_id=trigger, view=view)
         except PortalError as error:
             await client.chat_postEphemeral(channel=channel, user=user_id, text=f"Not done: {error}.")
+        except UNREACHABLE as error:
+            logger.error("triage decision failed: %s", type(error).__name__)
+            now = await facts_after_failure(reference)
+            if now is None:
+                text = UNCONFIRMED.format(reference=reference)
+            elif (now.status, now.assignee) != (facts.status, facts.assignee):
+                text = f"Done: {reference} is now {now.status.replace('_', ' ')}."
+            else:
+                text = NOTHING_CHANGED
+            await client.chat_postEphemeral(channel=channel, user=user_id, text=text)
 
     @app.view(REASON_CALLBACK)
     async def decided_with_reason(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
-        meta = json.loads(view.get("private_metadata") or "{}")
         user_id = str((body.get("user") or {}).get("id"))
-        reference, decision = str(meta.get("reference")), str(meta.get("decision"))
-        agent = await agent_or_refuse(user_id, f"triage_{decision}", reference, str(meta.get("channel")))
+        meta = _metadata(view, "decision", "reference")
+        action = f"triage_{meta['decision']}" if meta else "triage_reason"
+        agent = await agent_or_audit(user_id, action, meta["reference"] if meta else _raw_metadata(view))
         if agent is None:
-            await ack()
+            await ack(response_action="errors", errors={"reason": REFUSAL})
             return
+        if meta is None:
+            await forged_form(user_id, action, view)
+            await ack(response_action="errors", errors={"reason": UNREADABLE_FORM})
+            return
+        reference, decision = meta["reference"], meta["decision"]
         reason = submitted_text(view, "reason")
         try:
             if decision == "approve":
@@ -103,21 +195,42 @@ def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -
         except PortalError as error:
             await ack(response_action="errors", errors={"reason": f"Not done: {error}."})
             return
+        except UNREACHABLE as error:
+            logger.error("triage decision failed: %s", type(error).__name__)
+            await ack_after_failure(ack, reference, "reason")
+            return
         await ack()
 
     @app.view(LINK_CALLBACK)
     async def linked(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
-        meta = json.loads(view.get("private_metadata") or "{}")
         user_id = str((body.get("user") or {}).get("id"))
-        reference = str(meta.get("reference"))
-        agent = await agent_or_refuse(user_id, "triage_link", reference, str(meta.get("channel")))
+        meta = _metadata(view, "reference", "email")
+        agent = await agent_or_audit(user_id, "triage_link", meta["reference"] if meta else _raw_metadata(view))
         if agent is None:
-            await ack()
+            await ack(response_action="errors", errors={"organization": REFUSAL})
             return
+        if meta is None:
+            await forged_form(user_id, "triage_link", view)
+            await ack(response_action="errors", errors={"organization": UNREADABLE_FORM})
+            return
+        reference = meta["reference"]
         organization = submitted_text(view, "organization")
         try:
-            await services.link_account(portal.uow(), agent, str(meta.get("email")), organization, reference)
+            await services.link_account(portal.uow(), agent, meta["email"], organization, reference)
         except PortalError as error:
             await ack(response_action="errors", errors={"organization": f"Not done: {error}."})
             return
+        except UNREACHABLE as error:
+            logger.error("linking an account failed: %s", type(error).__name__)
+            await ack_after_failure(ack, reference, "organization")
+            return
         await ack()
+
+    async def ack_after_failure(ack: AsyncAck, reference: str, block: str) -> None:
+        """Every decision made in these modals closes its request: closed means it went through after all."""
+        now = await facts_after_failure(reference)
+        if now is not None and now.is_closed:
+            await ack()
+        else:
+            text = NOTHING_CHANGED if now is not None else UNCONFIRMED.format(reference=reference)
+            await ack(response_action="errors", errors={block: text})
