@@ -3,8 +3,8 @@
 `reference` stays a real reference (indexed, looked up); a forged value that is not one goes to `raw_value`, so the
 insert can no longer fail on its length (it used to, on PostgreSQL, and the refusal went unrecorded).
 
-Revision ID: 0012
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-11-27
 """
 
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0012"
-down_revision: str | None = "0009"
+revision: str = "0011"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
