@@ -336,6 +336,9 @@ async def test_users_info_failing_is_not_no_account(
     assert IDENTITY_UNAVAILABLE in await t.home("U0BEN")
     assert IDENTITY_UNAVAILABLE in await t.mention("U0DAVE", "status")
     assert IDENTITY_UNAVAILABLE in await t.press("U0ANNA", "DU0ANNA", "consent_yes", transfer.reference, "T0VOLT")
+    # Agents' buttons ask Slack too (agents must be home members): told, not refused, not a bare error.
+    assert IDENTITY_UNAVAILABLE in await t.press(AGENT, TRIAGE, "triage_reject", transfer.reference)
+    assert IDENTITY_UNAVAILABLE in await t.press(AGENT, TRIAGE, LINK_WORKSPACE, EVIL)
     assert await t.status_of(transfer.reference) == "awaiting_operator"
     assert await t.audit() == []  # not a refusal
 

@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.slack.agents import Agents
 from bot.slack.conversations import SlackConversations
+from bot.slack.identity import IDENTITY_UNAVAILABLE, IdentityUnavailable
 from bot.slack.decisions import (
     DECISION_TITLES,
     LINK_CALLBACK,
@@ -103,7 +104,12 @@ def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -
         user_id = str((body.get("user") or {}).get("id"))
         channel = str((body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id"))
         reference, action_id = str(action.get("value") or ""), str(action.get("action_id"))
-        agent = await agent_or_refuse(user_id, action_id, reference, channel)
+        try:
+            agent = await agent_or_refuse(user_id, action_id, reference, channel)
+        except IdentityUnavailable:
+            # Slack can't say whose workspace they're in: not a refusal, so nothing is audited.
+            await client.chat_postEphemeral(channel=channel, user=user_id, text=IDENTITY_UNAVAILABLE)
+            return
         if agent is None:
             return
         if not looks_like_reference(reference):
@@ -172,7 +178,11 @@ def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -
         user_id = str((body.get("user") or {}).get("id"))
         meta = _metadata(view, "decision", "reference")
         action = f"triage_{meta['decision']}" if meta else "triage_reason"
-        agent = await agent_or_audit(user_id, action, meta["reference"] if meta else _raw_metadata(view))
+        try:
+            agent = await agent_or_audit(user_id, action, meta["reference"] if meta else _raw_metadata(view))
+        except IdentityUnavailable:
+            await ack(response_action="errors", errors={"reason": IDENTITY_UNAVAILABLE})
+            return
         if agent is None:
             await ack(response_action="errors", errors={"reason": REFUSAL})
             return
@@ -205,7 +215,11 @@ def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -
     async def linked(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         user_id = str((body.get("user") or {}).get("id"))
         meta = _metadata(view, "reference", "email")
-        agent = await agent_or_audit(user_id, "triage_link", meta["reference"] if meta else _raw_metadata(view))
+        try:
+            agent = await agent_or_audit(user_id, "triage_link", meta["reference"] if meta else _raw_metadata(view))
+        except IdentityUnavailable:
+            await ack(response_action="errors", errors={"organization": IDENTITY_UNAVAILABLE})
+            return
         if agent is None:
             await ack(response_action="errors", errors={"organization": REFUSAL})
             return

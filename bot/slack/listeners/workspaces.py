@@ -7,6 +7,7 @@ updates in place from the `workspace.linked` event (notifier), like every other 
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -15,12 +16,19 @@ from bot.slack.agents import Agents
 from bot.slack.conversations import SlackConversations
 from bot.slack.decisions import submitted_text
 from bot.slack.identity import IDENTITY_UNAVAILABLE, IdentityUnavailable
+from bot.slack.listeners.triage import NOTHING_CHANGED, UNREACHABLE
 from bot.slack.workspaces import LINK_WORKSPACE, LINK_WORKSPACE_CALLBACK, link_workspace_view
 from portal import services
 from portal.domain.actors import Agent
 from portal.errors import PortalError
 
+logger = logging.getLogger(__name__)
+
 REFUSAL = "Only support agents can link workspaces. Nothing was changed."
+UNCONFIRMED = (
+    "I can't reach the support records right now, so I can't tell whether the workspace was linked. "
+    "Submitting again in a minute is safe: linking twice to the same organization does no harm."
+)
 
 
 def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -> None:
@@ -48,7 +56,12 @@ def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -
         except IdentityUnavailable:
             await client.chat_postEphemeral(channel=channel, user=user_id, text=IDENTITY_UNAVAILABLE)
             return
-        names = await services.organization_names(portal.uow())
+        try:
+            names = await services.organization_names(portal.uow())
+        except UNREACHABLE as error:
+            logger.error("listing organizations failed: %s", type(error).__name__)
+            await client.chat_postEphemeral(channel=channel, user=user_id, text=NOTHING_CHANGED)
+            return
         await client.views_open(
             trigger_id=str(body.get("trigger_id") or ""), view=link_workspace_view(team_id, names, channel)
         )
@@ -68,11 +81,16 @@ def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -
             await ack(response_action="errors", errors={"organization": IDENTITY_UNAVAILABLE})
             return
         if agent is None:
-            await ack()
+            await ack(response_action="errors", errors={"organization": REFUSAL})
             return
         try:
             await services.link_workspace(portal.uow(), agent, team_id, submitted_text(view, "organization"))
         except PortalError as error:
             await ack(response_action="errors", errors={"organization": f"Not done: {error}."})
+            return
+        except UNREACHABLE as error:
+            # The failure may have come after the commit; linking again to the same organization is harmless.
+            logger.error("linking a workspace failed: %s", type(error).__name__)
+            await ack(response_action="errors", errors={"organization": UNCONFIRMED})
             return
         await ack()
