@@ -16,7 +16,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.slack.agents import Agents
 from bot.slack.conversations import SlackConversations
-from bot.slack.identity import IDENTITY_UNAVAILABLE, IdentityUnavailable
 from bot.slack.decisions import (
     DECISION_TITLES,
     LINK_CALLBACK,
@@ -25,6 +24,7 @@ from bot.slack.decisions import (
     reason_view,
     submitted_text,
 )
+from bot.slack.identity import IDENTITY_UNAVAILABLE, IdentityUnavailable
 from bot.slack.triage import APPROVE, ASSIGN, CLOSE, LINK, PROGRESS, REJECT, RESOLVE
 from portal import services
 from portal.domain.actors import Agent
