@@ -182,18 +182,18 @@ def parse_payload(
     match = _PAYLOAD_PATTERN.match(user_text)
     if match is None:
         # Someone may simply have typed a slash; Rasa then classifies the text like any other message.
-        logger.warning("Could not parse %r as a payload; treating it as user text.", user_text)
+        logger.warning("Could not parse a %d-character payload; treating it as user text.", len(user_text))
         return None
 
     intent = match["intent"].strip()
     if intent not in known_intents:
-        logger.warning("Payload %r names unknown intent %r; treating it as user text.", user_text, intent)
+        logger.warning("A payload names an unknown intent; treating it as user text.")
         return None
 
     confidence = _payload_confidence(match["confidence"], user_text)
     entities = _payload_entities(match, user_text, known_entities)
     if match["rest"]:
-        logger.warning("Payload %r: ignoring %r after the intent, confidence and entities.", user_text, match["rest"])
+        logger.warning("Payload: ignoring %d characters after the intent, confidence and entities.", len(match["rest"]))
     return ParsedMessage(
         text=user_text,
         intent=intent,
@@ -211,10 +211,10 @@ def _payload_confidence(raw: str | None, user_text: str) -> float:
         confidence = float(number)
     except ValueError:
         # The grammar allows "1.2.3" or "."; Rasa then continues with 0.0 rather than rejecting the payload.
-        logger.warning("Payload %r: confidence %r is not a number; using 0.0.", user_text, number)
+        logger.warning("Payload: the confidence is not a number; using 0.0.")
         return 0.0
     if confidence > 1.0:
-        logger.warning("Payload %r: confidence %s is above 1.0; using 1.0.", user_text, number)
+        logger.warning("Payload: confidence %s is above 1.0; using 1.0.", number)
         return 1.0
     return confidence
 
@@ -229,16 +229,16 @@ def _payload_entities(
         parsed = json.loads(raw)
     except (ValueError, RecursionError) as error:
         # ValueError covers JSONDecodeError; RecursionError guards against absurdly nested input from a client.
-        logger.warning("Payload %r: entities are not valid JSON (%s); continuing without entities.", user_text, error)
+        logger.warning("Payload: entities are not valid JSON (%s); continuing without entities.", type(error).__name__)
         return ()
     if not isinstance(parsed, dict):
-        logger.warning("Payload %r: entities must be a JSON object; continuing without entities.", user_text)
+        logger.warning("Payload: entities must be a JSON object; continuing without entities.")
         return ()
 
     if known_entities is not None:
         unknown = sorted(name for name in parsed if name not in known_entities)
         if unknown:
-            logger.warning("Payload %r: ignoring unknown entity types %s.", user_text, unknown)
+            logger.warning("Payload: ignoring %d unknown entity types.", len(unknown))
             parsed = {name: value for name, value in parsed.items() if name in known_entities}
 
     start, end = match.start("entities"), match.end("entities")
@@ -569,8 +569,9 @@ class Interpreter:
             return ParsedMessage(text, top_intent, top_confidence, entities, ranking)
         if ranking:
             logger.debug(
-                "Falling back on %r: %s at %.3f (runner-up gap %s).",
-                text,
+                # The message's length, never its words: people type emails and names.
+                "Falling back on a %d-character message: %s at %.3f (runner-up gap %s).",
+                len(text),
                 top_intent,
                 top_confidence,
                 f"{ranking[0][1] - ranking[1][1]:.3f}" if len(ranking) >= 2 else "n/a",

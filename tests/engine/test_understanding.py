@@ -220,7 +220,8 @@ def test_invalid_payload_json_logs_a_warning(caplog: pytest.LogCaptureFixture) -
 def test_unknown_payload_intent_logs_a_warning(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING, logger="bot.engine.understanding"):
         assert parse_payload("/unknown_intent", PAYLOAD_INTENTS) is None
-    assert "unknown intent 'unknown_intent'" in caplog.text
+    # Said, without the words typed (people type emails and names into payload-looking text too).
+    assert "unknown intent" in caplog.text and "unknown_intent" not in caplog.text
 
 
 def test_deeply_nested_payload_json_does_not_crash() -> None:
