@@ -14,6 +14,13 @@ Who hears about what:
 - transfer.completed: the previous Service Operator's people learn that the chargers moved.
 - request.assigned: the triage message shows the assignee.
 - account.linked: the linked person gets a DM.
+- every request event: the requester's App Home is built anew and published through the sender's ``home:<user>``
+  lane, so that a 429 or a 5xx delays the refresh instead of losing it, and a slow publish never holds up the
+  notifications behind it.
+
+Public thread notes (in the channel where a request was filed, possibly shared with other organizations, e.g.
+through Slack Connect) carry the reference and nothing else: no status, organization, serial or description. The
+requester gets the details in a DM.
 """
 
 from __future__ import annotations
@@ -29,7 +36,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from bot.slack.blocks import escape
-from bot.slack.delivery import Delivery, enqueue
+from bot.slack.delivery import HOME_LANE_PREFIX, PUBLISH_VIEW, Delivery, enqueue
 from bot.slack.people import People
 from bot.slack.triage import consent_answered_message, consent_message, triage_message
 from portal import services
@@ -54,7 +61,7 @@ TRIAGE_EVENTS = {
 # Statuses a Service Operator's answer leads to: its own event already told the requester.
 ANSWERED_STATUSES = {"awaiting_support", "declined_by_operator"}
 
-HomeRefresh = Callable[[str, str], Awaitable[None]]  # (user id, team id) → publish their App Home
+HomeView = Callable[[str, str], Awaitable[dict[str, Any]]]  # (user id, team id) → their App Home view, as of now
 
 
 @dataclass(frozen=True)
@@ -71,13 +78,13 @@ class Notifier:
         portal: Portal,
         people: People,
         triage_channel: str | None,
-        refresh_home: HomeRefresh | None = None,
+        home_view: HomeView | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.portal = portal
         self.people = people
         self.triage_channel = triage_channel
-        self.refresh_home = refresh_home
+        self.home_view = home_view
         self.clock = clock
 
     async def run_once(self) -> int:
@@ -86,15 +93,13 @@ class Notifier:
         if not events:
             return 0
         planned: list[tuple[Event, list[Delivery]]] = []
-        homes: set[tuple[str, str]] = set()
         for event in events:
             try:
                 deliveries, affected = await self._plan(event)
             except Exception as error:  # one bad event must not stop every notification behind it
                 logger.error("planning notifications for event %d failed: %s", event.id, type(error).__name__)
                 deliveries, affected = [], set()
-            planned.append((event, deliveries))
-            homes |= affected
+            planned.append((event, deliveries + await self._home_refreshes(event, affected)))
         async with self.portal.engine.begin() as conn:
             outbox = tables.outbox
             for event, deliveries in planned:
@@ -106,13 +111,32 @@ class Notifier:
                 )
                 if claimed.rowcount == 1 and deliveries:
                     await enqueue(conn, deliveries, self.clock())
-        if self.refresh_home is not None:
-            for user_id, team_id in sorted(homes):
-                try:
-                    await self.refresh_home(user_id, team_id)
-                except Exception as error:  # the App Home is a convenience; the DM already carries the news
-                    logger.warning("refreshing the App Home failed: %s", type(error).__name__)
         return len(events)
+
+    async def _home_refreshes(self, event: Event, affected: set[tuple[str, str]]) -> list[Delivery]:
+        """The App Home of each affected person, built now and queued in their ``home:`` lane.
+
+        Built after the event committed, so the view shows at least the event's outcome; the lane sends a person's
+        refreshes in order, so the last one queued is the last one shown.
+        """
+        if self.home_view is None:
+            return []
+        deliveries = []
+        for user_id, team_id in sorted(affected):
+            try:
+                view = await self.home_view(user_id, team_id)
+            except Exception as error:  # the App Home is a convenience; the DM already carries the news
+                logger.warning("building the App Home for event %d failed: %s", event.id, type(error).__name__)
+                continue
+            deliveries.append(
+                Delivery(
+                    f"{HOME_LANE_PREFIX}{user_id}",
+                    PUBLISH_VIEW,
+                    {"user_id": user_id, "view": view},
+                    key=f"ev{event.id}:home:{user_id}",
+                )
+            )
+        return deliveries
 
     async def run(self, stop: asyncio.Event, interval: float = 1.0) -> None:
         while not stop.is_set():
@@ -233,8 +257,8 @@ class Notifier:
         ]
         channel, thread = origin.get("channel_id"), origin.get("thread_ts")
         if channel and thread and not str(channel).startswith("D"):
-            # The thread learns that something happened, not the details (a shared channel may hold other companies).
-            note = f"Update on {facts.reference}: {status_label(facts.kind, facts.status)}."
+            # The thread learns that something happened, not what: a shared channel may hold other organizations.
+            note = thread_note(facts.reference, str(user_id))
             deliveries.append(
                 Delivery(
                     str(channel),
@@ -280,6 +304,11 @@ class Notifier:
             for user_id in users.get(email, [])
         ]
         return deliveries, set()
+
+
+def thread_note(reference: str, requester: str) -> str:
+    """The public note in a request's thread: its reference, and that the requester has the details privately."""
+    return f"There's an update on {escape(reference)}; <@{requester}> has the details in a direct message."
 
 
 def _origin_user(facts: RequestFacts) -> tuple[str, str] | None:
