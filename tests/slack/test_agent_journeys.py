@@ -299,7 +299,10 @@ async def test_no_public_message_shows_a_status_an_organization_a_serial_or_a_de
         leaked = [word for word in forbidden if re.search(rf"\b{re.escape(word)}\b", shown, re.IGNORECASE)]
         assert leaked == [], (leaked, post.args["text"])
         assert reference in shown
-    print(f"{len(posts)} public thread messages of a transfer: 0 statuses, organizations, serials or descriptions")
+    print(
+        f"[{h.portal.engine.dialect.name}] {len(posts)} public thread messages of a transfer: "
+        "0 statuses, organizations, serials or descriptions"
+    )
 
 
 async def test_app_home_refreshes_go_through_the_durable_home_lane(desk: Desk, clock: FrozenClock) -> None:
