@@ -4,8 +4,12 @@ A notifier turns domain events into `Delivery` values and `enqueue`s them in its
 rolls back notifies nobody and one that commits is never forgotten. `SlackSender` then works the queue:
 
 * **Lanes.** Every delivery belongs to a lane, its `channel`: a channel id, a user id for a DM, or
-  ``home:<user id>`` for App Home. Slack allows about one message per second per channel, so each lane has a
-  `next_send_at` (table `slack_channels`) and a sender makes at most one call per lane per round.
+  ``home:<user id>`` for the App Home refreshes the notifier queues after events. Slack allows about one message
+  per second per channel, so each lane has a `next_send_at` (table `slack_channels`) and a sender makes at most one
+  call per lane per round.
+* **Replies that could not wait.** A conversation reply (``chat.postMessage`` or ``chat.postEphemeral``) that
+  Slack kept refusing beyond the ten seconds a turn may wait (`retries.py`) is queued here by `queue_reply`, in its
+  channel's lane, held until Slack's Retry-After; the channel's next replies follow it here while it waits.
 * **Order.** A lane sends its oldest pending delivery (by id) and nothing else: a later delivery never overtakes an
   earlier one that is waiting for a retry, so a `chat.update` put in the same lane as its post always finds the
   post's ts.

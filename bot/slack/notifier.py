@@ -93,13 +93,18 @@ class Notifier:
         if not events:
             return 0
         planned: list[tuple[Event, list[Delivery]]] = []
+        homes: dict[tuple[str, str], int] = {}  # whose App Home to refresh → the batch's last event concerning them
         for event in events:
             try:
                 deliveries, affected = await self._plan(event)
             except Exception as error:  # one bad event must not stop every notification behind it
                 logger.error("planning notifications for event %d failed: %s", event.id, type(error).__name__)
                 deliveries, affected = [], set()
-            planned.append((event, deliveries + await self._home_refreshes(event, affected)))
+            homes.update(dict.fromkeys(affected, len(planned)))
+            planned.append((event, deliveries))
+        for person, index in sorted(homes.items()):
+            # One refresh per person and batch, with the batch's last event: built now, it shows all of them.
+            planned[index][1].extend(await self._home_refresh(planned[index][0], *person))
         async with self.portal.engine.begin() as conn:
             outbox = tables.outbox
             for event, deliveries in planned:
@@ -113,30 +118,21 @@ class Notifier:
                     await enqueue(conn, deliveries, self.clock())
         return len(events)
 
-    async def _home_refreshes(self, event: Event, affected: set[tuple[str, str]]) -> list[Delivery]:
-        """The App Home of each affected person, built now and queued in their ``home:`` lane.
+    async def _home_refresh(self, event: Event, user_id: str, team_id: str) -> list[Delivery]:
+        """The person's App Home, built now and queued in their ``home:`` lane (none without a `home_view`).
 
         Built after the event committed, so the view shows at least the event's outcome; the lane sends a person's
-        refreshes in order, so the last one queued is the last one shown.
+        refreshes in order, so the last one queued is the last one shown, and a 429 or 5xx delays it, never loses it.
         """
         if self.home_view is None:
             return []
-        deliveries = []
-        for user_id, team_id in sorted(affected):
-            try:
-                view = await self.home_view(user_id, team_id)
-            except Exception as error:  # the App Home is a convenience; the DM already carries the news
-                logger.warning("building the App Home for event %d failed: %s", event.id, type(error).__name__)
-                continue
-            deliveries.append(
-                Delivery(
-                    f"{HOME_LANE_PREFIX}{user_id}",
-                    PUBLISH_VIEW,
-                    {"user_id": user_id, "view": view},
-                    key=f"ev{event.id}:home:{user_id}",
-                )
-            )
-        return deliveries
+        try:
+            view = await self.home_view(user_id, team_id)
+        except Exception as error:  # the App Home is a convenience; the DM already carries the news
+            logger.warning("building the App Home for event %d failed: %s", event.id, type(error).__name__)
+            return []
+        payload = {"user_id": user_id, "view": view}
+        return [Delivery(f"{HOME_LANE_PREFIX}{user_id}", PUBLISH_VIEW, payload, key=f"ev{event.id}:home:{user_id}")]
 
     async def run(self, stop: asyncio.Event, interval: float = 1.0) -> None:
         while not stop.is_set():
