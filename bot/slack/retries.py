@@ -18,11 +18,14 @@ The rules, for the shared client (`reply_client`) and for `response_url` posts (
   is repeated. A connection that dropped, or a timeout, after the request was sent is the case where Slack has
   most likely accepted it: repeated only for calls that give the same result when made twice (``views.publish``,
   ``chat.update``, look-ups); for posts it is not, and the error reaches the caller.
-* **A bound**: all waits of one call together stay within `MAX_WAIT_SECONDS` (10 s), and one attempt within
-  `CALL_TIMEOUT_SECONDS`. A ``Retry-After`` longer than what is left of the budget is not waited for at all: the
-  call fails at once, instead of sleeping and then failing. Ten seconds cover the usual ``Retry-After`` of Slack's
-  one-message-per-second channel limit several times over, are as long as anyone should wait for a reply, and fit
-  in the 20 s `chargedesk run` gives turns in flight at SIGTERM; a turn never hangs on Slack.
+* **A bound**: a retry starts only if it starts within `MAX_WAIT_SECONDS` (10 s) of the first attempt's end, and
+  one attempt lasts at most `CALL_TIMEOUT_SECONDS` (10 s). A ``Retry-After`` longer than what is left is not
+  waited for at all: the call fails at once instead of sleeping and then failing. So a rate-limited call gives up
+  within 10 s, and even a Slack that accepts connections and never answers holds a call at most 30 s (first
+  attempt, the window, one last attempt), 10 s for a post (whose timeout is not repeated). Ten seconds cover the
+  usual ``Retry-After`` of Slack's one-message-per-second channel limit several times over, are as long as anyone
+  should wait for a reply, and fit in the 20 s `chargedesk run` gives turns in flight at SIGTERM.
+  A conversation reply that still could not be sent waits in the durable queue (`SlackConversations._say`).
 
 The durable sender (`delivery.py`) does not use these handlers: it removes them from its copy of the client and
 retries across rounds itself, for as long as it takes.
@@ -32,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
 
 from aiohttp import ClientConnectorError, ClientOSError, ServerConnectionError
@@ -49,7 +53,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 logger = logging.getLogger(__name__)
 
-MAX_WAIT_SECONDS = 10.0  # all waits between the attempts of one call
+MAX_WAIT_SECONDS = 10.0  # a retry must start within this long after the first attempt ended
 CALL_TIMEOUT_SECONDS = 10  # one attempt (slack-sdk's default is 30 s)
 MAX_RETRIES = 4  # attempts after the first, whatever their cause (slack-sdk counts them across handlers)
 _DEFAULT_RETRY_AFTER = 1.0
@@ -80,19 +84,24 @@ def _method(request: HttpRequest) -> str:
     return method if head.endswith("/api") else ""
 
 
-def _waited(state: RetryState) -> float:
-    return float((state.custom_values or {}).get("waited", 0.0))
+def _elapsed(state: RetryState) -> float:
+    """Seconds since the call's first answer (or error) reached a handler: the budget's clock.
+
+    slack-sdk creates the state before the first attempt but shows it to handlers only once that attempt ended, so
+    the budget covers the waits and every attempt after the first.
+    """
+    if state.custom_values is None:
+        state.custom_values = {}
+    since = state.custom_values.setdefault("since", time.monotonic())
+    return time.monotonic() - float(since)
 
 
 def _fits(state: RetryState, seconds: float) -> bool:
-    return _waited(state) + seconds <= MAX_WAIT_SECONDS
+    return _elapsed(state) + seconds <= MAX_WAIT_SECONDS
 
 
 async def _wait(state: RetryState, seconds: float, why: str, request: HttpRequest) -> None:
     """Sleep `seconds`, count them against the call's budget, and ask slack-sdk for the next attempt."""
-    if state.custom_values is None:
-        state.custom_values = {}
-    state.custom_values["waited"] = _waited(state) + seconds
     state.next_attempt_requested = True
     # The method and the cause only: arguments may carry personal data.
     logger.info("Slack %s: %s, trying again in %.1f s", _method(request) or "response_url", why, seconds)
