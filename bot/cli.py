@@ -157,15 +157,14 @@ def _work(doorbell_fd: int | None, ready_fd: int | None) -> Callable[[Portal], A
 
 
 async def _post_entry(channel: str) -> int:
-    from slack_sdk.web.async_client import AsyncWebClient
-
     from bot.slack.blocks import entry_message
+    from bot.slack.retries import reply_client
 
     settings = Settings.from_env()
     if not settings.slack_bot_token:
         print("Set SLACK_BOT_TOKEN first.", file=sys.stderr)
         return 2
-    client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url or AsyncWebClient.BASE_URL)
+    client = reply_client(settings.slack_bot_token, settings.slack_api_url)
     text, blocks = entry_message()
     await client.chat_postMessage(channel=channel, text=text, blocks=blocks)
     print(f"entry message posted in {channel}")

@@ -13,7 +13,6 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.signature import SignatureVerifier
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
 from bot.engine.engine import Engine
@@ -27,6 +26,7 @@ from bot.slack.inbox import Inbox
 from bot.slack.listeners import register
 from bot.slack.people import People
 from bot.slack.receipts import Receipts, deduplicate
+from bot.slack.retries import reply_client
 from bot.slack.turns import TurnRunner
 from bot.slack.verified import Rejected, bolt_request, parsed_body, verified_text
 from portal.bootstrap import Portal
@@ -69,7 +69,8 @@ def build_engine(settings: Settings, portal: Portal) -> Engine:
 def build_services(settings: Settings, engine: Engine, portal: Portal) -> Services:
     if not settings.slack_bot_token:
         raise ValueError("SLACK_BOT_TOKEN is needed to talk to Slack")
-    client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url or AsyncWebClient.BASE_URL)
+    # Replies, ephemerals, App Home publishes and look-ups retry 429 and 5xx within a bound (retries.py).
+    client = reply_client(settings.slack_bot_token, settings.slack_api_url)
     directory = Directory(client, portal)  # the one resolver of who someone is
     conversations = SlackConversations(engine, portal, client, directory, People(portal.engine, client, directory))
     agents = Agents(client, settings.agent_users, settings.agent_usergroup, directory=directory)

@@ -1,4 +1,5 @@
-"""The work `chargedesk run` does besides answering Slack: notifications and expiring stale transfers."""
+"""The work `chargedesk run` does besides answering Slack: notifications, expiring stale transfers, and a start-up
+check that the triage channel is private to the support team."""
 
 from __future__ import annotations
 
@@ -7,12 +8,13 @@ import contextlib
 import logging
 from datetime import timedelta
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
 from bot.slack.delivery import SlackSender
 from bot.slack.identity import Directory
-from bot.slack.notifier import HomeRefresh, Notifier
+from bot.slack.notifier import HomeView, Notifier
 from bot.slack.people import People
 from portal import services
 from portal.bootstrap import Portal
@@ -34,14 +36,52 @@ async def expire_transfers(portal: Portal, days: int, stop: asyncio.Event) -> No
             await asyncio.wait_for(stop.wait(), timeout=EXPIRY_CHECK_SECONDS)
 
 
+async def check_triage_channel(client: AsyncWebClient, channel: str | None) -> list[str]:
+    """Warn once (one WARNING line) when the triage channel is not private, or is shared outside our workspace.
+
+    Triage cards carry requesters' emails, organizations, chargers and descriptions, and agents' notes: only the
+    support team should read them. Returns what was found wrong (empty when all is well or nothing is configured);
+    start-up goes on either way, since the operator may have reasons, but is told.
+    """
+    if not channel:
+        return []
+    try:
+        answer = await client.conversations_info(channel=channel)
+    except SlackApiError as error:
+        code = error.response.get("error") if isinstance(error.response.data, dict) else None
+        problems = [f"could not be checked ({code or error.response.status_code})"]
+    except Exception as error:  # Slack unreachable: say so, and start anyway
+        problems = [f"could not be checked ({type(error).__name__})"]
+    else:
+        info = answer.get("channel") or {}
+        problems = []
+        if not info.get("is_private"):
+            problems.append("is public: anyone in the workspace can read the requests in it")
+        if info.get("is_ext_shared") or info.get("is_org_shared") or info.get("is_shared"):
+            problems.append("is shared with another workspace or organization, whose members can read the requests")
+    if problems:
+        # Channel ids are not personal data; nothing else of the channel is logged.
+        logger.warning(
+            "CHARGEDESK_TRIAGE_CHANNEL %s %s; use a private channel of your own workspace only",
+            channel,
+            "; it ".join(problems),
+        )
+    return problems
+
+
 def start_background(
-    settings: Settings, portal: Portal, client: AsyncWebClient, refresh_home: HomeRefresh | None, stop: asyncio.Event
+    settings: Settings, portal: Portal, client: AsyncWebClient, home_view: HomeView | None, stop: asyncio.Event
 ) -> list[asyncio.Task[None]]:
     directory = Directory(client, portal)
-    notifier = Notifier(portal, People(portal.engine, client, directory), settings.triage_channel, refresh_home)
+    notifier = Notifier(portal, People(portal.engine, client, directory), settings.triage_channel, home_view)
     sender = SlackSender(portal.engine, client)
     return [
         asyncio.create_task(notifier.run(stop), name="notifier"),
         asyncio.create_task(sender.run(stop), name="sender"),
         asyncio.create_task(expire_transfers(portal, settings.transfer_expiry_days, stop), name="expiry"),
+        asyncio.create_task(_check(client, settings.triage_channel), name="triage-channel-check"),
     ]
+
+
+async def _check(client: AsyncWebClient, channel: str | None) -> None:
+    await check_triage_channel(client, channel)

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -19,6 +21,7 @@ from bot.engine.responses import BotMessage
 from bot.engine.store import ConcurrentTurn
 from bot.slack.blocks import escape, open_form_button, render
 from bot.slack.context import Conversation
+from bot.slack.delivery import POST_EPHEMERAL, POST_MESSAGE, TRANSIENT_ERRORS, queue_reply, replies_waiting
 from bot.slack.identity import IDENTITY_UNAVAILABLE, Directory, IdentityUnavailable, Person
 from bot.slack.modals import form_view, label
 from bot.slack.people import People
@@ -131,14 +134,17 @@ class SlackConversations:
             title = label(self.engine.domain, result.active_form, "the form")
             blocks.append(open_form_button(result.active_form, title, conversation.thread_ts))
         if conversation.is_private:
-            await self.client.chat_postMessage(channel=conversation.channel_id, text=text, blocks=blocks)
+            await self._say(POST_MESSAGE, {"channel": conversation.channel_id, "text": text, "blocks": blocks})
         else:
-            await self.client.chat_postEphemeral(
-                channel=conversation.channel_id,
-                user=conversation.user_id,
-                thread_ts=conversation.thread_ts,
-                text=text,
-                blocks=blocks,
+            await self._say(
+                POST_EPHEMERAL,
+                {
+                    "channel": conversation.channel_id,
+                    "user": conversation.user_id,
+                    "thread_ts": conversation.thread_ts,
+                    "text": text,
+                    "blocks": blocks,
+                },
             )
         if result is not None and not conversation.is_private:
             await self.announce(conversation, result)
@@ -152,4 +158,56 @@ class SlackConversations:
         text = (
             f"<@{conversation.user_id}> filed {what} {escape(str(reference))}. Support will follow up in this thread."
         )
-        await self.client.chat_postMessage(channel=conversation.channel_id, thread_ts=conversation.thread_ts, text=text)
+        await self._say(
+            POST_MESSAGE, {"channel": conversation.channel_id, "thread_ts": conversation.thread_ts, "text": text}
+        )
+
+    async def _say(self, method: str, args: dict[str, Any]) -> None:
+        """Send a reply now; if Slack keeps refusing it beyond the client's retries, queue it rather than lose it.
+
+        The client retries 429 and 5xx within ten seconds (retries.py), which keeps replies in order and quick.
+        When that is not enough (a longer Retry-After, Slack failing for a while), the reply goes to the durable
+        sender's lane of its channel, which sends it once Slack accepts it. While one waits there, the channel's
+        next replies queue behind it, so that none overtakes it.
+        """
+        lane = str(args["channel"])
+        args = {key: value for key, value in args.items() if value is not None}
+        try:
+            waiting = await replies_waiting(self.portal.engine, lane)
+        except UNAVAILABLE as error:  # the database is away (the reply may be "try again"): just send it
+            logger.warning("looking for queued replies failed: %s", type(error).__name__)
+            waiting = False
+        if not waiting:
+            try:
+                await self.client.api_call(method, json=args)
+                return
+            except SlackApiError as error:
+                wait = _worth_queueing(error)
+                if wait is None:
+                    raise
+                # The method and Slack's error only: the reply itself may carry personal data.
+                logger.warning(
+                    "Slack %s still refused after retries (%s): the reply is queued",
+                    method,
+                    error.response.get("error"),
+                )
+        else:
+            wait = 0.0
+        now = self.portal.clock()
+        await queue_reply(self.portal.engine, lane, method, args, now, now + timedelta(seconds=wait))
+
+
+def _worth_queueing(error: SlackApiError) -> float | None:
+    """Seconds to wait before sending again when Slack's refusal is temporary (429, 5xx); None when it is not."""
+    response = error.response
+    status = int(response.status_code or 0)
+    code = response.get("error") if isinstance(response.data, dict) else None
+    if status == 429 or code == "ratelimited":
+        headers = {str(k).lower(): v for k, v in (response.headers or {}).items()}
+        try:
+            return max(0.0, float(str(headers.get("retry-after", "1"))))
+        except ValueError:
+            return 1.0
+    if status >= 500 or code in TRANSIENT_ERRORS:
+        return 1.0
+    return None

@@ -4,8 +4,12 @@ A notifier turns domain events into `Delivery` values and `enqueue`s them in its
 rolls back notifies nobody and one that commits is never forgotten. `SlackSender` then works the queue:
 
 * **Lanes.** Every delivery belongs to a lane, its `channel`: a channel id, a user id for a DM, or
-  ``home:<user id>`` for App Home. Slack allows about one message per second per channel, so each lane has a
-  `next_send_at` (table `slack_channels`) and a sender makes at most one call per lane per round.
+  ``home:<user id>`` for the App Home refreshes the notifier queues after events. Slack allows about one message
+  per second per channel, so each lane has a `next_send_at` (table `slack_channels`) and a sender makes at most one
+  call per lane per round.
+* **Replies that could not wait.** A conversation reply (``chat.postMessage`` or ``chat.postEphemeral``) that
+  Slack kept refusing beyond the ten seconds a turn may wait (`retries.py`) is queued here by `queue_reply`, in its
+  channel's lane, held until Slack's Retry-After; the channel's next replies follow it here while it waits.
 * **Order.** A lane sends its oldest pending delivery (by id) and nothing else: a later delivery never overtakes an
   earlier one that is waiting for a retry, so a `chat.update` put in the same lane as its post always finds the
   post's ts.
@@ -33,6 +37,7 @@ import contextlib
 import copy
 import json
 import logging
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -51,10 +56,13 @@ from bot.slack.tables import slack_channels, slack_deliveries, slack_messages
 logger = logging.getLogger(__name__)
 
 POST_MESSAGE = "chat.postMessage"
+POST_EPHEMERAL = "chat.postEphemeral"
 UPDATE_MESSAGE = "chat.update"
 PUBLISH_VIEW = "views.publish"
-METHODS = frozenset({POST_MESSAGE, UPDATE_MESSAGE, PUBLISH_VIEW})
+METHODS = frozenset({POST_MESSAGE, POST_EPHEMERAL, UPDATE_MESSAGE, PUBLISH_VIEW})
 HOME_LANE_PREFIX = "home:"
+# Keys of conversation replies that Slack kept refusing while the person waited (see `queue_reply`).
+REPLY_KEY_PREFIX = "reply:"
 
 # Slack error codes that say "try again later" rather than "this request is wrong".
 TRANSIENT_ERRORS = frozenset({"internal_error", "fatal_error", "service_unavailable", "request_timeout"})
@@ -85,7 +93,7 @@ class Delivery:
     """
 
     channel: str
-    method: str  # "chat.postMessage" | "chat.update" | "views.publish"
+    method: str  # "chat.postMessage" | "chat.postEphemeral" | "chat.update" | "views.publish"
     payload: dict[str, Any]
     key: str | None = None
     # chat.postMessage: remember the posted message's ts under this key; chat.update: update the message remembered
@@ -127,6 +135,40 @@ async def enqueue(conn: AsyncConnection, deliveries: Sequence[Delivery], now: da
         if inserted.first() is not None:
             added += 1
     return added
+
+
+async def replies_waiting(engine: AsyncEngine, lane: str) -> bool:
+    """Whether a conversation reply queued by `queue_reply` is still unsent in `lane`."""
+    async with engine.connect() as conn:
+        found = await conn.scalar(
+            select(slack_deliveries.c.id)
+            .where(
+                slack_deliveries.c.channel == lane,
+                _pending(),
+                slack_deliveries.c.key.startswith(REPLY_KEY_PREFIX),
+            )
+            .limit(1)
+        )
+    return found is not None
+
+
+async def queue_reply(
+    engine: AsyncEngine, lane: str, method: str, args: Mapping[str, Any], now: datetime, not_before: datetime
+) -> None:
+    """Queue a reply that Slack refused for longer than its caller could wait; the lane sends it from `not_before`.
+
+    Used when a conversation reply's retries within the call ran out (a long Retry-After, Slack down for a while):
+    the reply then arrives late rather than never. Its lane waits at least until `not_before` (Slack's
+    Retry-After), and the caller sends its channel's next replies here too while one is waiting, so none overtakes.
+    """
+    key = f"{REPLY_KEY_PREFIX}{uuid.uuid4().hex}"
+    async with engine.begin() as conn:
+        await enqueue(conn, [Delivery(lane, method, dict(args), key=key)], now)
+        await conn.execute(
+            update(slack_channels)
+            .where(slack_channels.c.channel == lane, slack_channels.c.next_send_at < not_before)
+            .values(next_send_at=not_before)
+        )
 
 
 def _delivery_row(delivery: Delivery, index: int, now: datetime) -> dict[str, Any]:
@@ -364,7 +406,7 @@ class SlackSender:
                     await self._set_lane(conn, head.channel, next_send_at=head.next_attempt_at)
                     continue
                 args = dict(head.payload)
-                if head.method == POST_MESSAGE or (head.method == UPDATE_MESSAGE and args.get("ts")):
+                if head.method in (POST_MESSAGE, POST_EPHEMERAL) or (head.method == UPDATE_MESSAGE and args.get("ts")):
                     args.setdefault("channel", head.channel)
                 elif head.method == UPDATE_MESSAGE:
                     if head.message_key in posted:

@@ -1,7 +1,8 @@
 """The App Home tab: a customer's chargers and requests; for agents, the queue waiting for support.
 
 The Home tab is private to the person viewing it, so it may show their organization's chargers and warranty.
-It is published when the person opens it and, through `publish_home`, whenever one of their requests changes.
+It is published (`publish_home`) when the person opens it, and whenever one of their requests changes: the notifier
+builds it (`home_view`) and queues it in the durable sender's ``home:<user>`` lane.
 """
 
 from __future__ import annotations

@@ -16,10 +16,17 @@ Who hears about what:
 - account.linked: the linked person gets a DM.
 - workspace.verification_requested: the triage channel gets a "Link workspace to organization" card (once per
   workspace); workspace.linked: that card says who linked it to what (in place).
+- every request event: the requester's App Home is built anew and published through the sender's ``home:<user>``
+  lane, so that a 429 or a 5xx delays the refresh instead of losing it, and a slow publish never holds up the
+  notifications behind it.
 
 Consent DMs and the other Service Operator messages go only to people verified for that organization now: a
 learned person or a users.lookupByEmail hit from a workspace that is neither home nor linked to it is skipped
 (`People.user_ids`).
+
+Public thread notes (in the channel where a request was filed, possibly shared with other organizations, e.g.
+through Slack Connect) carry the reference and nothing else: no status, organization, serial or description. The
+requester gets the details in a DM.
 """
 
 from __future__ import annotations
@@ -35,7 +42,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from bot.slack.blocks import escape
-from bot.slack.delivery import Delivery, enqueue
+from bot.slack.delivery import HOME_LANE_PREFIX, PUBLISH_VIEW, Delivery, enqueue
 from bot.slack.identity import IdentityUnavailable
 from bot.slack.people import People
 from bot.slack.triage import consent_answered_message, consent_message, triage_message
@@ -63,7 +70,7 @@ TRIAGE_EVENTS = {
 # Statuses a Service Operator's answer leads to: its own event already told the requester.
 ANSWERED_STATUSES = {"awaiting_support", "declined_by_operator"}
 
-HomeRefresh = Callable[[str, str], Awaitable[None]]  # (user id, team id) → publish their App Home
+HomeView = Callable[[str, str], Awaitable[dict[str, Any]]]  # (user id, team id) → their App Home view, as of now
 
 
 @dataclass(frozen=True)
@@ -80,13 +87,13 @@ class Notifier:
         portal: Portal,
         people: People,
         triage_channel: str | None,
-        refresh_home: HomeRefresh | None = None,
+        home_view: HomeView | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.portal = portal
         self.people = people
         self.triage_channel = triage_channel
-        self.refresh_home = refresh_home
+        self.home_view = home_view
         self.clock = clock
 
     async def run_once(self) -> int:
@@ -95,7 +102,7 @@ class Notifier:
         if not events:
             return 0
         planned: list[tuple[Event, list[Delivery]]] = []
-        homes: set[tuple[str, str]] = set()
+        homes: dict[tuple[str, str], int] = {}  # whose App Home to refresh → the batch's last event concerning them
         for event in events:
             try:
                 deliveries, affected = await self._plan(event)
@@ -107,8 +114,11 @@ class Notifier:
             except Exception as error:  # one bad event must not stop every notification behind it
                 logger.error("planning notifications for event %d failed: %s", event.id, type(error).__name__)
                 deliveries, affected = [], set()
+            homes.update(dict.fromkeys(affected, len(planned)))
             planned.append((event, deliveries))
-            homes |= affected
+        for person, index in sorted(homes.items()):
+            # One refresh per person and batch, with the batch's last event: built now, it shows all of them.
+            planned[index][1].extend(await self._home_refresh(planned[index][0], *person))
         async with self.portal.engine.begin() as conn:
             outbox = tables.outbox
             for event, deliveries in planned:
@@ -120,13 +130,23 @@ class Notifier:
                 )
                 if claimed.rowcount == 1 and deliveries:
                     await enqueue(conn, deliveries, self.clock())
-        if self.refresh_home is not None:
-            for user_id, team_id in sorted(homes):
-                try:
-                    await self.refresh_home(user_id, team_id)
-                except Exception as error:  # the App Home is a convenience; the DM already carries the news
-                    logger.warning("refreshing the App Home failed: %s", type(error).__name__)
         return len(planned)  # those left for later are not "busy": the loop waits before trying them again
+
+    async def _home_refresh(self, event: Event, user_id: str, team_id: str) -> list[Delivery]:
+        """The person's App Home, built now and queued in their ``home:`` lane (none without a `home_view`).
+
+        Built after the event committed, so the view shows at least the event's outcome; the lane sends a person's
+        refreshes in order, so the last one queued is the last one shown, and a 429 or 5xx delays it, never loses it.
+        """
+        if self.home_view is None:
+            return []
+        try:
+            view = await self.home_view(user_id, team_id)
+        except Exception as error:  # the App Home is a convenience; the DM already carries the news
+            logger.warning("building the App Home for event %d failed: %s", event.id, type(error).__name__)
+            return []
+        payload = {"user_id": user_id, "view": view}
+        return [Delivery(f"{HOME_LANE_PREFIX}{user_id}", PUBLISH_VIEW, payload, key=f"ev{event.id}:home:{user_id}")]
 
     async def run(self, stop: asyncio.Event, interval: float = 1.0) -> None:
         while not stop.is_set():
@@ -249,8 +269,8 @@ class Notifier:
         ]
         channel, thread = origin.get("channel_id"), origin.get("thread_ts")
         if channel and thread and not str(channel).startswith("D"):
-            # The thread learns that something happened, not the details (a shared channel may hold other companies).
-            note = f"Update on {facts.reference}: {status_label(facts.kind, facts.status)}."
+            # The thread learns that something happened, not what: a shared channel may hold other organizations.
+            note = thread_note(facts.reference, str(user_id))
             deliveries.append(
                 Delivery(
                     str(channel),
@@ -320,6 +340,11 @@ class Notifier:
                 message_key=workspace_message_key(team_id),
             )
         ]
+
+
+def thread_note(reference: str, requester: str) -> str:
+    """The public note in a request's thread: its reference, and that the requester has the details privately."""
+    return f"There's an update on {escape(reference)}; <@{requester}> has the details in a direct message."
 
 
 def _origin_user(facts: RequestFacts) -> tuple[str, str] | None:

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import signal
 from contextlib import AsyncExitStack
+from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -13,7 +14,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from bot.config import Settings
 from bot.slack.app import build_app, build_engine, turns_running, web_app
 from bot.slack.background import start_background
-from bot.slack.home import publish_home
+from bot.slack.home import home_view
 from bot.slack.workers import WorkerPool
 from portal.bootstrap import Portal
 
@@ -34,10 +35,10 @@ async def serve(settings: Settings, portal: Portal, host: str = "0.0.0.0") -> No
         await workers.start()
     stop = asyncio.Event()
 
-    async def refresh_home(user_id: str, team_id: str) -> None:
-        await publish_home(app.conversations, app.agents, user_id, team_id)
+    async def home_of(user_id: str, team_id: str) -> dict[str, Any]:
+        return await home_view(app.conversations, app.agents, user_id, team_id)
 
-    background = start_background(settings, portal, app.bolt.client, refresh_home, stop)
+    background = start_background(settings, portal, app.bolt.client, home_of, stop)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)

@@ -7,6 +7,7 @@ HTTP endpoint with valid signatures.
 
 from __future__ import annotations
 
+import itertools
 import json
 
 from hypothesis import HealthCheck, given, settings
@@ -28,6 +29,7 @@ NASTY = [
     "x" * 10_000,
 ]
 TEXTS = st.one_of(st.sampled_from(NASTY), st.text(min_size=1, max_size=300))
+_responses = itertools.count(1)
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
@@ -49,12 +51,17 @@ async def test_any_direct_message_gets_an_answer(slack: Harness, text: str) -> N
 @SETTINGS
 @given(text=TEXTS)
 async def test_any_slash_command_gets_an_ephemeral_answer(slack: Harness, text: str) -> None:  # noqa: F811
-    status, body = await slack.sender.command(payloads.slash_command("U0CARLA", "T0HOME", "C0SHARED", text=text))
-    assert status == 200
-    answer = json.loads(body)
-    assert answer.get("response_type", "ephemeral") == "ephemeral"
+    # Acknowledged at once with nothing; the answer comes through the command's response_url.
+    name = f"bad{next(_responses)}"
+    status, body = await slack.sender.command(
+        payloads.slash_command("U0CARLA", "T0HOME", "C0SHARED", text=text, response_url=slack.fake.response_url(name))
+    )
+    assert (status, body) == (200, "")
+    [posted] = await slack.fake.wait_for("response_url", timeout=10, where=lambda c: c.path == f"/response/{name}")
+    answer = posted.args
+    assert answer.get("response_type") == "ephemeral"
     assert answer.get("text") or answer.get("blocks")
-    assert "<!channel>" not in body
+    assert "<!channel>" not in json.dumps(answer)
 
 
 @SETTINGS

@@ -12,7 +12,13 @@ What it models (shapes from Slack's method reference; ids look like Slack's):
   ``chat.update``, ``views.open|update|push|publish`` (generated ``V…`` ids, the submitted view echoed),
   ``usergroups.users.list``; any other method answers ``{"ok": true}``;
 * ``fail_next`` queues one-shot failures: HTTP 429 with ``Retry-After``, HTTP 5xx, or HTTP 200 with ``ok: false``;
-  ``clear_failures`` drops those not used yet; ``delay_next`` makes the next calls of a method answer late;
+  ``clear_failures`` drops those not used yet (and every delay);
+* ``delay_next(method, seconds, times)`` makes the next calls of a method answer late; ``delay(method, seconds)``
+  makes every call of it answer late (a slow Slack) until set to 0;
+* ``fail_first_attempts`` fails the first attempt of every call (a request whose method and arguments it has not
+  seen before) with 429 + ``Retry-After`` or a 5xx; the same request sent again (a retry) is answered normally.
+  Response URLs count too (method ``response_url``);
+* ``conversations.info`` answers from ``channels`` (``channel_not_found`` for others);
 * ``response_url(name)`` gives a loopback URL that records what an app posts to an interaction's response_url.
 
 Every request is recorded as a ``Call``, failed and unauthenticated ones included.
@@ -136,6 +142,14 @@ class FakeSlack:
         self._home_views: dict[str, str] = {}
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
+        # fail_first_attempts: the failure to answer, the methods it applies to (None: all), requests seen
+        self._first_attempt_failure: _Failure | None = None
+        self._first_attempt_methods: frozenset[str] | None = None
+        self._seen_requests: set[str] = set()
+        self.first_attempt_faults = 0  # how many first attempts were failed
+        # channel id -> conversations.info's "channel" object (is_private, is_shared, is_ext_shared, …)
+        self.channels: dict[str, dict[str, Any]] = {}
+        self._slow: dict[str, float] = {}  # delay(): every call of the method waits this long
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -256,10 +270,37 @@ class FakeSlack:
         """Forget the failures and delays queued and not used yet: Slack has recovered."""
         self._failures.clear()
         self._delays.clear()
+        self._slow.clear()
 
     def delay_next(self, method: str, seconds: float, times: int = 1) -> None:
         """Make the next ``times`` calls to ``method`` answer only after ``seconds`` (a slow or hanging Slack)."""
         self._delays.setdefault(method, deque()).extend([seconds] * times)
+
+    def fail_first_attempts(
+        self, status: int = 429, retry_after: int | None = 1, methods: set[str] | None = None
+    ) -> None:
+        """From now on fail the first attempt of every call (to `methods`, default all) with `status`.
+
+        A call is known by its method and arguments: the same request again (a client's retry) is answered
+        normally, so every call fails exactly once. `first_attempt_faults` counts the failures answered.
+        """
+        self._first_attempt_failure = _Failure(status=status, retry_after=retry_after, error=None)
+        self._first_attempt_methods = frozenset(methods) if methods is not None else None
+
+    def delay(self, method: str, seconds: float) -> None:
+        """Answer every call to `method` after `seconds` (0 to stop)."""
+        self._slow[method] = seconds
+
+    def _first_attempt(self, method: str, args: dict[str, Any]) -> _Failure | None:
+        failure = self._first_attempt_failure
+        if failure is None or (self._first_attempt_methods is not None and method not in self._first_attempt_methods):
+            return None
+        fingerprint = method + json.dumps(args, sort_keys=True, default=str)
+        if fingerprint in self._seen_requests:
+            return None
+        self._seen_requests.add(fingerprint)
+        self.first_attempt_faults += 1
+        return failure
 
     # ------------------------------------------------------------------ HTTP handlers
 
@@ -271,6 +312,11 @@ class FakeSlack:
             args = decoded if isinstance(decoded, dict) else {"_body": decoded}
         except ValueError:
             args = {"_body": raw.decode("utf-8", "replace")}
+        failure = self._first_attempt("response_url", {**args, "_path": request.path})
+        if failure is not None:
+            headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
+            self.calls.append(Call("response_url", args, None, failure.status, {"ok": False}, request.path))
+            return web.Response(status=failure.status, text="error", content_type="text/html", headers=headers)
         self.calls.append(Call("response_url", args, None, 200, {"ok": True}, request.path))
         return web.Response(text="ok", content_type="text/html")
 
@@ -286,7 +332,9 @@ class FakeSlack:
         delays = self._delays.get(method)
         if delays:
             await asyncio.sleep(delays.popleft())
-        failure = self._pop_failure(method)
+        elif self._slow.get(method):
+            await asyncio.sleep(self._slow[method])
+        failure = self._pop_failure(method) or self._first_attempt(method, args)
         if failure is not None:
             status = failure.status
             default_error = "ratelimited" if status == 429 else "internal_error"
@@ -371,7 +419,14 @@ class FakeSlack:
             "views.push": lambda args: self._views("views.push", args),
             "views.publish": lambda args: self._views("views.publish", args),
             "usergroups.users.list": self._usergroups_users_list,
+            "conversations.info": self._conversations_info,
         }
+
+    def _conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self.channels.get(str(args.get("channel", "")))
+        if channel is None:
+            return {"ok": False, "error": "channel_not_found"}
+        return {"ok": True, "channel": {"id": str(args["channel"]), **channel}}
 
     def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
         return {

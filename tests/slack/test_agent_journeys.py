@@ -8,23 +8,31 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select
 
+from bot.slack.agents import Agents
+from bot.slack.conversations import SlackConversations
 from bot.slack.delivery import SlackSender
+from bot.slack.home import home_view
+from bot.slack.identity import Directory
 from bot.slack.modals import FORM_CALLBACK
 from bot.slack.notifier import Notifier
 from bot.slack.people import People
 from portal import services
 from portal.adapters import tables
+from portal.status_text import STATUS_LABELS
+from tests.conftest import FrozenClock
 from tests.slack import payloads
 from tests.slack.conftest import AGENT, TRIAGE, Harness, button, inputs, text_of
 from tests.slack.fake_slack import Call
-from tests.slack.journeys import open_transfer_modal, press_button, transfer_state
+from tests.slack.journeys import TRANSFER_REASON, open_transfer_modal, press_button, transfer_state
 
 CHANNEL = "C0SHARED"
 
@@ -140,7 +148,7 @@ async def test_bens_transfer_consented_approved_and_his_first_ticket(desk: Desk)
     assert not has_buttons(final)  # decided: the buttons are gone
     assert any("now the Service Operator of ACE0100002" in c.args["text"] for c in sent(h, "chat.postMessage", "U0BEN"))
     thread_notes = [c for c in sent(h, "chat.postMessage", CHANNEL) if c.args.get("thread_ts")]
-    assert any("Update on MT-000001: completed" in c.args["text"] for c in thread_notes)
+    assert any("There's an update on MT-000001; <@U0BEN> has the details" in c.args["text"] for c in thread_notes)
 
     # ben can now raise a ticket on it: the modal offers the charger, and the ticket is filed.
     await h.sender.event(payloads.app_mention("U0BEN", "<@UBOT> I have a question", CHANNEL, payloads.next_ts()))
@@ -247,3 +255,81 @@ async def test_dave_is_linked_to_greenfleet_by_an_agent(desk: Desk) -> None:
     assert detail.summary.status == "resolved"
     final = [c for c in h.fake.calls_to("chat.update") if c.ok and c.args["channel"] == TRIAGE][-1]
     assert not has_buttons(final)
+
+
+# ---------------------------------------------------------------------------------------------- shared channels
+
+
+def public_posts(h: Harness) -> list[Call]:
+    """Every message posted to a channel other than a DM and the agents' private triage channel."""
+    return [
+        c
+        for c in h.fake.calls_to("chat.postMessage")
+        if c.ok and not str(c.args["channel"]).startswith(("D", "U")) and c.args["channel"] != TRIAGE
+    ]
+
+
+async def test_no_public_message_shows_a_status_an_organization_a_serial_or_a_description(desk: Desk) -> None:
+    """A transfer filed in a shared channel, consented, approved: its thread learns the reference, nothing else."""
+    d, h = desk, desk.h
+    reference = await ben_requests_a_transfer(d)
+    await d.deliver()
+    await d.press("U0ANNA", "D0ANNA", "consent_yes", reference, team="T0VOLT")
+    await d.status_becomes(reference, "awaiting_support")
+    await d.deliver()
+    await d.press(AGENT, TRIAGE, "triage_approve", reference)
+    await d.status_becomes(reference, "completed")
+    await d.deliver()
+
+    posts = public_posts(h)
+    assert len(posts) >= 3  # the filing, the consent and the approval were each noted in the thread
+    forbidden = [
+        *STATUS_LABELS.values(),
+        *(status.replace("_", " ") for _, status in STATUS_LABELS),
+        *(status for _, status in STATUS_LABELS),
+        "VoltWay",
+        "GreenFleet",
+        "CityCharge",
+        "ACE0100002",
+        TRANSFER_REASON,
+        "ben@greenfleet.example",
+    ]
+    for post in posts:
+        shown = json.dumps({k: post.args.get(k) for k in ("text", "blocks", "attachments")})
+        leaked = [word for word in forbidden if re.search(rf"\b{re.escape(word)}\b", shown, re.IGNORECASE)]
+        assert leaked == [], (leaked, post.args["text"])
+        assert reference in shown
+    print(
+        f"[{h.portal.engine.dialect.name}] {len(posts)} public thread messages of a transfer: "
+        "0 statuses, organizations, serials or descriptions"
+    )
+
+
+async def test_app_home_refreshes_go_through_the_durable_home_lane(desk: Desk, clock: FrozenClock) -> None:
+    """A refresh refused with a long Retry-After waits in the requester's home lane instead of being lost."""
+    d, h = desk, desk.h
+    client = AsyncWebClient(token="xoxb-test", base_url=h.fake.base_url)
+    directory = Directory(client, h.portal)
+    people = People(h.portal.engine, client, directory)
+    conversations = SlackConversations(h.engine, h.portal, client, directory, people)
+    agents = Agents(client, frozenset({AGENT}), None, directory=directory)
+
+    async def home_of(user_id: str, team_id: str) -> dict[str, Any]:
+        return await home_view(conversations, agents, user_id, team_id)
+
+    notifier = Notifier(h.portal, people, TRIAGE, home_of, clock=clock)
+    sender = SlackSender(h.portal.engine, client, clock=clock, interval=0.0)
+    reference = await ben_requests_a_transfer(d)
+    while await notifier.run_once():
+        pass
+    h.fake.fail_next("views.publish", status=429, retry_after=30)
+    await sender.drain(timeout=5)
+    assert [c.http_status for c in h.fake.calls_to("views.publish")] == [429]
+    assert await sender.pending() == 1  # waiting out Retry-After in its lane, not lost
+
+    clock.advance(timedelta(seconds=31))
+    await sender.drain(timeout=5)
+    [_, published] = h.fake.calls_to("views.publish")
+    assert published.ok and published.args["user_id"] == "U0BEN"
+    assert reference in json.dumps(published.args["view"])
+    assert await sender.pending() == 0

@@ -21,6 +21,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 async def test_run_serves_slack_and_stops_on_sigterm(tmp_path: Path) -> None:
     fake = FakeSlack(users=USERS)
+    # A triage channel shared with another workspace: start-up warns about it, once.
+    fake.channels["C0TRIAGE"] = {"is_private": True, "is_shared": True, "is_ext_shared": True, "is_org_shared": False}
     base_url = await fake.start()
     port = free_port()
     env = {
@@ -68,6 +70,9 @@ async def test_run_serves_slack_and_stops_on_sigterm(tmp_path: Path) -> None:
         _, stderr = await process.communicate()
         assert code == 0, stderr.decode()
         assert "xoxb-test" not in stderr.decode() and SECRET not in stderr.decode()  # secrets never logged
+        [warning] = [line for line in stderr.decode().splitlines() if "CHARGEDESK_TRIAGE_CHANNEL" in line]
+        assert warning.startswith("WARNING ") and "C0TRIAGE is shared with another workspace" in warning
+        assert [c.args["channel"] for c in fake.calls_to("conversations.info")] == ["C0TRIAGE"]
     finally:
         if process.returncode is None:
             process.kill()

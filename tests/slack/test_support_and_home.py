@@ -6,6 +6,8 @@ and agents configured.
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -40,6 +42,7 @@ AGENT_USERS = {
     AGENT_CUSTOMER: {"team_id": "T0HOME", "email": "erin@greenfleet.example", "name": "erin"},
 }
 CARLA, BEN, ANNA = "carla@citycharge.example", "ben@greenfleet.example", "anna@voltway.example"
+_responses = itertools.count(1)
 
 
 @dataclass
@@ -49,11 +52,21 @@ class Desk:
     portal: Portal
 
     async def command(self, user: str, text: str, *, channel: str = CHANNEL) -> dict[str, Any]:
-        """Send `/support text`; the app's HTTP answer (the acknowledgement) as JSON."""
-        status, body = await self.sender.command(payloads.slash_command(user, "T0HOME", channel, "/support", text))
+        """Send `/support text`; the answer the app posted to the command's response_url.
+
+        The acknowledgement itself is empty: the answer always comes through the response_url, as an ephemeral.
+        """
+        name = f"support{next(_responses)}"
+        response_url = self.fake.response_url(name)
+        status, body = await self.sender.command(
+            payloads.slash_command(user, "T0HOME", channel, "/support", text, response_url=response_url)
+        )
         assert status == 200, body
-        answer: dict[str, Any] = json.loads(body)
+        assert body == "", body
+        [posted] = await self.fake.wait_for("response_url", where=lambda c: c.ok and c.path == f"/response/{name}")
+        answer: dict[str, Any] = posted.args
         assert answer["response_type"] == "ephemeral"
+        answer.setdefault("blocks", [])
         return answer
 
     async def home(self, user: str) -> dict[str, Any]:
@@ -252,6 +265,34 @@ async def test_a_failing_portal_still_gets_an_answer(desk: Desk, caplog: pytest.
             await conn.execute(sql("ALTER TABLE requests_away RENAME TO requests"))
     assert answer["text"] == commands.FAILED
     assert "/support 'status' failed" in caplog.text
+
+
+async def test_support_is_acknowledged_within_three_seconds_while_users_info_takes_five(desk: Desk) -> None:
+    await carla_ticket(desk)
+    desk.fake.delay("users.info", 5.0)
+    response_url = desk.fake.response_url("slow")
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    status, body = await desk.sender.command(
+        payloads.slash_command("U0CARLA", "T0HOME", CHANNEL, "/support", "status", response_url=response_url)
+    )
+    acknowledged = loop.time() - started
+    assert (status, body) == (200, "")
+    assert acknowledged < 3.0
+    [answer] = await desk.fake.wait_for("response_url", timeout=10.0, where=lambda c: c.path == "/response/slow")
+    answered = loop.time() - started
+    assert answered >= 5.0
+    assert answer.args["response_type"] == "ephemeral"
+    assert "ST-000001" in text_of(answer.args["blocks"])
+    print(f"/support with users.info taking 5 s: HTTP 200 after {acknowledged:.2f} s, answer after {answered:.2f} s")
+
+
+async def test_an_answer_refused_once_by_the_response_url_is_posted_again(desk: Desk) -> None:
+    desk.fake.fail_first_attempts(status=500, methods={"response_url"})
+    answer = await desk.command("U0DAVE", "help")
+    assert "`charger ACE0123456`" in text_of(answer["blocks"])
+    assert desk.fake.first_attempt_faults == 1
+    assert [c.http_status for c in desk.fake.calls_to("response_url")] == [500, 200]
 
 
 async def test_help_empty_and_unknown_text(desk: Desk) -> None:

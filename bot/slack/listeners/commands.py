@@ -4,8 +4,10 @@ Slack does not deliver slash commands typed in a thread (the client rejects them
 Slack Connect users from another workspace in a shared channel: the command belongs to our workspace's app.
 Those people mention the assistant instead; the mention path answers the same queries with `support.answer`.
 
-The answer is computed before acknowledging and sent as the acknowledgement itself (ephemeral): a few portal
-queries take well under Slack's three seconds, and the reply then needs no extra Web API call or scope.
+The command is acknowledged at once, with an empty answer, and the answer follows through the command's
+`response_url` as an ephemeral message. Finding the answer asks Slack who the person is (`users.info`) and reads
+the portal; either can be slow, and Slack shows "failed with the error operation_timeout" when the acknowledgement
+takes more than three seconds. The post to the response_url is retried like every reply (`retries.py`).
 """
 
 from __future__ import annotations
@@ -18,26 +20,48 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from bot.slack import support
 from bot.slack.agents import Agents
 from bot.slack.conversations import SlackConversations
+from bot.slack.retries import response_client
 
 logger = logging.getLogger(__name__)
 
 COMMAND = "/support"
 FAILED = "Sorry, I couldn't look that up just now. Please try again in a minute."
+# Sub-commands named in logs; anything else is logged as "?" (the words typed may be personal).
+_KNOWN_WORDS = frozenset({"status", "charger", "help", "withdraw", "reopen"})
 
 
 def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -> None:
     @app.command(COMMAND)
     async def support_command(ack: AsyncAck, command: dict[str, Any]) -> None:
+        await ack()
         text = str(command.get("text") or "")
+        words = text.split()
+        verb = words[0].lower() if words and words[0].lower() in _KNOWN_WORDS else "?"
         try:
             reply = await support.answer(
                 conversations, agents, str(command.get("user_id") or ""), str(command.get("team_id") or ""), text
             )
-        except Exception:
-            # Logged here rather than re-raised: bolt's async runner drops an ack made before a listener raises,
-            # and the person would then see Slack's "failed with the error" instead of this answer.
-            logger.exception("/support %r failed", text[:100])
-            await ack(response_type="ephemeral", text=FAILED)
-            return
-        fallback, blocks = reply if reply is not None else support.not_understood(text)
-        await ack(response_type="ephemeral", text=fallback, blocks=blocks)
+            fallback, blocks = reply if reply is not None else support.not_understood(text)
+        except Exception as error:
+            # Whatever went wrong (Slack could not say who this is, the database is away), the person hears that
+            # the look-up failed rather than nothing. The exception's text may quote personal data: its type only.
+            logger.error("/support %r failed: %s", verb, type(error).__name__)
+            logger.debug("/support failed", exc_info=error)
+            fallback, blocks = FAILED, []
+        await _respond(str(command.get("response_url") or ""), verb, fallback, blocks)
+
+
+async def _respond(response_url: str, verb: str, text: str, blocks: list[dict[str, Any]]) -> None:
+    if not response_url:
+        logger.error("/support %r: Slack sent no response_url to answer at", verb)
+        return
+    message: dict[str, Any] = {"response_type": "ephemeral", "text": text}
+    if blocks:
+        message["blocks"] = blocks
+    try:
+        response = await response_client(response_url).send_dict(message)
+    except Exception as error:  # a connection that dropped after sending is not repeated (it may have arrived)
+        logger.error("/support %r: answering at the response_url failed: %s", verb, type(error).__name__)
+        return
+    if response.status_code != 200:
+        logger.error("/support %r: the response_url answered HTTP %d", verb, response.status_code)
