@@ -7,6 +7,9 @@ from typing import Any
 
 from rasa_sdk import Tracker
 
+# The metadata entry naming the intent a message files under (set by the surface or the engine).
+FILING_KEY = "filing_key"
+
 
 @dataclass(frozen=True)
 class Requester:
@@ -38,7 +41,9 @@ def origin_of(tracker: Tracker) -> dict[str, Any] | None:
         "thread_ts": _text(conversation.get("thread_ts")),
         "slack_user_id": who.slack_user_id,
         "slack_team_id": who.slack_team_id,
-        # The Slack delivery of the message: if it is run again (its process died), it files no second request.
+        # The intent the message belongs to (a modal, a form instance) and its Slack delivery: if either is run
+        # again (its process died, or the person retried what looked like a failure), it files no second request.
+        "key": _text(metadata.get(FILING_KEY)),
         "delivery": _text(metadata.get("delivery")),
     }
 

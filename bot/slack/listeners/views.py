@@ -8,12 +8,34 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
+from bot.engine.responses import BotMessage
 from bot.slack.context import Conversation
-from bot.slack.conversations import TRY_AGAIN, UNAVAILABLE, SlackConversations
+from bot.slack.conversations import (
+    TRY_AGAIN,
+    UNAVAILABLE,
+    SlackConversations,
+    filed_message,
+    filed_result,
+    modal_key,
+)
 from bot.slack.modals import FORM_CALLBACK, FROM_MESSAGE_CALLBACK, form_view, label, message_view, read_values
 from portal import services
 
 logger = logging.getLogger(__name__)
+
+FORGED = (
+    "This form can't be sent from here: it was opened for someone else, or it was changed on the way. "
+    "Nothing was filed. Please start your own request from the assistant."
+)
+
+
+def _metadata(view: dict[str, Any]) -> dict[str, Any] | None:
+    """The modal's private metadata, or None when it is not what we put there (a forged or mangled value)."""
+    try:
+        meta = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return None
+    return meta if isinstance(meta, dict) else None
 
 
 def _conversation(view: dict[str, Any], body: dict[str, Any]) -> Conversation | None:
@@ -21,9 +43,21 @@ def _conversation(view: dict[str, Any], body: dict[str, Any]) -> Conversation | 
     try:
         meta = json.loads(view.get("private_metadata") or "{}")
         conversation = Conversation.loads(meta["conversation"])
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
     return conversation if conversation.user_id == (body.get("user") or {}).get("id") else None
+
+
+async def _refuse_forged(conversations: SlackConversations, user_id: str, form: Any) -> None:
+    """Audit a modal whose metadata is not ours or not the submitter's; a database outage must not turn the
+    refusal into an error (the person is answered either way)."""
+    action = f"submit {form if isinstance(form, str) else 'form'}"
+    try:
+        await services.audit_refusal(
+            conversations.portal.uow(), f"slack:{user_id}", action, None, "ForgedValue", "private_metadata"
+        )
+    except UNAVAILABLE as error:
+        logger.error("auditing a forged modal failed: %s", type(error).__name__)
 
 
 async def _forged_charger(
@@ -48,32 +82,45 @@ def register(app: AsyncApp, conversations: SlackConversations) -> None:
 
     @app.view(FORM_CALLBACK)
     async def form_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        meta = _metadata(view)
+        form = meta.get("form") if meta is not None else None
         conversation = _conversation(view, body)
-        form = json.loads(view.get("private_metadata") or "{}").get("form")
-        if conversation is None or form not in domain.forms:
-            await ack(response_action="errors", errors={})
+        if conversation is None or not isinstance(form, str) or form not in domain.forms:
+            # Someone else's modal metadata, or metadata we never wrote: nothing is filed, and it is remembered.
+            user_id = str((body.get("user") or {}).get("id") or "unknown")
+            await _refuse_forged(conversations, user_id, form)
+            await ack(response_action="update", view=message_view("Support request", [BotMessage(FORGED)]))
             return
         values = read_values(domain, form, (view.get("state") or {}).get("values") or {})
         forged = await _forged_charger(conversations, conversation, form, values)
         if forged:
             await ack(response_action="errors", errors={"serial": forged})
             return
+        view_id = str(view.get("id") or "") or None
+        title = label(domain, form, "Request")
         try:
-            submission = await conversations.submit(conversation, form, values)
+            submission = await conversations.submit(conversation, form, values, view_id)
         except UNAVAILABLE as error:
+            # The request may have been filed before the failure: look before saying "try again".
             logger.error("form submission failed: %s", type(error).__name__)
-            await ack(response_action="errors", errors={domain.forms[form][0]: TRY_AGAIN})
+            filed = await conversations.filed_under(modal_key(conversation, view_id) if view_id else None)
+            if filed is None:
+                await ack(response_action="errors", errors={domain.forms[form][0]: TRY_AGAIN})
+                return
+            await ack(response_action="update", view=message_view(title, [filed_message(filed)]))
+            await conversations.after_submission(conversation, filed_result(filed))
             return
         if "" in submission.errors:
-            await ack(response_action="update", view=message_view(label(domain, form, "Request"), []))
+            # The form is no longer open: this modal may be the one that filed it (its answer never arrived).
+            filed = await conversations.filed_under(modal_key(conversation, view_id) if view_id else None)
+            messages = [filed_message(filed)] if filed is not None else [BotMessage(submission.errors[""])]
+            await ack(response_action="update", view=message_view(title, messages))
             return
         if submission.errors:
             await ack(response_action="errors", errors=submission.errors)
             return
         assert submission.result is not None
-        await ack(
-            response_action="update", view=message_view(label(domain, form, "Request"), submission.result.messages)
-        )
+        await ack(response_action="update", view=message_view(title, submission.result.messages))
         await conversations.after_submission(conversation, submission.result)
 
     @app.view(FROM_MESSAGE_CALLBACK)
@@ -85,12 +132,18 @@ def register(app: AsyncApp, conversations: SlackConversations) -> None:
         if conversation is None or not isinstance(payload, str) or not payload.startswith("/request_"):
             await ack(response_action="errors", errors={"category": "Please choose what the request is about."})
             return
-        result = await conversations.engine.turn(
-            conversation.sender_id, payload, await conversations.metadata(conversation)
-        )
+        try:
+            result = await conversations.engine.turn(
+                conversation.sender_id, payload, await conversations.metadata(conversation)
+            )
+            chargers = await conversations.chargers_of(conversation) if result.active_form else ()
+        except UNAVAILABLE as error:
+            # Choosing a kind files nothing, so "try again" is the whole truth here.
+            logger.error("choosing a request kind failed: %s", type(error).__name__)
+            await ack(response_action="errors", errors={"category": TRY_AGAIN})
+            return
         if result.active_form:
             slots = {**result.slots, "description": description or result.slots.get("description")}
-            chargers = await conversations.chargers_of(conversation)
             await ack(
                 response_action="update", view=form_view(domain, result.active_form, slots, conversation, chargers)
             )
