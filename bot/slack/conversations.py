@@ -31,6 +31,10 @@ from portal.views import RequestSummary
 logger = logging.getLogger(__name__)
 
 TRY_AGAIN = "Sorry, I can't reach the support records right now. Please try again in a minute."
+UNSURE = (
+    "Sorry, I can't reach the support records right now, so I can't tell whether your request went through. "
+    "Please try again in a minute: if it did, I'll give you its reference, and nothing is filed twice."
+)
 UNAVAILABLE = (SQLAlchemyError, OSError, TurnBusy, ConcurrentTurn)
 
 ON_FILE = "chargedesk_request_on_file"  # our own answer naming a request a failed turn had filed
@@ -108,11 +112,14 @@ class SlackConversations:
             # that is the answer; "try again" only when it did not, or when we cannot tell (the next attempt
             # files under the same key, so it cannot file twice). The next message works once the database is back.
             logger.error("turn failed: %s", type(error).__name__)
-            filed = await self.filed_under(metadata.get(FILING_KEY), metadata.get("delivery"))
-            if filed is None:
-                await self.reply(conversation, [BotMessage(TRY_AGAIN)])
+            # Without a filing key the engine stopped before running anything (or on a conversation's very first
+            # turn, which files nothing in practice): nothing can have been filed.
+            could_have_filed = FILING_KEY in metadata
+            answer, filed = await self.after_failure(metadata.get(FILING_KEY), metadata.get("delivery"))
+            if filed is not None:
+                await self.reply(conversation, [answer], filed_result(filed))
             else:
-                await self.reply(conversation, [filed_message(filed)], filed_result(filed))
+                await self.reply(conversation, [answer if could_have_filed else BotMessage(TRY_AGAIN)])
             return
         if result.active_form and trigger_id:
             shown = [m for m in result.messages if not (m.response or "").startswith("utter_ask_")]
@@ -140,13 +147,18 @@ class SlackConversations:
             metadata[FILING_KEY] = modal_key(conversation, view_id)
         return await self.engine.submit_form(conversation.sender_id, form, values, metadata)
 
-    async def filed_under(self, *keys: Any) -> RequestSummary | None:
-        """The request filed under any of `keys` (None when none was, or when the database cannot say)."""
+    async def after_failure(self, *keys: Any) -> tuple[BotMessage, RequestSummary | None]:
+        """What to tell someone whose turn or submission failed with an unknown outcome: the request it filed
+        under one of `keys` if there is one, "try again" if there is none, and that we cannot tell if the
+        database cannot say (trying again is safe then: the same intent files under the same key)."""
         try:
-            return await services.filed_under(self.portal.uow(), [k for k in keys if isinstance(k, str)])
+            filed = await services.filed_under(self.portal.uow(), [k for k in keys if isinstance(k, str)])
         except UNAVAILABLE as error:
             logger.error("looking up a filed request failed: %s", type(error).__name__)
-            return None
+            return BotMessage(UNSURE), None
+        if filed is None:
+            return BotMessage(TRY_AGAIN), None
+        return filed_message(filed), filed
 
     async def after_submission(self, conversation: Conversation, result: TurnResult) -> None:
         """The modal showed the outcome; DMs also keep it, channels learn only that a request was filed."""

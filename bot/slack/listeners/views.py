@@ -8,13 +8,13 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
+from bot.engine.engine import TurnResult
 from bot.engine.responses import BotMessage
 from bot.slack.context import Conversation
 from bot.slack.conversations import (
     TRY_AGAIN,
     UNAVAILABLE,
     SlackConversations,
-    filed_message,
     filed_result,
     modal_key,
 )
@@ -77,6 +77,15 @@ async def _forged_charger(
     return "Please choose one of your organization's chargers."
 
 
+async def _after(conversations: SlackConversations, conversation: Conversation, result: TurnResult) -> None:
+    """The DM copy or thread note of a filed modal. The modal already shows the outcome: a failure here must not
+    make bolt answer Slack with an error instead, which would tell the person their filed request failed."""
+    try:
+        await conversations.after_submission(conversation, result)
+    except Exception as error:
+        logger.error("telling the conversation about a filed modal failed: %s", type(error).__name__)
+
+
 def register(app: AsyncApp, conversations: SlackConversations) -> None:
     domain = conversations.engine.domain
 
@@ -103,25 +112,25 @@ def register(app: AsyncApp, conversations: SlackConversations) -> None:
         except UNAVAILABLE as error:
             # The request may have been filed before the failure: look before saying "try again".
             logger.error("form submission failed: %s", type(error).__name__)
-            filed = await conversations.filed_under(modal_key(conversation, view_id) if view_id else None)
+            answer, filed = await conversations.after_failure(modal_key(conversation, view_id) if view_id else None)
             if filed is None:
-                await ack(response_action="errors", errors={domain.forms[form][0]: TRY_AGAIN})
+                await ack(response_action="errors", errors={domain.forms[form][0]: answer.text})
                 return
-            await ack(response_action="update", view=message_view(title, [filed_message(filed)]))
-            await conversations.after_submission(conversation, filed_result(filed))
+            await ack(response_action="update", view=message_view(title, [answer]))
+            await _after(conversations, conversation, filed_result(filed))
             return
         if "" in submission.errors:
             # The form is no longer open: this modal may be the one that filed it (its answer never arrived).
-            filed = await conversations.filed_under(modal_key(conversation, view_id) if view_id else None)
-            messages = [filed_message(filed)] if filed is not None else [BotMessage(submission.errors[""])]
-            await ack(response_action="update", view=message_view(title, messages))
+            answer, filed = await conversations.after_failure(modal_key(conversation, view_id) if view_id else None)
+            shown = answer if filed is not None else BotMessage(submission.errors[""])
+            await ack(response_action="update", view=message_view(title, [shown]))
             return
         if submission.errors:
             await ack(response_action="errors", errors=submission.errors)
             return
         assert submission.result is not None
         await ack(response_action="update", view=message_view(title, submission.result.messages))
-        await conversations.after_submission(conversation, submission.result)
+        await _after(conversations, conversation, submission.result)
 
     @app.view(FROM_MESSAGE_CALLBACK)
     async def kind_chosen(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
