@@ -21,9 +21,7 @@ from sqlalchemy import event, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.engine.leases import conversation_leases
-from bot.slack.conversations import TRY_AGAIN
-
-UNSURE = "can't tell"
+from bot.slack.conversations import TRY_AGAIN, UNSURE
 from bot.slack.inbox import slack_inbox
 from bot.slack.modals import FORM_CALLBACK
 from portal.adapters import tables
