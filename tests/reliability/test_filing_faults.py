@@ -91,8 +91,8 @@ class Faults:
     def _error(self) -> Exception:
         dbapi = self.engine.dialect.loaded_dbapi
         if self.dialect == "sqlite":
-            return dbapi.OperationalError("database is locked")  # type: ignore[no-any-return]
-        return dbapi.OperationalError("canceling statement due to statement timeout")  # type: ignore[no-any-return]
+            return dbapi.OperationalError("database is locked")
+        return dbapi.OperationalError("canceling statement due to statement timeout")
 
     def _before(self, conn: Any, cursor: Any, statement: str, *_: Any) -> None:
         step = self.step

@@ -101,13 +101,13 @@ def register(app: AsyncApp, conversations: SlackConversations) -> None:
             await ack(response_action="update", view=message_view("Support request", [BotMessage(FORGED)]))
             return
         values = read_values(domain, form, (view.get("state") or {}).get("values") or {})
-        forged = await _forged_charger(conversations, conversation, form, values)
-        if forged:
-            await ack(response_action="errors", errors={"serial": forged})
-            return
         view_id = str(view.get("id") or "") or None
         title = label(domain, form, "Request")
         try:
+            forged = await _forged_charger(conversations, conversation, form, values)
+            if forged:
+                await ack(response_action="errors", errors={"serial": forged})
+                return
             submission = await conversations.submit(conversation, form, values, view_id)
         except UNAVAILABLE as error:
             # The request may have been filed before the failure: look before saying "try again".
