@@ -155,17 +155,24 @@ class Engine:
             return self._result(turn)
 
     async def submit_form(
-        self, sender_id: str, form: str, values: dict[str, Any], metadata: dict[str, Any] | None = None
+        self,
+        sender_id: str,
+        form: str,
+        values: dict[str, Any],
+        metadata: dict[str, Any] | None = None,
+        *,
+        wait: float | None = None,
     ) -> FormSubmission:
         """Fill the active `form` with every value at once, as a modal does.
 
         Each value is validated on its own by `validate_<form>`, so that a refusal belongs to one field. With any
         refusal nothing is stored; otherwise the values go in as one user turn and the conversation goes on (the
-        form completes and its submission rule runs). `metadata` gets the filing key as in `turn`.
+        form completes and its submission rule runs). `metadata` gets the filing key as in `turn`. `wait` bounds
+        the wait for the conversation's lease (`TurnBusy` after it).
         """
         metadata = {} if metadata is None else metadata
         loading = self.store.loading(sender_id)
-        async with self._lock(sender_id), self.leases.hold(sender_id, also=loading.check) as lease:
+        async with self._lock(sender_id), self.leases.hold(sender_id, also=loading.check, wait=wait) as lease:
             stored = await loading.events()
             turn = Turn(Tracker(sender_id, self.domain, stored))
             if turn.tracker.loop_name != form:

@@ -31,6 +31,10 @@ from portal.views import RequestSummary
 logger = logging.getLogger(__name__)
 
 TRY_AGAIN = "Sorry, I can't reach the support records right now. Please try again in a minute."
+# How long a modal's submission waits for its conversation (held by a turn in progress, or by a process that died
+# in one until its lease runs out): Slack drops the answer after 3 seconds, and the person sees an error instead
+# of what became of their request.
+MODAL_WAIT = 1.5
 UNSURE = (
     "Sorry, I can't reach the support records right now, so I can't tell whether your request went through. "
     "Please try again in a minute: if it did, I'll give you its reference, and nothing is filed twice."
@@ -145,7 +149,7 @@ class SlackConversations:
         metadata = await self.metadata(conversation)
         if view_id:
             metadata[FILING_KEY] = modal_key(conversation, view_id)
-        return await self.engine.submit_form(conversation.sender_id, form, values, metadata)
+        return await self.engine.submit_form(conversation.sender_id, form, values, metadata, wait=MODAL_WAIT)
 
     async def after_failure(self, *keys: Any) -> tuple[BotMessage, RequestSummary | None]:
         """What to tell someone whose turn or submission failed with an unknown outcome: the request it filed
