@@ -29,11 +29,15 @@ def requester_of(tracker: Tracker) -> Requester:
 
 def origin_of(tracker: Tracker) -> dict[str, Any] | None:
     """Where the latest message came from (surface, channel, thread, Slack user), for notifications about the
-    request it files; None when the surface said nothing (the shell, say)."""
+    request it files, and the key it files under; None when the surface said nothing and there is no key."""
     metadata = (tracker.latest_message or {}).get("metadata") or {}
-    conversation = metadata.get("conversation") if isinstance(metadata, dict) else None
-    if not isinstance(conversation, dict) or not conversation.get("channel_id"):
+    if not isinstance(metadata, dict):
         return None
+    conversation = metadata.get("conversation")
+    if not isinstance(conversation, dict) or not conversation.get("channel_id"):
+        # No surface to notify (the shell, say), but the intent's key still keeps a retry from filing twice.
+        key = _text(metadata.get(FILING_KEY))
+        return {"key": key} if key else None
     who = requester_of(tracker)
     return {
         "surface": _text(conversation.get("surface")),

@@ -129,17 +129,24 @@ class Engine:
         return (await self.turn(sender_id, text, metadata)).messages
 
     async def turn(
-        self, sender_id: str, text: str, metadata: dict[str, Any] | None = None, order_key: str | None = None
+        self,
+        sender_id: str,
+        text: str,
+        metadata: dict[str, Any] | None = None,
+        order_key: str | None = None,
+        *,
+        notes: dict[str, Any] | None = None,
     ) -> TurnResult:
         """One user message, with the state it leaves behind.
 
         `order_key` (e.g. Slack's message timestamp) makes turns run in that order, whichever process got them;
         without one, turns run in the order they reach this process.
 
-        Unless the surface named one, the turn's filing key (see `form_instance`) is written into `metadata`
-        before anything runs, so that a caller whose turn failed can ask whether it filed a request.
+        The message files under the surface's filing key (`metadata[FILING_KEY]`), else its form instance's (see
+        `form_instance`). That key goes into `notes[FILING_KEY]` before anything runs, so that a caller whose turn
+        failed can ask whether it filed a request; the caller's `metadata` is never changed.
         """
-        metadata = {} if metadata is None else metadata
+        metadata = dict(metadata or {})
         local = self._lock(sender_id) if order_key is None else contextlib.nullcontext()
         # The tracker's version is read in the transaction that takes the lease; its events usually come from
         # the store's memory, and the lease goes back in the transaction that stores the turn.
@@ -147,7 +154,7 @@ class Engine:
         async with local, self.leases.hold(sender_id, order_key, also=loading.check) as lease:
             stored = await loading.events()
             turn = Turn(Tracker(sender_id, self.domain, stored))
-            self._note_filing_key(turn.tracker, metadata)
+            self._note_filing_key(turn.tracker, metadata, notes)
             self._start_session_if_needed(turn)
             self._understand(turn, text, metadata)
             await self._act(turn)
@@ -162,22 +169,23 @@ class Engine:
         metadata: dict[str, Any] | None = None,
         *,
         wait: float | None = None,
+        notes: dict[str, Any] | None = None,
     ) -> FormSubmission:
         """Fill the active `form` with every value at once, as a modal does.
 
         Each value is validated on its own by `validate_<form>`, so that a refusal belongs to one field. With any
         refusal nothing is stored; otherwise the values go in as one user turn and the conversation goes on (the
-        form completes and its submission rule runs). `metadata` gets the filing key as in `turn`. `wait` bounds
-        the wait for the conversation's lease (`TurnBusy` after it).
+        form completes and its submission rule runs). The filing key goes into `notes` as in `turn`. `wait`
+        bounds the wait for the conversation's lease (`TurnBusy` after it).
         """
-        metadata = {} if metadata is None else metadata
+        metadata = dict(metadata or {})
         loading = self.store.loading(sender_id)
         async with self._lock(sender_id), self.leases.hold(sender_id, also=loading.check, wait=wait) as lease:
             stored = await loading.events()
             turn = Turn(Tracker(sender_id, self.domain, stored))
             if turn.tracker.loop_name != form:
                 return FormSubmission({"": NOT_ACTIVE}, None)
-            self._note_filing_key(turn.tracker, metadata)
+            self._note_filing_key(turn.tracker, metadata, notes)
             turn.add(self._user_event("", {"name": None, "confidence": 1.0}, metadata))
             errors = await self._refusals(form, turn.tracker, values)
             if errors:
@@ -200,10 +208,13 @@ class Engine:
         return errors
 
     @staticmethod
-    def _note_filing_key(stored: Tracker, metadata: dict[str, Any]) -> None:
-        key = form_instance(stored)
-        if key is not None and not metadata.get(FILING_KEY):
-            metadata[FILING_KEY] = key
+    def _note_filing_key(stored: Tracker, metadata: dict[str, Any], notes: dict[str, Any] | None) -> None:
+        key = metadata.get(FILING_KEY) or form_instance(stored)
+        if key is None:
+            return
+        metadata[FILING_KEY] = key
+        if notes is not None:
+            notes[FILING_KEY] = key
 
     @staticmethod
     def _result(turn: Turn) -> TurnResult:

@@ -106,10 +106,12 @@ class SlackConversations:
         `order_key` is Slack's timestamp of the message or click: turns run in that order across processes.
         `delivery` (the request's receipt key) is kept with the user's message, so a turn offered twice is known.
         """
-        metadata: dict[str, Any] = {"delivery": delivery} if delivery else {}
+        notes: dict[str, Any] = {}
         try:
-            metadata = {**await self.metadata(conversation), **metadata}
-            result = await self.engine.turn(conversation.sender_id, text, metadata, order_key=order_key)
+            metadata = await self.metadata(conversation)
+            if delivery:
+                metadata["delivery"] = delivery
+            result = await self.engine.turn(conversation.sender_id, text, metadata, order_key=order_key, notes=notes)
         except UNAVAILABLE as error:
             # The database is restarting, or another process kept this conversation too long. The turn may still
             # have filed a request before it failed (the request commits before the turn is stored): if it did,
@@ -118,8 +120,8 @@ class SlackConversations:
             logger.error("turn failed: %s", type(error).__name__)
             # Without a filing key the engine stopped before running anything (or on a conversation's very first
             # turn, which files nothing in practice): nothing can have been filed.
-            could_have_filed = FILING_KEY in metadata
-            answer, filed = await self.after_failure(metadata.get(FILING_KEY), metadata.get("delivery"))
+            could_have_filed = FILING_KEY in notes
+            answer, filed = await self.after_failure(notes.get(FILING_KEY), delivery)
             if filed is not None:
                 await self.reply(conversation, [answer], filed_result(filed))
             else:

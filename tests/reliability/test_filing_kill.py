@@ -103,7 +103,7 @@ async def test_a_process_killed_between_commit_and_answer_files_once_and_the_ret
         said = [_text(c) for c in slack.posts_to(DM)[2:]]
         lines.append(
             f"DM: SIGKILL after {reference} committed, before its turn was stored ({len(told_before_kill)} replies "
-            f"before the kill) → restart, carla sends her answer again → {dm_filed} request, told {reference} "
+            f"before the kill) → restart, carla sends her answer again → {dm_filed} request(s), told {reference} "
             f"{sum(reference in s for s in said)}x, 'try again' {sum('try again' in s for s in said)}x"
         )
         assert dm_filed == 1
@@ -151,7 +151,7 @@ async def test_a_process_killed_between_commit_and_answer_files_once_and_the_ret
         shown = json.dumps(json.loads(again)) if again.startswith("{") else again
         lines.append(
             f"modal: SIGKILL after {reference} committed, before the ack (carla saw: {first_answer}) → restart, "
-            f"the same modal sent again → {modal_filed} request, the modal names {reference}: "
+            f"the same modal sent again → {modal_filed} request(s), the modal names {reference}: "
             f"{'yes' if reference in shown else 'no'}"
         )
         for line in lines:
