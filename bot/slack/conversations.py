@@ -153,12 +153,12 @@ class SlackConversations:
             metadata[FILING_KEY] = modal_key(conversation, view_id)
         return await self.engine.submit_form(conversation.sender_id, form, values, metadata, wait=MODAL_WAIT)
 
-    async def after_failure(self, *keys: Any) -> tuple[BotMessage, RequestSummary | None]:
+    async def after_failure(self, *keys: str | None) -> tuple[BotMessage, RequestSummary | None]:
         """What to tell someone whose turn or submission failed with an unknown outcome: the request it filed
         under one of `keys` if there is one, "try again" if there is none, and that we cannot tell if the
         database cannot say (trying again is safe then: the same intent files under the same key)."""
         try:
-            filed = await services.filed_under(self.portal.uow(), [k for k in keys if isinstance(k, str)])
+            filed = await services.filed_under(self.portal.uow(), keys)
         except UNAVAILABLE as error:
             logger.error("looking up a filed request failed: %s", type(error).__name__)
             return BotMessage(UNSURE), None

@@ -79,6 +79,11 @@ async def test_someone_elses_or_mangled_modal_metadata_is_refused_on_the_modal_a
     assert refused[0] == ("slack:U0DAVE", "submit service_ticket_form", "ForgedValue", "private_metadata")
     assert len(refused) == len(answers)
     assert {r[2] for r in refused} == {"ForgedValue"}
+    # The first step of "raise a request from this message" with dave sending carla's metadata: refused too.
+    kind = {"category": {"value": payloads.static_select_value("/request_service_ticket")}}
+    answer = await _submit(h, "U0DAVE", carlas, FROM_MESSAGE_CALLBACK, **kind)
+    assert FORGED in json.dumps(answer["view"])
+    assert (await services.audit_entries(h.portal.uow()))[-1].action == "submit request kind"
     # carla's own modal still works.
     answer = await _submit(h, "U0CARLA", carlas)
     assert "ST-000001" in json.dumps(answer)

@@ -48,13 +48,12 @@ def _conversation(view: dict[str, Any], body: dict[str, Any]) -> Conversation | 
     return conversation if conversation.user_id == (body.get("user") or {}).get("id") else None
 
 
-async def _refuse_forged(conversations: SlackConversations, user_id: str, form: Any) -> None:
+async def _refuse_forged(conversations: SlackConversations, user_id: str, what: str) -> None:
     """Audit a modal whose metadata is not ours or not the submitter's; a database outage must not turn the
     refusal into an error (the person is answered either way)."""
-    action = f"submit {form if isinstance(form, str) else 'form'}"
     try:
         await services.audit_refusal(
-            conversations.portal.uow(), f"slack:{user_id}", action, None, "ForgedValue", "private_metadata"
+            conversations.portal.uow(), f"slack:{user_id}", f"submit {what}", None, "ForgedValue", "private_metadata"
         )
     except UNAVAILABLE as error:
         logger.error("auditing a forged modal failed: %s", type(error).__name__)
@@ -97,7 +96,7 @@ def register(app: AsyncApp, conversations: SlackConversations) -> None:
         if conversation is None or not isinstance(form, str) or form not in domain.forms:
             # Someone else's modal metadata, or metadata we never wrote: nothing is filed, and it is remembered.
             user_id = str((body.get("user") or {}).get("id") or "unknown")
-            await _refuse_forged(conversations, user_id, form)
+            await _refuse_forged(conversations, user_id, form if isinstance(form, str) else "form")
             await ack(response_action="update", view=message_view("Support request", [BotMessage(FORGED)]))
             return
         values = read_values(domain, form, (view.get("state") or {}).get("values") or {})
@@ -138,7 +137,12 @@ def register(app: AsyncApp, conversations: SlackConversations) -> None:
         values = (view.get("state") or {}).get("values") or {}
         payload = ((values.get("category") or {}).get("value") or {}).get("selected_option", {}).get("value")
         description = ((values.get("description") or {}).get("value") or {}).get("value") or ""
-        if conversation is None or not isinstance(payload, str) or not payload.startswith("/request_"):
+        if conversation is None:
+            user_id = str((body.get("user") or {}).get("id") or "unknown")
+            await _refuse_forged(conversations, user_id, "request kind")
+            await ack(response_action="update", view=message_view("Support request", [BotMessage(FORGED)]))
+            return
+        if not isinstance(payload, str) or not payload.startswith("/request_"):
             await ack(response_action="errors", errors={"category": "Please choose what the request is about."})
             return
         try:
