@@ -8,8 +8,10 @@ delivery's key), and the request filed the first time is the answer.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
+
+from sqlalchemy.exc import IntegrityError
 
 from portal.domain.requests import SupportRequest
 from portal.unit_of_work import UnitOfWork
@@ -45,3 +47,20 @@ async def filed_under(uow: UnitOfWork, keys: Iterable[str | None]) -> RequestSum
             if existing is not None:
                 return summarize(existing)
         return None
+
+
+async def file_once(
+    uow: UnitOfWork, origin: Mapping[str, Any] | None, file: Callable[[], Awaitable[RequestSummary]]
+) -> RequestSummary:
+    """Run the use case `file`; if the same intent committed its request meanwhile (two runs of it at once: the
+    unique origin key admits one), the answer is that request, not an error."""
+    try:
+        return await file()
+    except IntegrityError as error:
+        key = origin_key(origin)
+        if key is None or "origin_key" not in str(error.orig):
+            raise
+        again = await filed_under(uow, [key])
+        if again is None:
+            raise
+        return again
