@@ -13,6 +13,7 @@ import asyncio
 import json
 import logging
 import re
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -27,7 +28,7 @@ from bot.slack.conversations import TRY_AGAIN, UNSURE
 from bot.slack.inbox import slack_inbox
 from bot.slack.modals import FORM_CALLBACK
 from portal.adapters import tables
-from portal.adapters.database import create_engine
+from portal.adapters.database import SQLITE_BUSY_TIMEOUT_MS, create_engine
 from tests.conftest import Database
 from tests.slack import payloads
 from tests.slack.conftest import Harness, button, slack  # noqa: F401  (the `slack` fixture)
@@ -47,13 +48,23 @@ class Step:
     statement: str | None  # the SQL the fault hits (its start), or None for Slack faults
     slack_method: str | None = None  # the Slack call that fails (HTTP 500) instead
     after_commit: bool = False  # every statement fails from the request's commit until the user retries
-    real_lock: str | None = None  # PostgreSQL: a table locked by a second connection, with a lock timeout
+    real_lock: str | None = None  # PostgreSQL: a table locked by a second connection, writes give up after…
+    timeout: str = "lock_timeout"  # …this setting's 300 ms
+    file_lock: bool = False  # SQLite: a second connection holds the write lock once the request committed
     fails_turn: bool = True  # the turn itself fails (the step comes before its answer)
 
 
 STEPS = (
     Step("tracker write", ("dm", "modal"), "INSERT INTO conversation_events"),
+    Step("tracker write, database locked", ("dm", "modal"), None, file_lock=True),
     Step("tracker write, table locked", ("dm", "modal"), None, real_lock="conversation_events"),
+    Step(
+        "tracker write, statement timeout",
+        ("dm", "modal"),
+        None,
+        real_lock="conversation_events",
+        timeout="statement_timeout",
+    ),
     Step("lease release", ("dm", "modal"), "DELETE FROM conversation_leases"),
     Step("inbox completion", ("dm",), "DELETE FROM slack_inbox", fails_turn=False),
     Step("reply", ("dm",), None, slack_method="chat.postMessage", fails_turn=False),
@@ -75,7 +86,9 @@ class Faults:
         self.fired = 0
         self._request_written = False
         self._down = False
-        self._lock_timeout_set = False
+        self._lock_next_begin = False
+        self._file_lock: sqlite3.Connection | None = None
+        self._reset_busy_timeout = False
         event.listen(engine.sync_engine, "before_cursor_execute", self._before)
         event.listen(engine.sync_engine, "commit", self._commit)
 
@@ -85,7 +98,15 @@ class Faults:
 
     def disarm(self) -> None:
         self.step = None
-        self._down = False
+        self._down = self._lock_next_begin = False
+        self.release()
+
+    def release(self) -> None:
+        """Let go of the SQLite write lock taken by `file_lock`."""
+        if self._file_lock is not None:
+            self._file_lock.rollback()
+            self._file_lock.close()
+            self._file_lock = None
 
     def close(self) -> None:
         event.remove(self.engine.sync_engine, "before_cursor_execute", self._before)
@@ -98,8 +119,28 @@ class Faults:
         return dbapi.OperationalError("canceling statement due to statement timeout")
 
     def _before(self, conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if self._reset_busy_timeout and self._file_lock is None:
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            self._reset_busy_timeout = False
         step = self.step
         if step is None:
+            return
+        if step.file_lock:
+            if statement.startswith("INSERT INTO requests"):
+                self._request_written = True
+            elif self._lock_next_begin and statement == "BEGIN IMMEDIATE":
+                # The request is committed and the next transaction (the tracker's) begins: another connection
+                # takes the write lock first. Our BEGIN waits 300 ms (not the 30 s of production) and gets SQLite's
+                # own "database is locked".
+                path = self.engine.url.database
+                assert path
+                self._file_lock = sqlite3.connect(path, isolation_level=None)
+                self._file_lock.execute("BEGIN IMMEDIATE")
+                cursor.execute("PRAGMA busy_timeout=300")
+                self._reset_busy_timeout = True
+                self._lock_next_begin = False
+                self.fired += 1
+                self.step = None
             return
         if step.after_commit:
             if statement.startswith("INSERT INTO requests"):
@@ -111,7 +152,7 @@ class Faults:
         if step.real_lock and statement.startswith(f"INSERT INTO {step.real_lock}"):
             # The statement meets the lock another connection holds and gives up after the timeout, as it would
             # in production with a lock_timeout.
-            cursor.execute("SET LOCAL lock_timeout = '300ms'")
+            cursor.execute(f"SET LOCAL {step.timeout} = '300ms'")
             self.fired += 1
             self.step = None
             return
@@ -121,8 +162,11 @@ class Faults:
             raise self._error()
 
     def _commit(self, conn: Any) -> None:
-        if self.step is not None and self.step.after_commit and self._request_written:
-            self._down = True
+        if self.step is not None and self._request_written:
+            if self.step.after_commit:
+                self._down = True
+            if self.step.file_lock:
+                self._lock_next_begin = True
 
 
 @dataclass
@@ -243,7 +287,9 @@ async def _dm_case(h: Harness, faults: Faults, step: Step, number: int) -> Case:
             await _wait(lambda: _inbox_empty(engine), "the turn to finish")
         else:
             await answers(3)
+        await _fault_hit(faults, step)
     finally:
+        faults.release()
         if lock is not None:
             await lock.release()
     shown = _said(h, channel)[2:]
@@ -266,6 +312,16 @@ async def _dm_case(h: Harness, faults: Faults, step: Step, number: int) -> Case:
     case.filed = len(new)
     case.told_reference = bool(new) and any(new[0] in said for said in _said(h, channel)[2:])
     return case
+
+
+async def _fault_hit(faults: Faults, step: Step) -> None:
+    """A database fault may come after the answer (the inbox's completion): wait until it did."""
+    if step.slack_method is None:
+
+        async def hit() -> bool:
+            return faults.fired >= 1
+
+        await _wait(hit, f"the fault of {step.name}")
 
 
 def _slack_failed(h: Harness, method: str, channel: str) -> Callable[[], Any]:
@@ -312,7 +368,9 @@ async def _modal_case(h: Harness, faults: Faults, step: Step, number: int) -> Ca
         first = await submit()
         if step.slack_method:
             await _wait(_slack_failed(h, step.slack_method, "C0SHARED"), "the failing announcement")
+        await _fault_hit(faults, step)
     finally:
+        faults.release()
         if lock is not None:
             await lock.release()
     new = [r for r in await _references(engine) if r not in before]
@@ -361,8 +419,8 @@ async def test_every_fault_between_commit_and_answer_files_once_and_tells_the_tr
     cases: list[Case] = []
     number = 0
     for step in STEPS:
-        if step.real_lock and dialect != "postgresql":
-            continue  # SQLite locks the whole file: the hooked "database is locked" above is that case
+        if (step.real_lock and dialect != "postgresql") or (step.file_lock and dialect != "sqlite"):
+            continue  # SQLite locks the whole database, PostgreSQL tables and rows
         for surface in step.surfaces:
             number += 1
             run = _dm_case if surface == "dm" else _modal_case
