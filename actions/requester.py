@@ -9,6 +9,8 @@ from rasa_sdk import Tracker
 
 # The Slack layer's verdict when the asker's workspace is neither the home one nor linked to an organization.
 WORKSPACE_NOT_VERIFIED = "workspace_not_verified"
+# The metadata entry naming the intent a message files under (set by the surface or the engine).
+FILING_KEY = "filing_key"
 
 
 @dataclass(frozen=True)
@@ -40,11 +42,15 @@ def requester_of(tracker: Tracker) -> Requester:
 
 def origin_of(tracker: Tracker) -> dict[str, Any] | None:
     """Where the latest message came from (surface, channel, thread, Slack user), for notifications about the
-    request it files; None when the surface said nothing (the shell, say)."""
+    request it files, and the key it files under; None when the surface said nothing and there is no key."""
     metadata = (tracker.latest_message or {}).get("metadata") or {}
-    conversation = metadata.get("conversation") if isinstance(metadata, dict) else None
-    if not isinstance(conversation, dict) or not conversation.get("channel_id"):
+    if not isinstance(metadata, dict):
         return None
+    conversation = metadata.get("conversation")
+    if not isinstance(conversation, dict) or not conversation.get("channel_id"):
+        # No surface to notify (the shell, say), but the intent's key still keeps a retry from filing twice.
+        key = _text(metadata.get(FILING_KEY))
+        return {"key": key} if key else None
     who = requester_of(tracker)
     return {
         "surface": _text(conversation.get("surface")),
@@ -52,7 +58,9 @@ def origin_of(tracker: Tracker) -> dict[str, Any] | None:
         "thread_ts": _text(conversation.get("thread_ts")),
         "slack_user_id": who.slack_user_id,
         "slack_team_id": who.slack_team_id,
-        # The Slack delivery of the message: if it is run again (its process died), it files no second request.
+        # The intent the message belongs to (a modal, a form instance) and its Slack delivery: if either is run
+        # again (its process died, or the person retried what looked like a failure), it files no second request.
+        "key": _text(metadata.get(FILING_KEY)),
         "delivery": _text(metadata.get("delivery")),
     }
 

@@ -26,6 +26,9 @@ logger = logging.getLogger(__name__)
 
 MAX_ACTIONS_PER_TURN = 10  # a design that loops forever must not take the process with it
 ERROR_RESPONSE = "utter_error_try_again"
+# The metadata entry naming the intent a user message files under; custom actions put it in the request's origin
+# (`actions.requester.origin_of`), and the portal files one request per key.
+FILING_KEY = "filing_key"
 
 
 def prepare(root: Path) -> tuple[ConversationDesign, Interpreter]:
@@ -126,13 +129,24 @@ class Engine:
         return (await self.turn(sender_id, text, metadata)).messages
 
     async def turn(
-        self, sender_id: str, text: str, metadata: dict[str, Any] | None = None, order_key: str | None = None
+        self,
+        sender_id: str,
+        text: str,
+        metadata: dict[str, Any] | None = None,
+        order_key: str | None = None,
+        *,
+        notes: dict[str, Any] | None = None,
     ) -> TurnResult:
         """One user message, with the state it leaves behind.
 
         `order_key` (e.g. Slack's message timestamp) makes turns run in that order, whichever process got them;
         without one, turns run in the order they reach this process.
+
+        The message files under the surface's filing key (`metadata[FILING_KEY]`), else its form instance's (see
+        `form_instance`). That key goes into `notes[FILING_KEY]` before anything runs, so that a caller whose turn
+        failed can ask whether it filed a request; the caller's `metadata` is never changed.
         """
+        metadata = dict(metadata or {})
         local = self._lock(sender_id) if order_key is None else contextlib.nullcontext()
         # The tracker's version is read in the transaction that takes the lease; its events usually come from
         # the store's memory, and the lease goes back in the transaction that stores the turn.
@@ -140,28 +154,39 @@ class Engine:
         async with local, self.leases.hold(sender_id, order_key, also=loading.check) as lease:
             stored = await loading.events()
             turn = Turn(Tracker(sender_id, self.domain, stored))
+            self._note_filing_key(turn.tracker, metadata, notes)
             self._start_session_if_needed(turn)
-            self._understand(turn, text, metadata or {})
+            self._understand(turn, text, metadata)
             await self._act(turn)
             await self.store.append(sender_id, len(stored), turn.new_events, also=lease.release)
             return self._result(turn)
 
     async def submit_form(
-        self, sender_id: str, form: str, values: dict[str, Any], metadata: dict[str, Any] | None = None
+        self,
+        sender_id: str,
+        form: str,
+        values: dict[str, Any],
+        metadata: dict[str, Any] | None = None,
+        *,
+        wait: float | None = None,
+        notes: dict[str, Any] | None = None,
     ) -> FormSubmission:
         """Fill the active `form` with every value at once, as a modal does.
 
         Each value is validated on its own by `validate_<form>`, so that a refusal belongs to one field. With any
         refusal nothing is stored; otherwise the values go in as one user turn and the conversation goes on (the
-        form completes and its submission rule runs).
+        form completes and its submission rule runs). The filing key goes into `notes` as in `turn`. `wait`
+        bounds the wait for the conversation's lease (`TurnBusy` after it).
         """
+        metadata = dict(metadata or {})
         loading = self.store.loading(sender_id)
-        async with self._lock(sender_id), self.leases.hold(sender_id, also=loading.check) as lease:
+        async with self._lock(sender_id), self.leases.hold(sender_id, also=loading.check, wait=wait) as lease:
             stored = await loading.events()
             turn = Turn(Tracker(sender_id, self.domain, stored))
             if turn.tracker.loop_name != form:
                 return FormSubmission({"": NOT_ACTIVE}, None)
-            turn.add(self._user_event("", {"name": None, "confidence": 1.0}, metadata or {}))
+            self._note_filing_key(turn.tracker, metadata, notes)
+            turn.add(self._user_event("", {"name": None, "confidence": 1.0}, metadata))
             errors = await self._refusals(form, turn.tracker, values)
             if errors:
                 return FormSubmission(errors, None)
@@ -181,6 +206,15 @@ class Engine:
             if refused or value is None:
                 errors[name] = " ".join(m.text for m in outcome.messages) or "Please check this value."
         return errors
+
+    @staticmethod
+    def _note_filing_key(stored: Tracker, metadata: dict[str, Any], notes: dict[str, Any] | None) -> None:
+        key = metadata.get(FILING_KEY) or form_instance(stored)
+        if key is None:
+            return
+        metadata[FILING_KEY] = key
+        if notes is not None:
+            notes[FILING_KEY] = key
 
     @staticmethod
     def _result(turn: Turn) -> TurnResult:
@@ -279,3 +313,29 @@ class Engine:
             "metadata": {"utter_action": message.response} if message.response else {},
             "timestamp": self.clock(),
         }
+
+
+def form_instance(stored: Tracker) -> str | None:
+    """The key of the form instance a turn starting from `stored` fills: one request per key.
+
+    A form instance is named by where it started in the conversation: the event that activated the form that is
+    active, or, when none is, the position this turn starts at (it may start and finish a form at once). Both are
+    the same whenever the same turn runs again from the same stored conversation, which is what happens when a
+    turn failed before it was stored and the person sends their answer again, or the turn is run again after a
+    crash. The first event's timestamp tells a conversation from one deleted and started again under its id.
+    A conversation with nothing stored has no key yet (the Slack delivery's key covers its first turn).
+    """
+    events = stored.events
+    if not events:
+        return None
+    position = len(events)
+    if stored.loop_name is not None:
+        position = next(
+            (
+                index
+                for index in range(len(events) - 1, -1, -1)
+                if events[index].get("event") == "active_loop" and events[index].get("name") == stored.loop_name
+            ),
+            position,
+        )
+    return f"form:{stored.sender_id}:{events[0].get('timestamp')}:{position}"

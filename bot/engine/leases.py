@@ -91,14 +91,16 @@ class Leases:
         order_key: str | None = None,
         *,
         also: Callable[[AsyncConnection], Awaitable[None]] | None = None,
+        wait: float | None = None,
     ) -> AsyncIterator[Lease]:
         """Hold the conversation's lease for the block; `also` runs in the transaction that takes it.
 
-        (The engine reads the conversation's version there, saving a transaction of its own.)
+        (The engine reads the conversation's version there, saving a transaction of its own.) `wait` overrides
+        how long to wait for it before `TurnBusy` (a modal must be answered within Slack's 3 seconds).
         """
         lease = Lease(sender_id, uuid.uuid4().hex, order_key)
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.wait
+        deadline = loop.time() + (self.wait if wait is None else wait)
         # Ticket and lease live `ttl` unless renewed: a heartbeat renews them while the turn waits and runs, so
         # those of a killed process stop counting within seconds. Most turns end well before the first renewal is
         # due, so the heartbeat task is only created when it is (a task per turn costs more than the timer).

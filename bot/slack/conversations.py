@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.engine.engine import Engine, FormSubmission, TurnResult
+from bot.engine.engine import FILING_KEY, Engine, FormSubmission, TurnResult
 from bot.engine.leases import TurnBusy
 from bot.engine.responses import BotMessage
 from bot.engine.store import ConcurrentTurn
@@ -28,12 +28,23 @@ from bot.slack.people import People
 from portal import services
 from portal.bootstrap import Portal
 from portal.domain.requests import kind_of_reference
-from portal.status_text import kind_label
+from portal.status_text import kind_label, status_label
+from portal.views import RequestSummary
 
 logger = logging.getLogger(__name__)
 
 TRY_AGAIN = "Sorry, I can't reach the support records right now. Please try again in a minute."
+# How long a modal's submission waits for its conversation (held by a turn in progress, or by a process that died
+# in one until its lease runs out): Slack drops the answer after 3 seconds, and the person sees an error instead
+# of what became of their request.
+MODAL_WAIT = 1.5
+UNSURE = (
+    "Sorry, I can't reach the support records right now, so I can't tell whether your request went through. "
+    "Please try again in a minute: if it did, I'll give you its reference, and nothing is filed twice."
+)
 UNAVAILABLE = (SQLAlchemyError, OSError, TurnBusy, ConcurrentTurn, IdentityUnavailable)
+
+ON_FILE = "chargedesk_request_on_file"  # our own answer naming a request a failed turn had filed
 
 # Responses that mean a request was just filed: the thread learns that (not the details).
 FILED = {
@@ -41,7 +52,34 @@ FILED = {
     "utter_ticket_opened_out_of_warranty",
     "utter_admin_request_opened",
     "utter_transfer_requested",
+    ON_FILE,
 }
+
+
+def modal_key(conversation: Conversation, view_id: str) -> str:
+    """The filing key of a modal: its view id, which stays the same for the modal's whole life.
+
+    One modal is one intent: it is opened for one form, and once that form is filed it shows the outcome and
+    cannot be submitted again. Its hash is left out on purpose: the hash names a version of the view and changes
+    whenever the view is updated, so a retry after an update would look like a new intent. The conversation
+    (which names the person) keeps modals of different people apart whatever their ids.
+    """
+    return f"view:{conversation.sender_id}:{view_id}"
+
+
+def filed_message(filed: RequestSummary) -> BotMessage:
+    """What a person is told about a request their failed-looking turn had filed: it exists, and what is next."""
+    what = kind_label(filed.kind)
+    return BotMessage(
+        f"Your {what} {filed.reference} is filed: it is {status_label(filed.kind, filed.status)}. "
+        "Support will follow up here.",
+        response=ON_FILE,
+    )
+
+
+def filed_result(filed: RequestSummary) -> TurnResult:
+    """A turn's result naming the filed request, so that a channel thread learns of it as after any filing."""
+    return TurnResult([filed_message(filed)], None, {"request_reference": filed.reference})
 
 
 @dataclass
@@ -76,20 +114,31 @@ class SlackConversations:
         `order_key` is Slack's timestamp of the message or click: turns run in that order across processes.
         `delivery` (the request's receipt key) is kept with the user's message, so a turn offered twice is known.
         """
+        notes: dict[str, Any] = {}
         try:
             metadata = await self.metadata(conversation)
             if delivery:
                 metadata["delivery"] = delivery
-            result = await self.engine.turn(conversation.sender_id, text, metadata, order_key=order_key)
+            result = await self.engine.turn(conversation.sender_id, text, metadata, order_key=order_key, notes=notes)
         except IdentityUnavailable:
-            # Slack could not say who this is: not "no account", and nothing happened; the next message works.
+            # Slack could not say who this is: not "no account", and nothing ran (who asks is settled before the
+            # engine is called); the next message works.
             await self.reply(conversation, [BotMessage(IDENTITY_UNAVAILABLE)])
             return
         except UNAVAILABLE as error:
-            # The database is restarting, or another process kept this conversation too long: say so, and keep
-            # serving; the next message works as soon as the database is back.
+            # The database is restarting, or another process kept this conversation too long. The turn may still
+            # have filed a request before it failed (the request commits before the turn is stored): if it did,
+            # that is the answer; "try again" only when it did not, or when we cannot tell (the next attempt
+            # files under the same key, so it cannot file twice). The next message works once the database is back.
             logger.error("turn failed: %s", type(error).__name__)
-            await self.reply(conversation, [BotMessage(TRY_AGAIN)])
+            # Without a filing key the engine stopped before running anything (or on a conversation's very first
+            # turn, which files nothing in practice): nothing can have been filed.
+            could_have_filed = FILING_KEY in notes
+            answer, filed = await self.after_failure(notes.get(FILING_KEY), delivery)
+            if filed is not None:
+                await self.reply(conversation, [answer], filed_result(filed))
+            else:
+                await self.reply(conversation, [answer if could_have_filed else BotMessage(TRY_AGAIN)])
             return
         if result.active_form and trigger_id:
             shown = [m for m in result.messages if not (m.response or "").startswith("utter_ask_")]
@@ -110,11 +159,27 @@ class SlackConversations:
             return ()  # an unverified person is offered nobody's chargers
         return (await services.charger_choices(self.portal.uow(), person.email)).operated
 
-    async def submit(self, conversation: Conversation, form: str, values: dict[str, Any]) -> FormSubmission:
-        submission = await self.engine.submit_form(
-            conversation.sender_id, form, values, await self.metadata(conversation)
-        )
-        return submission
+    async def submit(
+        self, conversation: Conversation, form: str, values: dict[str, Any], view_id: str | None = None
+    ) -> FormSubmission:
+        """The modal's values as one turn; the modal (`view_id`) is the intent: sent again, it files nothing new."""
+        metadata = await self.metadata(conversation)
+        if view_id:
+            metadata[FILING_KEY] = modal_key(conversation, view_id)
+        return await self.engine.submit_form(conversation.sender_id, form, values, metadata, wait=MODAL_WAIT)
+
+    async def after_failure(self, *keys: str | None) -> tuple[BotMessage, RequestSummary | None]:
+        """What to tell someone whose turn or submission failed with an unknown outcome: the request it filed
+        under one of `keys` if there is one, "try again" if there is none, and that we cannot tell if the
+        database cannot say (trying again is safe then: the same intent files under the same key)."""
+        try:
+            filed = await services.filed_under(self.portal.uow(), keys)
+        except UNAVAILABLE as error:
+            logger.error("looking up a filed request failed: %s", type(error).__name__)
+            return BotMessage(UNSURE), None
+        if filed is None:
+            return BotMessage(TRY_AGAIN), None
+        return filed_message(filed), filed
 
     async def after_submission(self, conversation: Conversation, result: TurnResult) -> None:
         """The modal showed the outcome; DMs also keep it, channels learn only that a request was filed."""

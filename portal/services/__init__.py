@@ -5,6 +5,7 @@ Re-exported here so surfaces import `portal.services` only.
 
 from portal.services.accounts import link_account
 from portal.services.administrative import open_administrative_request, resolve_administrative_request
+from portal.services.asked import filed_under
 from portal.services.audit import audit_entries, audit_refusal
 from portal.services.consent import answer_consent
 from portal.services.decisions import assign_request, reject_request, set_ticket_status
@@ -37,6 +38,7 @@ __all__ = [
     "check_eligibility",
     "check_serials",
     "expire_stale_transfers",
+    "filed_under",
     "get_request",
     "identify",
     "link_account",

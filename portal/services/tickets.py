@@ -9,7 +9,7 @@ from portal.domain.requests import RequestKind
 from portal.domain.service_tickets import ServiceTicket
 from portal.domain.text import clean_description
 from portal.errors import NotEligible
-from portal.services.asked import filed_before, note_origin
+from portal.services.asked import file_once, filed_before, note_origin
 from portal.services.eligibility import decide
 from portal.unit_of_work import UnitOfWork
 from portal.views import RequestSummary, summarize
@@ -23,16 +23,20 @@ async def open_service_ticket(
     Raises NotEligible carrying the decision otherwise, so the surface can explain why and what to do.
     """
     description = clean_description(description)
-    async with uow:
-        if (again := await filed_before(uow, origin)) is not None:
-            return again
-        decided = await decide(uow, email, serial)
-        if not decided.decision.may_raise_ticket:
-            raise NotEligible(decided.decision)
-        assert decided.account is not None and decided.charger is not None
-        reference = await uow.references.next(RequestKind.SERVICE_TICKET)
-        ticket = ServiceTicket.open(reference, decided.account, decided.charger, description, uow.clock())
-        note_origin(ticket, origin)
-        uow.requests.add(ticket)
-        await uow.commit()
-        return summarize(ticket)
+
+    async def file() -> RequestSummary:
+        async with uow:
+            if (again := await filed_before(uow, origin)) is not None:
+                return again
+            decided = await decide(uow, email, serial)
+            if not decided.decision.may_raise_ticket:
+                raise NotEligible(decided.decision)
+            assert decided.account is not None and decided.charger is not None
+            reference = await uow.references.next(RequestKind.SERVICE_TICKET)
+            ticket = ServiceTicket.open(reference, decided.account, decided.charger, description, uow.clock())
+            note_origin(ticket, origin)
+            uow.requests.add(ticket)
+            await uow.commit()
+            return summarize(ticket)
+
+    return await file_once(uow, origin, file)

@@ -16,7 +16,7 @@ from portal.domain.text import clean_description
 from portal.domain.transfers import MAX_CHARGERS_PER_TRANSFER, TransferRequest
 from portal.errors import NotEligible, TooManyChargers, TransferAlreadyPending, UnknownCharger
 from portal.services._loading import load_account, load_request
-from portal.services.asked import filed_before, note_origin
+from portal.services.asked import file_once, filed_before, note_origin
 from portal.unit_of_work import UnitOfWork
 from portal.views import RequestSummary, summarize
 
@@ -37,40 +37,44 @@ async def request_transfer(
     normalised = list(dict.fromkeys(normalise_serial(s) for s in serials))
     if len(normalised) > MAX_CHARGERS_PER_TRANSFER:
         raise TooManyChargers(f"a transfer can name at most {MAX_CHARGERS_PER_TRANSFER} chargers")
-    async with uow:
-        if (again := await filed_before(uow, origin)) is not None:
-            return again
-        account = await uow.accounts.by_email(email) if email else None
-        problem = account_decision(account, uow.clock())
-        if problem is not None:
-            raise NotEligible(problem)
-        assert account is not None
-        chargers = await uow.chargers.by_serials(normalised, for_update=True)
-        missing = [s for s in normalised if s not in chargers]
-        if missing:
-            raise UnknownCharger(missing[0])
-        held = await uow.requests.pending_transfers_on([c.id for c in chargers.values() if c.id is not None])
-        pending_serials = {c.serial for c in chargers.values() if c.id in held}
-        reference = await uow.references.next(RequestKind.TRANSFER)
-        transfer = TransferRequest.open(
-            reference,
-            account,
-            [chargers[s] for s in normalised],
-            description,
-            uow.clock(),
-            terms_accepted=terms_accepted,
-            pending_serials=pending_serials,
-        )
-        note_origin(transfer, origin)
-        uow.requests.add(transfer)
-        try:
-            await uow.commit()
-        except IntegrityError as error:
-            # Another transfer on one of these chargers committed between our check and our insert.
-            if _violates_pending_index(error):
-                raise TransferAlreadyPending(normalised) from error
-            raise
-        return summarize(transfer)
+
+    async def file() -> RequestSummary:
+        async with uow:
+            if (again := await filed_before(uow, origin)) is not None:
+                return again
+            account = await uow.accounts.by_email(email) if email else None
+            problem = account_decision(account, uow.clock())
+            if problem is not None:
+                raise NotEligible(problem)
+            assert account is not None
+            chargers = await uow.chargers.by_serials(normalised, for_update=True)
+            missing = [s for s in normalised if s not in chargers]
+            if missing:
+                raise UnknownCharger(missing[0])
+            held = await uow.requests.pending_transfers_on([c.id for c in chargers.values() if c.id is not None])
+            pending_serials = {c.serial for c in chargers.values() if c.id in held}
+            reference = await uow.references.next(RequestKind.TRANSFER)
+            transfer = TransferRequest.open(
+                reference,
+                account,
+                [chargers[s] for s in normalised],
+                description,
+                uow.clock(),
+                terms_accepted=terms_accepted,
+                pending_serials=pending_serials,
+            )
+            note_origin(transfer, origin)
+            uow.requests.add(transfer)
+            try:
+                await uow.commit()
+            except IntegrityError as error:
+                # Another transfer on one of these chargers committed between our check and our insert.
+                if _violates_pending_index(error):
+                    raise TransferAlreadyPending(normalised) from error
+                raise
+            return summarize(transfer)
+
+    return await file_once(uow, origin, file)
 
 
 def _violates_pending_index(error: IntegrityError) -> bool:

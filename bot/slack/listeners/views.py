@@ -8,12 +8,34 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
+from bot.engine.engine import TurnResult
+from bot.engine.responses import BotMessage
 from bot.slack.context import Conversation
-from bot.slack.conversations import TRY_AGAIN, UNAVAILABLE, SlackConversations
+from bot.slack.conversations import (
+    TRY_AGAIN,
+    UNAVAILABLE,
+    SlackConversations,
+    filed_result,
+    modal_key,
+)
 from bot.slack.modals import FORM_CALLBACK, FROM_MESSAGE_CALLBACK, form_view, label, message_view, read_values
 from portal import services
 
 logger = logging.getLogger(__name__)
+
+FORGED = (
+    "This form can't be sent from here: it was opened for someone else, or it was changed on the way. "
+    "Nothing was filed. Please start your own request from the assistant."
+)
+
+
+def _metadata(view: dict[str, Any]) -> dict[str, Any] | None:
+    """The modal's private metadata, or None when it is not what we put there (a forged or mangled value)."""
+    try:
+        meta = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return None
+    return meta if isinstance(meta, dict) else None
 
 
 def _conversation(view: dict[str, Any], body: dict[str, Any]) -> Conversation | None:
@@ -21,9 +43,20 @@ def _conversation(view: dict[str, Any], body: dict[str, Any]) -> Conversation | 
     try:
         meta = json.loads(view.get("private_metadata") or "{}")
         conversation = Conversation.loads(meta["conversation"])
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
     return conversation if conversation.user_id == (body.get("user") or {}).get("id") else None
+
+
+async def _refuse_forged(conversations: SlackConversations, user_id: str, what: str) -> None:
+    """Audit a modal whose metadata is not ours or not the submitter's; a database outage must not turn the
+    refusal into an error (the person is answered either way)."""
+    try:
+        await services.audit_refusal(
+            conversations.portal.uow(), f"slack:{user_id}", f"submit {what}", None, "ForgedValue", "private_metadata"
+        )
+    except UNAVAILABLE as error:
+        logger.error("auditing a forged modal failed: %s", type(error).__name__)
 
 
 async def _forged_charger(
@@ -43,38 +76,60 @@ async def _forged_charger(
     return "Please choose one of your organization's chargers."
 
 
+async def _after(conversations: SlackConversations, conversation: Conversation, result: TurnResult) -> None:
+    """The DM copy or thread note of a filed modal. The modal already shows the outcome: a failure here must not
+    make bolt answer Slack with an error instead, which would tell the person their filed request failed."""
+    try:
+        await conversations.after_submission(conversation, result)
+    except Exception as error:
+        logger.error("telling the conversation about a filed modal failed: %s", type(error).__name__)
+
+
 def register(app: AsyncApp, conversations: SlackConversations) -> None:
     domain = conversations.engine.domain
 
     @app.view(FORM_CALLBACK)
     async def form_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        meta = _metadata(view)
+        form = meta.get("form") if meta is not None else None
         conversation = _conversation(view, body)
-        form = json.loads(view.get("private_metadata") or "{}").get("form")
-        if conversation is None or form not in domain.forms:
-            await ack(response_action="errors", errors={})
+        if conversation is None or not isinstance(form, str) or form not in domain.forms:
+            # Someone else's modal metadata, or metadata we never wrote: nothing is filed, and it is remembered.
+            user_id = str((body.get("user") or {}).get("id") or "unknown")
+            await _refuse_forged(conversations, user_id, form if isinstance(form, str) else "form")
+            await ack(response_action="update", view=message_view("Support request", [BotMessage(FORGED)]))
             return
         values = read_values(domain, form, (view.get("state") or {}).get("values") or {})
-        forged = await _forged_charger(conversations, conversation, form, values)
-        if forged:
-            await ack(response_action="errors", errors={"serial": forged})
-            return
+        view_id = str(view.get("id") or "") or None
+        title = label(domain, form, "Request")
         try:
-            submission = await conversations.submit(conversation, form, values)
+            forged = await _forged_charger(conversations, conversation, form, values)
+            if forged:
+                await ack(response_action="errors", errors={"serial": forged})
+                return
+            submission = await conversations.submit(conversation, form, values, view_id)
         except UNAVAILABLE as error:
+            # The request may have been filed before the failure: look before saying "try again".
             logger.error("form submission failed: %s", type(error).__name__)
-            await ack(response_action="errors", errors={domain.forms[form][0]: TRY_AGAIN})
+            answer, filed = await conversations.after_failure(modal_key(conversation, view_id) if view_id else None)
+            if filed is None:
+                await ack(response_action="errors", errors={domain.forms[form][0]: answer.text})
+                return
+            await ack(response_action="update", view=message_view(title, [answer]))
+            await _after(conversations, conversation, filed_result(filed))
             return
         if "" in submission.errors:
-            await ack(response_action="update", view=message_view(label(domain, form, "Request"), []))
+            # The form is no longer open: this modal may be the one that filed it (its answer never arrived).
+            answer, filed = await conversations.after_failure(modal_key(conversation, view_id) if view_id else None)
+            shown = answer if filed is not None else BotMessage(submission.errors[""])
+            await ack(response_action="update", view=message_view(title, [shown]))
             return
         if submission.errors:
             await ack(response_action="errors", errors=submission.errors)
             return
         assert submission.result is not None
-        await ack(
-            response_action="update", view=message_view(label(domain, form, "Request"), submission.result.messages)
-        )
-        await conversations.after_submission(conversation, submission.result)
+        await ack(response_action="update", view=message_view(title, submission.result.messages))
+        await _after(conversations, conversation, submission.result)
 
     @app.view(FROM_MESSAGE_CALLBACK)
     async def kind_chosen(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -82,15 +137,26 @@ def register(app: AsyncApp, conversations: SlackConversations) -> None:
         values = (view.get("state") or {}).get("values") or {}
         payload = ((values.get("category") or {}).get("value") or {}).get("selected_option", {}).get("value")
         description = ((values.get("description") or {}).get("value") or {}).get("value") or ""
-        if conversation is None or not isinstance(payload, str) or not payload.startswith("/request_"):
+        if conversation is None:
+            user_id = str((body.get("user") or {}).get("id") or "unknown")
+            await _refuse_forged(conversations, user_id, "request kind")
+            await ack(response_action="update", view=message_view("Support request", [BotMessage(FORGED)]))
+            return
+        if not isinstance(payload, str) or not payload.startswith("/request_"):
             await ack(response_action="errors", errors={"category": "Please choose what the request is about."})
             return
-        result = await conversations.engine.turn(
-            conversation.sender_id, payload, await conversations.metadata(conversation)
-        )
+        try:
+            result = await conversations.engine.turn(
+                conversation.sender_id, payload, await conversations.metadata(conversation)
+            )
+            chargers = await conversations.chargers_of(conversation) if result.active_form else ()
+        except UNAVAILABLE as error:
+            # Choosing a kind files nothing, so "try again" is the whole truth here.
+            logger.error("choosing a request kind failed: %s", type(error).__name__)
+            await ack(response_action="errors", errors={"category": TRY_AGAIN})
+            return
         if result.active_form:
             slots = {**result.slots, "description": description or result.slots.get("description")}
-            chargers = await conversations.chargers_of(conversation)
             await ack(
                 response_action="update", view=form_view(domain, result.active_form, slots, conversation, chargers)
             )
