@@ -23,8 +23,9 @@ from bot.engine.design import ConversationDesign
 from bot.engine.engine import Engine
 from bot.engine.store import TrackerStore
 from bot.engine.understanding import Interpreter
-from bot.slack import support
+from bot.slack import identity, support
 from bot.slack.app import build_app, web_app
+from bot.slack.identity import IDENTITY_UNAVAILABLE
 from bot.slack.listeners import commands
 from portal import services
 from portal.bootstrap import Portal
@@ -267,9 +268,14 @@ async def test_a_failing_portal_still_gets_an_answer(desk: Desk, caplog: pytest.
     assert "/support 'status' failed" in caplog.text
 
 
-async def test_support_is_acknowledged_within_three_seconds_while_users_info_takes_five(desk: Desk) -> None:
+@pytest.mark.parametrize(("users_info_seconds", "expected"), [(4.0, "ST-000001"), (8.0, IDENTITY_UNAVAILABLE)])
+async def test_support_is_acknowledged_within_three_seconds_whatever_users_info_does(
+    desk: Desk, users_info_seconds: float, expected: str
+) -> None:
+    """Slow (4 s) or hanging (8 s, past the identity check's 5 s limit): Slack gets its 200 at once, and the person
+    gets the answer, or "can't check who you are" (never "no account"), at the response_url."""
     await carla_ticket(desk)
-    desk.fake.delay("users.info", 5.0)
+    desk.fake.delay("users.info", users_info_seconds)
     response_url = desk.fake.response_url("slow")
     loop = asyncio.get_running_loop()
     started = loop.time()
@@ -279,12 +285,15 @@ async def test_support_is_acknowledged_within_three_seconds_while_users_info_tak
     acknowledged = loop.time() - started
     assert (status, body) == (200, "")
     assert acknowledged < 3.0
-    [answer] = await desk.fake.wait_for("response_url", timeout=10.0, where=lambda c: c.path == "/response/slow")
+    [answer] = await desk.fake.wait_for("response_url", timeout=15.0, where=lambda c: c.path == "/response/slow")
     answered = loop.time() - started
-    assert answered >= 5.0
+    assert answered >= min(users_info_seconds, identity.SLACK_TIMEOUT_SECONDS)
     assert answer.args["response_type"] == "ephemeral"
-    assert "ST-000001" in text_of(answer.args["blocks"])
-    print(f"/support with users.info taking 5 s: HTTP 200 after {acknowledged:.2f} s, answer after {answered:.2f} s")
+    assert expected in answer.args["text"] + text_of(answer.args.get("blocks") or [])
+    print(
+        f"/support with users.info taking {users_info_seconds:.0f} s: HTTP 200 after {acknowledged:.2f} s, "
+        f"answer after {answered:.2f} s"
+    )
 
 
 async def test_an_answer_refused_once_by_the_response_url_is_posted_again(desk: Desk) -> None:

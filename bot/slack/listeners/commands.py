@@ -20,6 +20,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from bot.slack import support
 from bot.slack.agents import Agents
 from bot.slack.conversations import SlackConversations
+from bot.slack.identity import IDENTITY_UNAVAILABLE, IdentityUnavailable
 from bot.slack.retries import response_client
 
 logger = logging.getLogger(__name__)
@@ -42,6 +43,9 @@ def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -
                 conversations, agents, str(command.get("user_id") or ""), str(command.get("team_id") or ""), text
             )
             fallback, blocks = reply if reply is not None else support.not_understood(text)
+        except IdentityUnavailable:
+            # Slack could not say who this is (slow, rate-limited, down): not "no account", and not our failure.
+            fallback, blocks = IDENTITY_UNAVAILABLE, []
         except Exception as error:
             # Whatever went wrong (Slack could not say who this is, the database is away), the person hears that
             # the look-up failed rather than nothing. The exception's text may quote personal data: its type only.
