@@ -259,6 +259,11 @@ async def test_the_slack_connect_impostor_sees_nothing_until_an_agent_links_the_
     assert VOLTWAY in await t.home(IMPOSTOR)
     await t.press(IMPOSTOR, f"D{IMPOSTOR}", "consent_yes", reference, EVIL, answered=False)
     await _wait_status(t, reference, "awaiting_support")  # now a VoltWay person's consent, which counts
+    print(
+        f"impostor of {EVIL}: 8 surfaces told 'not verified', 0 showing VoltWay; consent DMs to "
+        f"{[c.args['channel'] for c in asked]}; forged consent → awaiting_operator, audited; 1 triage card; "
+        "linked by an agent → consent counted"
+    )
 
 
 async def _wait_status(t: Trust, reference: str, status: str) -> None:
