@@ -11,9 +11,11 @@ from rasa_sdk.types import DomainDict
 
 from actions.descriptions import validated_description
 from actions.explanations import explain, warranty_text
+from actions.opening import description_from_opening, misread_in, serial_button
 from actions.portal_access import UsesPortal
 from actions.requester import origin_of, requester_of
 from actions.slots import reset_request_slots
+from actions.wording import serial_list
 from portal import services
 from portal.domain.eligibility import Outcome
 from portal.domain.serials import find_serials
@@ -46,12 +48,28 @@ class ValidateServiceTicketForm(UsesPortal, FormValidationAction):
             return []  # ends the form; action_open_service_ticket explains why
         return domain_slots
 
+    async def extract_description(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """The message that started the form, when it already describes the problem (see actions/opening.py)."""
+        return description_from_opening(tracker, "service_ticket_form")
+
     async def validate_serial(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        decision = await services.check_eligibility(
-            self.portal.uow(), requester_of(tracker).email, serial_candidate(value)
-        )
+        named = _serials_named(tracker)
+        if len(named) > 1:
+            # One ticket is about one charger; taking the last one named would be a silent guess.
+            dispatcher.utter_message(
+                response="utter_which_serial",
+                serials_text=serial_list(named),
+                buttons=[serial_button([s]) | {"title": s} for s in named],
+            )
+            return {"serial": None, "eligibility": None}
+        email = requester_of(tracker).email
+        decision = await services.check_eligibility(self.portal.uow(), email, serial_candidate(value))
+        if decision.outcome is Outcome.SERIAL_MALFORMED and await self._suggest(value, tracker, dispatcher, email):
+            return {"serial": None, "eligibility": None}
         if decision.outcome in _ASK_AGAIN:
             explain(decision, dispatcher)
             return {"serial": None, "eligibility": None}
@@ -65,6 +83,34 @@ class ValidateServiceTicketForm(UsesPortal, FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         return validated_description(value, dispatcher)
+
+    async def _suggest(self, value: Any, tracker: Tracker, dispatcher: CollectingDispatcher, email: str | None) -> bool:
+        """ "Did you mean ACE0100002?" for a label read with look-alike letters, when that charger exists.
+
+        Existence is what this form already tells a customer about any serial (an unknown one is named as
+        unknown), so suggesting only existing chargers reveals nothing new; whose charger it is stays unsaid.
+        """
+        misread = misread_in(value, tracker)
+        if not misread:
+            return False
+        typed, corrected = misread[0]
+        decision = await services.check_eligibility(self.portal.uow(), email, corrected)
+        if decision.outcome in _ASK_AGAIN:
+            return False  # no such charger either way: the usual "not a serial number" answer is the honest one
+        dispatcher.utter_message(
+            response="utter_did_you_mean_serial", typed=typed, serial=corrected, buttons=[serial_button([corrected])]
+        )
+        return True
+
+
+def _serials_named(tracker: Tracker) -> list[str]:
+    """The distinct serials the latest message names (typed or pressed), normalised, in order."""
+    named: list[str] = []
+    for value in tracker.get_latest_entity_values("serial"):
+        for serial in find_serials(value) if isinstance(value, str) else []:
+            if serial not in named:
+                named.append(serial)
+    return named
 
 
 class ActionOpenServiceTicket(UsesPortal, Action):

@@ -11,6 +11,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.descriptions import validated_description
 from actions.explanations import explain
+from actions.opening import description_from_opening, misread_in, serial_button
 from actions.portal_access import UsesPortal
 from actions.requester import origin_of, requester_of
 from actions.slots import reset_request_slots
@@ -49,10 +50,21 @@ class ValidateTransferForm(UsesPortal, FormValidationAction):
     def name(self) -> str:
         return "validate_transfer_form"
 
+    async def extract_description(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """The message that started the form, when it already gives a reason (see actions/opening.py)."""
+        return description_from_opening(tracker, "transfer_form")
+
     async def validate_serials(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         serials = serials_in(value)
+        misread = misread_in(value, tracker)
+        if misread:
+            # Never a silent guess, and never silently fewer chargers than the customer named.
+            await self._suggest(serials or [], misread, tracker, dispatcher)
+            return {"serials": None}
         if serials is None:
             dispatcher.utter_message(response="utter_serial_malformed")
             return {"serials": None}
@@ -76,6 +88,25 @@ class ValidateTransferForm(UsesPortal, FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         return validated_description(value, dispatcher)
+
+    async def _suggest(
+        self, read: list[str], misread: list[tuple[str, str]], tracker: Tracker, dispatcher: CollectingDispatcher
+    ) -> None:
+        """ "Did you mean …?" with every serial named, the look-alike letters corrected, when all those chargers
+        exist (existence is what this form tells anyone about a serial anyway); else "not a serial number"."""
+        proposal = list(read)
+        proposal.extend(fixed for _, fixed in misread if fixed not in proposal)
+        if len(proposal) <= MAX_CHARGERS_PER_TRANSFER:
+            check = await services.check_serials(self.portal.uow(), requester_of(tracker).email, proposal)
+            if not check.unknown:
+                dispatcher.utter_message(
+                    response="utter_did_you_mean_serials",
+                    typed=", ".join(typed for typed, _ in misread),
+                    serials_text=serial_list(proposal),
+                    buttons=[serial_button(proposal)],
+                )
+                return
+        dispatcher.utter_message(response="utter_serial_malformed")
 
     async def validate_transfer_confirmed(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
