@@ -17,7 +17,7 @@ from typing import Any
 
 from rasa_sdk import Tracker
 
-from portal.domain.serials import SERIAL_IN_TEXT, misread_serials
+from portal.domain.serials import SERIAL_IN_TEXT, find_serials, misread_serials
 from portal.domain.text import DESCRIPTION_MAX, DESCRIPTION_MIN, without_control_characters
 
 REQUESTED_SLOT = "requested_slot"
@@ -55,20 +55,60 @@ def describes_problem(text: str) -> str | None:
     return cleaned if len(content) >= DESCRIPTION_MIN else None
 
 
-def opening_text(tracker: Tracker, form: str) -> str | None:
-    """The text of the user message that started the active `form` (the latest message while it starts)."""
-    if tracker.get_slot(REQUESTED_SLOT) is None:
-        # The form is starting: the message that started it is the latest one.
-        text = tracker.latest_message.get("text")
-        return text if isinstance(text, str) else None
+# What the assistant may have done between a customer's first words and their click on a request category: asking
+# which category ("ACE0100002 stopped charging" alone is answered with that question). The form then starts from
+# the click, but the customer's words are the ones that describe the problem.
+_CATEGORY_QUESTION = frozenset({"utter_ask_category", "action_listen", "action_extract_slots"})
+
+
+def opening_message(tracker: Tracker, form: str) -> dict[str, Any] | None:
+    """The user event whose words started the active `form` (the latest one while the form is starting).
+
+    A click on a category button counts as the customer's preceding message when the assistant did nothing in
+    between but ask for the category.
+    """
     events: list[dict[str, Any]] = list(tracker.events)
-    for index in range(len(events) - 1, -1, -1):
-        event = events[index]
-        if event.get("event") == "active_loop" and event.get("name") == form:
-            user = next((e for e in reversed(events[:index]) if e.get("event") == "user"), None)
-            text = user.get("text") if user else None
-            return text if isinstance(text, str) else None
-    return None
+    end = len(events)
+    if tracker.get_slot(REQUESTED_SLOT) is not None:
+        # The form is running: it started at its latest activation.
+        end = next(
+            (
+                i
+                for i in range(len(events) - 1, -1, -1)
+                if events[i].get("event") == "active_loop" and events[i].get("name") == form
+            ),
+            -1,
+        )
+        if end < 0:
+            return None
+    users = [i for i in range(end) if events[i].get("event") == "user"]
+    if not users:
+        return None
+    latest = events[users[-1]]
+    if not str(latest.get("text") or "").startswith("/") or len(users) < 2:
+        return latest
+    between = {e.get("name") for e in events[users[-2] + 1 : users[-1]] if e.get("event") == "action"}
+    return events[users[-2]] if between <= _CATEGORY_QUESTION else latest
+
+
+def opening_text(tracker: Tracker, form: str) -> str | None:
+    """The text of `opening_message`."""
+    message = opening_message(tracker, form)
+    text = message.get("text") if message else None
+    return text if isinstance(text, str) else None
+
+
+def opening_serials(tracker: Tracker, form: str) -> list[str]:
+    """The distinct serials the opening message named (typed or pressed), normalised, in order."""
+    message = opening_message(tracker, form) or {}
+    entities = (message.get("parse_data") or {}).get("entities") or []
+    named: list[str] = []
+    for entity in entities:
+        value = entity.get("value") if entity.get("entity") == "serial" else None
+        for serial in find_serials(value) if isinstance(value, str) else []:
+            if serial not in named:
+                named.append(serial)
+    return named
 
 
 def description_from_opening(tracker: Tracker, form: str) -> dict[str, Any]:

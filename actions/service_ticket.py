@@ -11,7 +11,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.descriptions import validated_description
 from actions.explanations import explain, warranty_text
-from actions.opening import description_from_opening, misread_in, serial_button
+from actions.opening import description_from_opening, misread_in, opening_serials, serial_button
 from actions.portal_access import UsesPortal
 from actions.requester import origin_of, requester_of
 from actions.slots import reset_request_slots
@@ -104,7 +104,9 @@ class ValidateServiceTicketForm(UsesPortal, FormValidationAction):
 
 
 def _serials_named(tracker: Tracker) -> list[str]:
-    """The distinct serials the latest message names (typed or pressed), normalised, in order."""
+    """The distinct serials the customer named in the message that gave this serial (typed, or pressed)."""
+    if tracker.get_slot("requested_slot") is None:
+        return opening_serials(tracker, "service_ticket_form")  # the form is starting from the opening message
     named: list[str] = []
     for value in tracker.get_latest_entity_values("serial"):
         for serial in find_serials(value) if isinstance(value, str) else []:
