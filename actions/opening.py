@@ -91,6 +91,16 @@ def opening_message(tracker: Tracker, form: str) -> dict[str, Any] | None:
     return events[users[-2]] if between <= _CATEGORY_QUESTION else latest
 
 
+def form_started_this_turn(tracker: Tracker, form: str) -> bool:
+    """Whether `form` was activated after the latest user message (the message is the form's opening)."""
+    for event in reversed(list(tracker.events)):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "active_loop" and event.get("name") == form:
+            return True
+    return False
+
+
 def opening_text(tracker: Tracker, form: str) -> str | None:
     """The text of `opening_message`."""
     message = opening_message(tracker, form)

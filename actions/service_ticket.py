@@ -17,6 +17,7 @@ from actions.requester import origin_of, requester_of
 from actions.slots import reset_request_slots
 from actions.wording import serial_list
 from portal import services
+from portal.bootstrap import Portal
 from portal.domain.eligibility import Outcome
 from portal.domain.serials import find_serials
 from portal.errors import InvalidDescription, NotEligible
@@ -68,7 +69,9 @@ class ValidateServiceTicketForm(UsesPortal, FormValidationAction):
             return {"serial": None, "eligibility": None}
         email = requester_of(tracker).email
         decision = await services.check_eligibility(self.portal.uow(), email, serial_candidate(value))
-        if decision.outcome is Outcome.SERIAL_MALFORMED and await self._suggest(value, tracker, dispatcher, email):
+        if decision.outcome is Outcome.SERIAL_MALFORMED and await suggest_serial(
+            self.portal, email, misread_in(value, tracker), dispatcher
+        ):
             return {"serial": None, "eligibility": None}
         if decision.outcome in _ASK_AGAIN:
             explain(decision, dispatcher)
@@ -84,23 +87,25 @@ class ValidateServiceTicketForm(UsesPortal, FormValidationAction):
     ) -> dict[str, Any]:
         return validated_description(value, dispatcher)
 
-    async def _suggest(self, value: Any, tracker: Tracker, dispatcher: CollectingDispatcher, email: str | None) -> bool:
-        """ "Did you mean ACE0100002?" for a label read with look-alike letters, when that charger exists.
 
-        Existence is what this form already tells a customer about any serial (an unknown one is named as
-        unknown), so suggesting only existing chargers reveals nothing new; whose charger it is stays unsaid.
-        """
-        misread = misread_in(value, tracker)
-        if not misread:
-            return False
-        typed, corrected = misread[0]
-        decision = await services.check_eligibility(self.portal.uow(), email, corrected)
-        if decision.outcome in _ASK_AGAIN:
-            return False  # no such charger either way: the usual "not a serial number" answer is the honest one
-        dispatcher.utter_message(
-            response="utter_did_you_mean_serial", typed=typed, serial=corrected, buttons=[serial_button([corrected])]
-        )
-        return True
+async def suggest_serial(
+    portal: Portal, email: str | None, misread: list[tuple[str, str]], dispatcher: CollectingDispatcher
+) -> bool:
+    """ "Did you mean ACE0100002?" for a label read with look-alike letters, when that charger exists; True if said.
+
+    Existence is what this form already tells a customer about any serial (an unknown one is named as unknown),
+    so suggesting only existing chargers reveals nothing new; whose charger it is stays unsaid.
+    """
+    if not misread:
+        return False
+    typed, corrected = misread[0]
+    decision = await services.check_eligibility(portal.uow(), email, corrected)
+    if decision.outcome in _ASK_AGAIN:
+        return False  # no such charger either way: the usual "not a serial number" answer is the honest one
+    dispatcher.utter_message(
+        response="utter_did_you_mean_serial", typed=typed, serial=corrected, buttons=[serial_button([corrected])]
+    )
+    return True
 
 
 def _serials_named(tracker: Tracker) -> list[str]:
