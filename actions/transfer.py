@@ -11,11 +11,13 @@ from rasa_sdk.types import DomainDict
 
 from actions.descriptions import validated_description
 from actions.explanations import explain
+from actions.opening import description_from_opening, misread_in, serial_button
 from actions.portal_access import UsesPortal
 from actions.requester import origin_of, requester_of
 from actions.slots import reset_request_slots
 from actions.wording import serial_list
 from portal import services
+from portal.bootstrap import Portal
 from portal.domain.serials import find_serials, is_valid_serial, normalise_serial
 from portal.domain.transfers import MAX_CHARGERS_PER_TRANSFER
 from portal.errors import (
@@ -49,10 +51,21 @@ class ValidateTransferForm(UsesPortal, FormValidationAction):
     def name(self) -> str:
         return "validate_transfer_form"
 
+    async def extract_description(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """The message that started the form, when it already gives a reason (see actions/opening.py)."""
+        return description_from_opening(tracker, "transfer_form")
+
     async def validate_serials(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         serials = serials_in(value)
+        misread = misread_in(value, tracker)
+        if misread:
+            # Never a silent guess, and never silently fewer chargers than the customer named.
+            await suggest_serials(self.portal, requester_of(tracker).email, serials or [], misread, dispatcher)
+            return {"serials": None}
         if serials is None:
             dispatcher.utter_message(response="utter_serial_malformed")
             return {"serials": None}
@@ -82,6 +95,30 @@ class ValidateTransferForm(UsesPortal, FormValidationAction):
     ) -> dict[str, Any]:
         # Only a yes or a no counts; the submit action files the request on a yes alone.
         return {"transfer_confirmed": value if isinstance(value, bool) else None}
+
+
+async def suggest_serials(
+    portal: Portal,
+    email: str | None,
+    read: list[str],
+    misread: list[tuple[str, str]],
+    dispatcher: CollectingDispatcher,
+) -> None:
+    """ "Did you mean …?" with every serial named, the look-alike letters corrected, when all those chargers exist
+    (existence is what this form tells anyone about a serial anyway); else "not a serial number"."""
+    proposal = list(read)
+    proposal.extend(fixed for _, fixed in misread if fixed not in proposal)
+    if len(proposal) <= MAX_CHARGERS_PER_TRANSFER:
+        check = await services.check_serials(portal.uow(), email, proposal)
+        if not check.unknown:
+            dispatcher.utter_message(
+                response="utter_did_you_mean_serials",
+                typed=", ".join(typed for typed, _ in misread),
+                serials_text=serial_list(proposal),
+                buttons=[serial_button(proposal)],
+            )
+            return
+    dispatcher.utter_message(response="utter_serial_malformed")
 
 
 class ActionOpenTransferRequest(UsesPortal, Action):
