@@ -13,6 +13,7 @@ from actions.descriptions import validated_description
 from actions.portal_access import UsesPortal
 from actions.requester import origin_of, requester_of
 from actions.slots import reset_request_slots
+from actions.withdraw import withdraw_button
 from actions.wording import serial_list
 from portal import services
 from portal.domain.serials import find_serials
@@ -64,5 +65,9 @@ class ActionOpenAdminRequest(UsesPortal, Action):
         except InvalidDescription:
             dispatcher.utter_message(response="utter_description_too_short")
             return reset_request_slots()
-        dispatcher.utter_message(response="utter_admin_request_opened", request_reference=request.reference)
+        dispatcher.utter_message(
+            response="utter_admin_request_opened",
+            request_reference=request.reference,
+            buttons=[withdraw_button(request.reference)],
+        )
         return [*reset_request_slots(), SlotSet("request_reference", request.reference)]

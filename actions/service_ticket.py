@@ -14,6 +14,7 @@ from actions.explanations import explain, warranty_text
 from actions.portal_access import UsesPortal
 from actions.requester import origin_of, requester_of
 from actions.slots import reset_request_slots
+from actions.withdraw import withdraw_button
 from portal import services
 from portal.domain.eligibility import Outcome
 from portal.domain.serials import find_serials
@@ -99,5 +100,6 @@ class ActionOpenServiceTicket(UsesPortal, Action):
             request_reference=ticket.reference,
             serial=ticket.serials[0],
             warranty_until=tracker.get_slot("warranty_until") or "",
+            buttons=[withdraw_button(ticket.reference)],
         )
         return [*reset_request_slots(), SlotSet("request_reference", ticket.reference)]

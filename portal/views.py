@@ -91,7 +91,9 @@ class SerialCheck:
         return not (self.unknown or self.operated_by_asker or self.pending_transfer)
 
 
-_WITHDRAWABLE = {kind.request_kind.value: kind.withdrawable for kind in (ServiceTicket, AdministrativeRequest, TransferRequest)}
+_WITHDRAWABLE = {
+    kind.request_kind.value: kind.withdrawable for kind in (ServiceTicket, AdministrativeRequest, TransferRequest)
+}
 
 
 def is_withdrawable(summary: RequestSummary) -> bool:

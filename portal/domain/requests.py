@@ -42,9 +42,7 @@ def looks_like_reference(text: str) -> bool:
 
 
 # A reference as customers write it inside a sentence: "st-000001", "MT-42", "AR000003".
-_REFERENCE_IN_TEXT = re.compile(
-    rf"\b({'|'.join(REFERENCE_PREFIX.values())})-?(\d{{1,9}})\b", re.IGNORECASE | re.ASCII
-)
+_REFERENCE_IN_TEXT = re.compile(rf"\b({'|'.join(REFERENCE_PREFIX.values())})-?(\d{{1,9}})\b", re.IGNORECASE | re.ASCII)
 
 
 def find_reference(text: str) -> str | None:
@@ -180,7 +178,8 @@ class SupportRequest:
             raise NotRequester("only the requester or their organization may withdraw this request")
         if not self.is_withdrawable:
             raise InvalidTransition(self.reference, self.status, "withdrawn")
-        self._move(self.withdrawn_status, Customer(account.email), at, clean_reason(reason, required=False), "withdrawn")
+        why = clean_reason(reason, required=False)
+        self._move(self.withdrawn_status, Customer(account.email), at, why, "withdrawn")
         self._after_withdrawal()
 
     def _after_withdrawal(self) -> None:
