@@ -22,6 +22,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.explanations import say_no_account
 from actions.portal_access import UsesPortal
 from actions.requester import Requester, requester_of
 from actions.wording import intent_payload, serial_list
@@ -87,7 +88,7 @@ class ActionWithdrawRequest(UsesPortal, Action):
                     response="utter_confirm_withdraw", what=what(summary), buttons=confirm_buttons(summary.reference)
                 )
         except UnknownAccount:
-            dispatcher.utter_message(response="utter_no_account")
+            say_no_account(dispatcher, requester)
         except UnknownRequest:
             # The same answer whether it does not exist or is someone else's; the attempt is remembered.
             await self._audit(requester, reference, "UnknownRequest", "no such request that they may see")
