@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import select
 
@@ -96,3 +98,26 @@ async def test_an_administrative_request_of_a_person_without_organization(portal
         await services.withdraw_request(portal.uow(), BEN, request.reference)
     done = await services.withdraw_request(portal.uow(), DAVE, request.reference)
     assert done.status == "withdrawn"
+
+
+async def test_a_withdrawal_racing_support_and_itself_ends_in_exactly_one_outcome(portal: Portal) -> None:
+    # Double clicks on "Yes, withdraw" while an agent resolves: one transition wins, the rest are refused.
+    await services.open_service_ticket(portal.uow(), CARLA, "10001R002", "Cable lock stuck on socket 2")
+
+    async def act(i: int) -> str:
+        try:
+            if i % 5 == 4:
+                return (await services.set_ticket_status(portal.uow(), AGENT, "ST-000001", "resolved")).status
+            return (await services.withdraw_request(portal.uow(), CARLA, "ST-000001")).status
+        except InvalidTransition as refused:
+            return type(refused).__name__
+
+    results = await asyncio.gather(*(act(i) for i in range(20)))
+    decided = [r for r in results if r in ("withdrawn", "resolved")]
+    print(
+        f"\n20 concurrent withdrawals/resolutions → {len(decided)} recorded ({decided[0]}), "
+        f"{results.count('InvalidTransition')} refused"
+    )
+    assert len(decided) == 1 and results.count("InvalidTransition") == 19
+    changes = [e for e in await outbox(portal) if e[0] == "request.status_changed"]
+    assert len(changes) == 1
