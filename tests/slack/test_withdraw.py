@@ -195,3 +195,26 @@ async def test_a_person_without_a_known_account_is_told_why(slack: Harness, user
         assert "Slack doesn't share the email address" in answer
     else:
         assert "can't find a support portal account" in answer
+
+
+async def test_the_app_home_withdraw_button_asks_in_the_persons_dm(slack: Harness) -> None:
+    h = slack
+    await services.open_service_ticket(h.portal.uow(), CARLA, "10001R002", "Socket 2 stops after a minute")
+    await h.sender.event(payloads.app_home_opened("U0CARLA"))
+    [published] = await h.fake.wait_for("views.publish")
+    view = published.args["view"]
+    block_id, action_id, value = next(
+        (b["block_id"], e["action_id"], e["value"])
+        for b in view["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["text"]["text"] == "Withdraw ST-000001"
+    )
+    status, _ = await h.sender.interaction(
+        payloads.block_actions_in_view("U0CARLA", "T0HOME", "VHOME", "", action_id, value=value, block_id=block_id)
+    )
+    assert status == 200
+    [question] = await h.fake.wait_for("chat.postMessage", where=lambda c: c.args.get("channel") == "DU0CARLA")
+    assert "Withdraw your service ticket ST-000001 (10001R002)?" in question.args["text"]
+    assert titles(question.args) == ["Yes, withdraw ST-000001", "No, keep it"]
+    assert await status_of(h, "ST-000001") == "open"
