@@ -218,3 +218,19 @@ async def test_the_app_home_withdraw_button_asks_in_the_persons_dm(slack: Harnes
     assert "Withdraw your service ticket ST-000001 (10001R002)?" in question.args["text"]
     assert titles(question.args) == ["Yes, withdraw ST-000001", "No, keep it"]
     assert await status_of(h, "ST-000001") == "open"
+
+
+async def test_a_colleague_withdraws_and_the_requester_learns_who(slack: Harness) -> None:
+    h = slack
+    ben_dm = {"surface": "im", "channel_id": "D0BEN", "slack_user_id": "U0BEN", "slack_team_id": "T0HOME"}
+    await services.request_transfer(
+        h.portal.uow(), BEN, ["ACE0100002"], "bought it in March", terms_accepted=True, origin=ben_dm
+    )
+    await services.withdraw_request(h.portal.uow(), "erin@greenfleet.example", "MT-000001")
+    await deliver(h)
+    told = [c for c in sent(h, "chat.postMessage", "U0BEN") if "MT-000001" in c.args["text"]]
+    assert told[-1].args["text"] == (
+        "Your management transfer MT-000001 is now cancelled (withdrawn). It was withdrawn by erin@greenfleet.example."
+    )
+    [card] = [c for c in sent(h, "chat.update", TRIAGE) if "MT-000001" in c.args["text"]][-1:]
+    assert not any(b["type"] == "actions" for b in card.args["blocks"])
