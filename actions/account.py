@@ -9,7 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.explanations import explain
+from actions.explanations import explain, say_no_account
 from actions.portal_access import UsesPortal
 from actions.requester import latest_intent, requester_of
 from actions.wording import moment
@@ -41,7 +41,9 @@ class ActionCheckAccount(UsesPortal, Action):
         if status == "ok":
             if intent == "faq_not_linked":
                 dispatcher.utter_message(response="utter_account_linked")
-        elif status == Outcome.NO_ACCOUNT or intent != "request_admin_change":
+        elif status == Outcome.NO_ACCOUNT:
+            say_no_account(dispatcher, requester)
+        elif intent != "request_admin_change":
             explain(decision, dispatcher)
         since = decision.service_customer_from
         return [

@@ -10,9 +10,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.descriptions import validated_description
+from actions.explanations import say_no_account
 from actions.portal_access import UsesPortal
 from actions.requester import origin_of, requester_of
 from actions.slots import reset_request_slots
+from actions.withdraw import withdraw_button
 from actions.wording import serial_list
 from portal import services
 from portal.domain.serials import find_serials
@@ -47,16 +49,17 @@ class ActionOpenAdminRequest(UsesPortal, Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         description = tracker.get_slot("description") or ""
+        requester = requester_of(tracker)
         try:
             request = await services.open_administrative_request(
                 self.portal.uow(),
-                requester_of(tracker).email,
+                requester.email,
                 description,
                 find_serials(description),
                 origin=origin_of(tracker),
             )
         except UnknownAccount:
-            dispatcher.utter_message(response="utter_no_account")
+            say_no_account(dispatcher, requester)
             return reset_request_slots()
         except UnknownCharger as unknown:
             dispatcher.utter_message(response="utter_charger_unknown", serial=unknown.serial)
@@ -64,5 +67,9 @@ class ActionOpenAdminRequest(UsesPortal, Action):
         except InvalidDescription:
             dispatcher.utter_message(response="utter_description_too_short")
             return reset_request_slots()
-        dispatcher.utter_message(response="utter_admin_request_opened", request_reference=request.reference)
+        dispatcher.utter_message(
+            response="utter_admin_request_opened",
+            request_reference=request.reference,
+            buttons=[withdraw_button(request.reference)],
+        )
         return [*reset_request_slots(), SlotSet("request_reference", request.reference)]

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.requester import Requester
 from actions.wording import day, intent_payload, moment
 from portal.domain.eligibility import EligibilityDecision, Outcome
+
+# The surface's reason when it has no email for the person: Slack did not share it (users.info without `email`).
+NO_EMAIL = "no_email"
+
+
+def say_no_account(dispatcher: CollectingDispatcher, requester: Requester) -> None:
+    """No account found: because Slack keeps the person's email from us, or because none has that email."""
+    dispatcher.utter_message(response="utter_no_email" if requester.identity == NO_EMAIL else "utter_no_account")
 
 
 def explain(decision: EligibilityDecision, dispatcher: CollectingDispatcher) -> None:

@@ -15,6 +15,7 @@ from actions.opening import description_from_opening, misread_in, opening_serial
 from actions.portal_access import UsesPortal
 from actions.requester import origin_of, requester_of
 from actions.slots import reset_request_slots
+from actions.withdraw import withdraw_button
 from actions.wording import serial_list
 from portal import services
 from portal.bootstrap import Portal
@@ -152,5 +153,6 @@ class ActionOpenServiceTicket(UsesPortal, Action):
             request_reference=ticket.reference,
             serial=ticket.serials[0],
             warranty_until=tracker.get_slot("warranty_until") or "",
+            buttons=[withdraw_button(ticket.reference)],
         )
         return [*reset_request_slots(), SlotSet("request_reference", ticket.reference)]

@@ -9,6 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.explanations import say_no_account
 from actions.portal_access import UsesPortal
 from actions.requester import requester_of
 from actions.wording import status_line
@@ -41,14 +42,16 @@ class ActionShowStatus(UsesPortal, Action):
                 detail = await services.get_request(self.portal.uow(), Customer(email or ""), reference)
                 dispatcher.utter_message(response="utter_status_one", status_lines=status_line(detail.summary))
             else:
-                requests = await services.list_requests(self.portal.uow(), email)
-                if requests:
-                    lines = "\n".join(status_line(r) for r in requests[:MAX_LISTED])
-                    dispatcher.utter_message(response="utter_status_list", status_lines=lines)
+                account = await services.account_overview(self.portal.uow(), email)
+                if account.requests:
+                    lines = "\n".join(status_line(r) for r in account.requests[:MAX_LISTED])
+                    # Someone without an organization has only requests of their own: say so (issue 13 §9).
+                    response = "utter_status_list" if account.organization else "utter_status_list_own"
+                    dispatcher.utter_message(response=response, status_lines=lines)
                 else:
                     dispatcher.utter_message(response="utter_status_none")
         except UnknownAccount:
-            dispatcher.utter_message(response="utter_no_account")
+            say_no_account(dispatcher, requester)
         except UnknownRequest:
             dispatcher.utter_message(response="utter_status_unknown_reference", reference=reference)
         return [SlotSet("reference", None)]

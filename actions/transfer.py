@@ -15,6 +15,7 @@ from actions.opening import description_from_opening, misread_in, serial_button
 from actions.portal_access import UsesPortal
 from actions.requester import origin_of, requester_of
 from actions.slots import reset_request_slots
+from actions.withdraw import withdraw_button
 from actions.wording import serial_list
 from portal import services
 from portal.bootstrap import Portal
@@ -160,5 +161,6 @@ class ActionOpenTransferRequest(UsesPortal, Action):
             response="utter_transfer_requested",
             request_reference=transfer.reference,
             serials_text=serial_list(transfer.serials),
+            buttons=[withdraw_button(transfer.reference)],
         )
         return [*reset_request_slots(), SlotSet("request_reference", transfer.reference)]

@@ -14,15 +14,17 @@ STATUS_LABELS = {
     ("service_ticket", "in_progress"): "in progress with support",
     ("service_ticket", "resolved"): "resolved",
     ("service_ticket", "closed"): "closed",
+    ("service_ticket", "withdrawn"): "withdrawn",
     ("administrative", "open"): "open, waiting for support",
     ("administrative", "resolved"): "done",
     ("administrative", "rejected"): "rejected",
+    ("administrative", "withdrawn"): "withdrawn",
     ("transfer", "awaiting_operator"): "waiting for the current Service Operator to consent",
     ("transfer", "awaiting_support"): "consented, waiting for support to approve",
     ("transfer", "completed"): "completed",
     ("transfer", "declined_by_operator"): "declined by the current Service Operator",
     ("transfer", "rejected"): "rejected by support",
-    ("transfer", "cancelled"): "cancelled",
+    ("transfer", "cancelled"): "cancelled (withdrawn)",
     ("transfer", "expired"): "no answer from the current Service Operator in time; support decides",
 }
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from portal.domain.administrative import AdministrativeRequest
 from portal.domain.chargers import Charger
 from portal.domain.requests import SupportRequest
+from portal.domain.service_tickets import ServiceTicket
+from portal.domain.transfers import TransferRequest
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,17 @@ class SerialCheck:
     @property
     def all_clear(self) -> bool:
         return not (self.unknown or self.operated_by_asker or self.pending_transfer)
+
+
+_WITHDRAWABLE = {
+    kind.request_kind.value: kind.withdrawable for kind in (ServiceTicket, AdministrativeRequest, TransferRequest)
+}
+
+
+def is_withdrawable(summary: RequestSummary) -> bool:
+    """Whether the request is still undecided, so that its requester's side may withdraw it (the portal checks
+    who when it is done)."""
+    return summary.status in _WITHDRAWABLE.get(summary.kind, frozenset())
 
 
 def summarize(request: SupportRequest) -> RequestSummary:

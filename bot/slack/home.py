@@ -15,15 +15,16 @@ from bot.slack.agents import Agents
 from bot.slack.blocks import ENTRY_BUTTON, MAX_SECTION, choices, escape, thread_block_id
 from bot.slack.conversations import SlackConversations
 from bot.slack.identity import IDENTITY_UNAVAILABLE, WORKSPACE_NOT_VERIFIED, IdentityUnavailable
-from bot.slack.support import NO_ACCOUNT, day, moment, request_line
+from bot.slack.support import NO_ACCOUNT, day, moment, no_account_text, request_line, withdraw_button
 from portal import services
 from portal.errors import UnknownAccount
 from portal.services.overview import AccountOverview
 from portal.status_text import kind_label, status_label
-from portal.views import ChargerView, RequestSummary
+from portal.views import ChargerView, RequestSummary, is_withdrawable
 
 MAX_BLOCKS = 100  # Slack's limit for a Home tab
 HOME_BUTTON_BLOCK = thread_block_id(0, None)
+WITHDRAW_BLOCK = thread_block_id(1, None)  # a press continues in the person's DM, like the entry button
 
 
 async def publish_home(conversations: SlackConversations, agents: Agents, user_id: str, team_id: str) -> None:
@@ -55,7 +56,7 @@ async def home_view(
         except UnknownAccount:
             account = None
     queue = await services.support_queue(portal.uow()) if is_agent else None
-    return render_home(account, queue, portal.clock())
+    return render_home(account, queue, portal.clock(), no_account_text(person.status))
 
 
 def notice_home(text: str, now: datetime) -> dict[str, Any]:
@@ -71,9 +72,14 @@ def notice_home(text: str, now: datetime) -> dict[str, Any]:
 
 
 def render_home(
-    account: AccountOverview | None, queue: Sequence[RequestSummary] | None, now: datetime
+    account: AccountOverview | None,
+    queue: Sequence[RequestSummary] | None,
+    now: datetime,
+    no_account: str = NO_ACCOUNT,
 ) -> dict[str, Any]:
-    """The Home view: the support queue when `queue` is given (agents), then the account's part, if any."""
+    """The Home view: the support queue when `queue` is given (agents), then the account's part, if any.
+
+    `no_account` says why a customer without an account sees nothing (Slack hid their email, or none has it)."""
     blocks: list[dict[str, Any]] = []
     if queue is not None:
         blocks.extend(_queue_blocks(queue, now))
@@ -82,7 +88,7 @@ def render_home(
     if account is not None:
         blocks.extend(_customer_blocks(account))
     elif queue is None:
-        blocks.extend([_header("Support for your chargers"), _section(NO_ACCOUNT)])
+        blocks.extend([_header("Support for your chargers"), _section(no_account)])
     blocks.append(
         {
             "type": "context",
@@ -151,6 +157,12 @@ def _customer_blocks(account: AccountOverview) -> list[dict[str, Any]]:
         blocks.extend(_sections([request_line(r) for r in account.requests]))
     else:
         blocks.append(_section("No requests yet."))
+    undecided = [r for r in account.requests if is_withdrawable(r)]
+    if undecided:
+        # Every listed request is the person's own or their organization's, so they may withdraw these; the
+        # button asks before anything is withdrawn, and the portal checks again.
+        blocks.append(_section("Changed your mind? You can withdraw a request that support hasn't decided yet."))
+        blocks.append(choices([withdraw_button(r.reference) for r in undecided], WITHDRAW_BLOCK).to_dict())
     return blocks
 
 

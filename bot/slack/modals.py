@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -20,7 +21,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.engine.design import Domain
-from bot.engine.responses import BotMessage
+from bot.engine.responses import BotMessage, interpolate
 from bot.slack.blocks import escape
 from bot.slack.context import Conversation
 
@@ -50,7 +51,7 @@ def form_view(
     chargers: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The modal for `form`, prefilled with what the conversation already knows."""
-    blocks = [_input(domain, form, slot, slots.get(slot), chargers) for slot in domain.forms[form]]
+    blocks = [_input(domain, form, slot, slots, chargers) for slot in domain.forms[form]]
     return View(
         type="modal",
         callback_id=FORM_CALLBACK,
@@ -62,9 +63,10 @@ def form_view(
     ).to_dict()
 
 
-def _input(domain: Domain, form: str, slot: str, value: Any, chargers: Sequence[str]) -> InputBlock:
+def _input(domain: Domain, form: str, slot: str, slots: Mapping[str, Any], chargers: Sequence[str]) -> InputBlock:
+    value = slots.get(slot)
     slot_type = domain.slots[slot].type
-    hint = _ask_text(domain, form, slot)
+    hint = _hint(domain, form, slot, slots)
     element: Any
     if slot_type == "bool":
         option = Option(value="true", text=PlainTextObject(text=label(domain, "transfer_terms", "I accept")[:75]))
@@ -106,6 +108,21 @@ def _charger_select(chargers: Sequence[str], value: Any) -> Any:
         )
     options = [Option(value=s, text=PlainTextObject(text=s)) for s in chargers]
     return StaticSelectElement(action_id=VALUE, placeholder="Choose a charger", options=options, initial_option=initial)
+
+
+def _hint(domain: Domain, form: str, slot: str, slots: Mapping[str, Any]) -> str:
+    """The hint under an input: its own label (`utter_label_<slot>_hint`), else the conversation's question filled
+    with what is known. A question that still needs a value the modal does not have yet (the transfer's
+    `{serials_text}` before any charger is named) is left out rather than shown with its braces."""
+    own = label(domain, f"{slot}_hint", "")
+    if own:
+        return own
+    known = {name: v for name, v in slots.items() if v is not None}
+    text = interpolate(_ask_text(domain, form, slot), known)
+    return "" if _PLACEHOLDER.search(text) else text
+
+
+_PLACEHOLDER = re.compile(r"{[^\n{}]+?}")
 
 
 def _ask_text(domain: Domain, form: str, slot: str) -> str:

@@ -67,6 +67,9 @@ TRIAGE_EVENTS = {
     "transfer.declined",
 }
 
+# What a withdrawal by the requester's side leads to (a transfer is cancelled).
+WITHDRAWN_STATUSES = {"withdrawn", "cancelled"}
+
 # Statuses a Service Operator's answer leads to: its own event already told the requester.
 ANSWERED_STATUSES = {"awaiting_support", "declined_by_operator"}
 
@@ -369,6 +372,9 @@ def _status_text(event: Event, facts: RequestFacts) -> str:
     last = facts.history[-1] if facts.history else None
     reason = f" Reason: {escape(last.reason)}" if last and last.reason else ""
     text = f"Your {kind_label(facts.kind)} {facts.reference} is now {status_label(facts.kind, facts.status)}.{reason}"
+    if last and facts.status in WITHDRAWN_STATUSES and last.actor != f"account:{facts.requester_email}":
+        # A colleague of the requester's organization withdrew it: the requester learns who.
+        text += f" It was withdrawn by {escape(last.actor.partition(':')[2] or last.actor)}."
     if facts.kind == "transfer" and facts.status == "completed":
         serials = ", ".join(c.serial for c in facts.chargers)
         text += (

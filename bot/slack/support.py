@@ -1,4 +1,5 @@
-"""Answers to support queries — `status [REF]`, `charger SERIAL`, `help` — for `/support` and for mentions.
+"""Answers to support queries — `status [REF]`, `charger SERIAL`, `withdraw REF`, `help` — for `/support` and
+for mentions.
 
 Everything here is shown to the asker only (ephemeral messages, the App Home tab): who may see which request
 or charger is the portal's decision (`get_request`, `charger_overview`); this module only words the answer.
@@ -13,6 +14,8 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
+from actions.withdraw import confirm_buttons
+from actions.withdraw import withdraw_button as action_withdraw_button
 from bot.engine.responses import Button
 from bot.slack.agents import Agents
 from bot.slack.blocks import ENTRY_BUTTON, MAX_SECTION, choices, escape, thread_block_id
@@ -23,8 +26,16 @@ from portal.domain.actors import Actor, Customer
 from portal.domain.eligibility import EligibilityDecision, Outcome
 from portal.domain.requests import REFERENCE_PREFIX, format_reference, kind_of_reference
 from portal.domain.serials import is_valid_serial
-from portal.errors import MalformedSerial, UnknownAccount, UnknownCharger, UnknownRequest
+from portal.errors import (
+    InvalidTransition,
+    MalformedSerial,
+    NotRequester,
+    UnknownAccount,
+    UnknownCharger,
+    UnknownRequest,
+)
 from portal.services.overview import ChargerOverview
+from portal.services.workspaces import IdentityStatus
 from portal.status_text import kind_label, status_label
 from portal.views import RequestDetail, RequestSummary
 
@@ -40,6 +51,7 @@ HELP = (
     "• `status`: your requests and your organization's, and what happens next\n"
     "• `status MT-000042`: one request in detail\n"
     "• `charger ACE0123456`: a charger, its Service Operator and its warranty, if your organization operates it\n"
+    "• `withdraw ST-000012`: take back a request of yours that support hasn't decided yet (I ask you first)\n"
     "• `help`: this list\n"
     "To raise a service ticket, ask for account changes or request a management transfer, press the button. "
     "The *Home* tab of the app shows your chargers and requests at any time."
@@ -48,6 +60,18 @@ NO_ACCOUNT = (
     "I can't find a support portal account for the email address of your Slack profile. Please register in the "
     "support portal with your work email address, then ask me again."
 )
+# users.info came back without an email: Slack keeps it from us, so "no account" would be a guess (issue 13 §9).
+NO_EMAIL = (
+    "Slack doesn't share the email address of your profile with me, so I can't tell which support portal account "
+    "is yours. Your workspace may hide email addresses from apps: ask your Slack admin to allow it, or reach "
+    "support through the support portal."
+)
+WITHDRAW_CHOICES_BUTTON = Button("Choose a request to withdraw", "/withdraw_request")
+
+
+def no_account_text(identity: str | None) -> str:
+    """Why the asker's account cannot be found: Slack hid their email, or no account has it."""
+    return NO_EMAIL if identity == IdentityStatus.NO_EMAIL else NO_ACCOUNT
 
 
 async def answer(
@@ -71,6 +95,8 @@ async def answer(
         return await _status_one(conversations, agents, user_id, team_id, reference) if reference else None
     if command == "charger":
         return await _charger(conversations, agents, user_id, team_id, words[1:])
+    if command == "withdraw" and len(words) <= 2:
+        return await _withdraw(conversations, user_id, team_id, words[1] if len(words) == 2 else "")
     return None
 
 
@@ -107,7 +133,7 @@ async def _status_list(conversations: SlackConversations, agents: Agents, user_i
     except UnknownAccount:
         if is_agent:
             return _reply("You have no customer requests of your own." + queue_hint)
-        return _reply(NO_ACCOUNT)
+        return _reply(no_account_text(person.status))
     if not requests:
         return _reply("You and your organization have no requests yet." + queue_hint, (ENTRY_BUTTON,))
     lines = [request_line(r) for r in requests[:MAX_LISTED]]
@@ -159,6 +185,61 @@ def describe(detail: RequestDetail, *, for_agent: bool) -> str:
         lines.append(f"*Support's note*: {escape(detail.resolution)}")
     lines.append(f"*Description*: {escape(detail.description)}")
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------- withdraw
+
+
+async def _withdraw(conversations: SlackConversations, user_id: str, team_id: str, word: str) -> Reply:
+    """The question before a withdrawal, with its two buttons; the "Yes" button withdraws through the conversation
+    (actions/withdraw.py), which the portal checks again. Agents act on the triage card instead, so they are
+    answered as the customers they may also be."""
+    if not word:
+        return _reply(
+            "Which request? For example `withdraw ST-000012`; `status` lists yours.", (WITHDRAW_CHOICES_BUTTON,)
+        )
+    reference = parse_reference(word)
+    person = await conversations.directory.resolve(user_id, team_id)
+    if person.workspace_unverified:
+        return _reply(WORKSPACE_NOT_VERIFIED)
+    actor = f"slack:{user_id}"
+    uow = conversations.portal.uow
+    try:
+        summary = await services.check_withdrawal(uow(), person.email, reference or word)
+    except UnknownAccount:
+        return _reply(no_account_text(person.status))
+    except UnknownRequest:
+        # Exactly the same answer whether it does not exist or belongs to someone else; the attempt is remembered.
+        await services.audit_refusal(uow(), actor, "withdraw", reference or word, "UnknownRequest", "not theirs")
+        shown = escape(reference or word[:40])
+        return _reply(f"There is no request {shown} that you can see. `status` lists yours.")
+    except NotRequester:
+        await services.audit_refusal(uow(), actor, "withdraw", reference, "NotRequester", "may see, not withdraw")
+        return _reply(
+            f"Only the person who asked for {escape(reference or '')}, or someone of their organization, can "
+            "withdraw it. Nothing was changed."
+        )
+    except InvalidTransition as decided:
+        kind = kind_of_reference(decided.reference)
+        state = status_label(kind.value, decided.status) if kind else decided.status
+        return _reply(f"{escape(decided.reference)} is already {escape(state)}, so it can't be withdrawn any more.")
+    about = f" ({escape(', '.join(summary.serials))})" if summary.serials else ""
+    return _reply(
+        f"Withdraw your {kind_label(summary.kind)} *{escape(summary.reference)}*{about}? Support stops working on "
+        "it, and it can't be undone: if you need help again later, you'll file a new request.",
+        withdraw_question_buttons(summary.reference),
+    )
+
+
+def withdraw_button(reference: str) -> Button:
+    """`Withdraw ST-000001`: asks first, in the conversation (actions/withdraw.py)."""
+    button = action_withdraw_button(reference)
+    return Button(button["title"], button["payload"])
+
+
+def withdraw_question_buttons(reference: str) -> tuple[Button, ...]:
+    """The same two buttons the conversation shows (actions/withdraw.py), so a press continues there."""
+    return tuple(Button(b["title"], b["payload"]) for b in confirm_buttons(reference))
 
 
 # ---------------------------------------------------------------------------------------------- charger

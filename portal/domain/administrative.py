@@ -18,6 +18,7 @@ class AdminStatus(StrEnum):
     OPEN = "open"
     RESOLVED = "resolved"
     REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"  # by the requester's side, before support decided it
 
 
 class AdminTopic(StrEnum):
@@ -28,9 +29,11 @@ class AdminTopic(StrEnum):
 class AdministrativeRequest(SupportRequest):
     request_kind = RequestKind.ADMINISTRATIVE
     transitions: ClassVar[Mapping[str, frozenset[str]]] = {
-        AdminStatus.OPEN: frozenset({AdminStatus.RESOLVED, AdminStatus.REJECTED})
+        AdminStatus.OPEN: frozenset({AdminStatus.RESOLVED, AdminStatus.REJECTED, AdminStatus.WITHDRAWN})
     }
-    terminal = frozenset({AdminStatus.RESOLVED, AdminStatus.REJECTED})
+    terminal = frozenset({AdminStatus.RESOLVED, AdminStatus.REJECTED, AdminStatus.WITHDRAWN})
+    withdrawable = frozenset({AdminStatus.OPEN})
+    withdrawn_status = AdminStatus.WITHDRAWN
 
     @classmethod
     def open(

@@ -8,9 +8,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from portal.domain.actors import Actor, Agent
+from portal.domain.actors import Actor, Agent, Customer
 from portal.domain.events import DomainEvent
-from portal.errors import InvalidTransition, NotSupportAgent
+from portal.domain.organizations import Account
+from portal.domain.text import clean_reason
+from portal.errors import InvalidTransition, NotRequester, NotSupportAgent
 
 
 class RequestKind(StrEnum):
@@ -37,6 +39,19 @@ _REFERENCE_SHAPE = re.compile(r"[A-Z]{2,4}-[0-9]{1,10}", re.ASCII)
 def looks_like_reference(text: str) -> bool:
     """Whether `text` (case and surrounding spaces aside) has a reference's shape; it may still name nothing."""
     return _REFERENCE_SHAPE.fullmatch(text.strip().upper()) is not None
+
+
+# A reference as customers write it inside a sentence: "st-000001", "MT-42", "AR000003".
+_REFERENCE_IN_TEXT = re.compile(rf"\b({'|'.join(REFERENCE_PREFIX.values())})-?(\d{{1,9}})\b", re.IGNORECASE | re.ASCII)
+
+
+def find_reference(text: str) -> str | None:
+    """The first request reference in `text`, in its stored form (`ST-000001`), or None."""
+    match = _REFERENCE_IN_TEXT.search(text)
+    if match is None:
+        return None
+    kind = kind_of_reference(match.group(1))
+    return format_reference(kind, int(match.group(2))) if kind else None
 
 
 def kind_of_reference(reference: str) -> RequestKind | None:
@@ -87,6 +102,9 @@ class SupportRequest:
     request_kind: ClassVar[RequestKind]
     transitions: ClassVar[Mapping[str, frozenset[str]]]
     terminal: ClassVar[frozenset[str]]
+    # Statuses from which the customer's side may still withdraw the request: nobody has decided it yet.
+    withdrawable: ClassVar[frozenset[str]]
+    withdrawn_status: ClassVar[str]
 
     id: int | None
     version: int
@@ -139,6 +157,33 @@ class SupportRequest:
         self.assignee = agent.user_id
         self.updated_at = at
         self._record("request.assigned", actor, {"assignee": agent.user_id})
+
+    @property
+    def is_withdrawable(self) -> bool:
+        return self.status in self.withdrawable
+
+    def may_be_withdrawn_by(self, account: Account) -> bool:
+        """The requester, or anyone of the organization that asked (DESIGN.md §1: every account linked to an
+        organization has the organization's permissions, so a colleague may withdraw what a colleague filed)."""
+        if account.id is not None and account.id == self.requester_account_id:
+            return True
+        return account.organization_id is not None and account.organization_id == self.organization_id
+
+    def withdraw(self, account: Account, at: datetime, reason: str | None = None) -> None:
+        """The customer's side takes the request back before support has decided it.
+
+        Who may comes first: someone else learns nothing about the request's state.
+        """
+        if not self.may_be_withdrawn_by(account):
+            raise NotRequester("only the requester or their organization may withdraw this request")
+        if not self.is_withdrawable:
+            raise InvalidTransition(self.reference, self.status, "withdrawn")
+        why = clean_reason(reason, required=False)
+        self._move(self.withdrawn_status, Customer(account.email), at, why, "withdrawn")
+        self._after_withdrawal()
+
+    def _after_withdrawal(self) -> None:
+        """What else ends with the request (a transfer frees its chargers)."""
 
     def _ensure_can_move(self, to: str, verb: str) -> None:
         if to not in self.transitions.get(self.status, frozenset()):

@@ -11,7 +11,7 @@ from portal.domain.actors import Actor, Customer
 from portal.domain.chargers import Charger
 from portal.domain.organizations import Account
 from portal.domain.requests import RequestCharger, RequestKind, SupportRequest, require_agent
-from portal.errors import NotServiceOperator
+from portal.errors import InvalidTransition, NotServiceOperator
 
 
 class TicketStatus(StrEnum):
@@ -19,17 +19,23 @@ class TicketStatus(StrEnum):
     IN_PROGRESS = "in_progress"
     RESOLVED = "resolved"
     CLOSED = "closed"
+    WITHDRAWN = "withdrawn"  # by the requester's side, before support resolved it
 
 
 class ServiceTicket(SupportRequest):
     request_kind = RequestKind.SERVICE_TICKET
     transitions: ClassVar[Mapping[str, frozenset[str]]] = {
-        TicketStatus.OPEN: frozenset({TicketStatus.IN_PROGRESS, TicketStatus.RESOLVED, TicketStatus.CLOSED}),
-        TicketStatus.IN_PROGRESS: frozenset({TicketStatus.RESOLVED, TicketStatus.CLOSED}),
+        TicketStatus.OPEN: frozenset(
+            {TicketStatus.IN_PROGRESS, TicketStatus.RESOLVED, TicketStatus.CLOSED, TicketStatus.WITHDRAWN}
+        ),
+        TicketStatus.IN_PROGRESS: frozenset({TicketStatus.RESOLVED, TicketStatus.CLOSED, TicketStatus.WITHDRAWN}),
         # A resolved ticket can be reopened if the fix did not hold, or closed for good.
         TicketStatus.RESOLVED: frozenset({TicketStatus.IN_PROGRESS, TicketStatus.CLOSED}),
     }
-    terminal = frozenset({TicketStatus.CLOSED})
+    terminal = frozenset({TicketStatus.CLOSED, TicketStatus.WITHDRAWN})
+    # Once support has resolved it, the ticket is decided: the customer may reopen it, not withdraw it.
+    withdrawable = frozenset({TicketStatus.OPEN, TicketStatus.IN_PROGRESS})
+    withdrawn_status = TicketStatus.WITHDRAWN
 
     @classmethod
     def open(
@@ -54,4 +60,8 @@ class ServiceTicket(SupportRequest):
 
     def set_status(self, actor: Actor, to: TicketStatus | str, at: datetime, reason: str | None = None) -> None:
         require_agent(actor)
-        self._move(TicketStatus(to), actor, at, reason, f"moved to {to}")
+        target = TicketStatus(to)
+        if target is TicketStatus.WITHDRAWN:
+            # Only the customer's side withdraws; support resolves or closes.
+            raise InvalidTransition(self.reference, self.status, f"moved to {to}")
+        self._move(target, actor, at, reason, f"moved to {to}")

@@ -3,7 +3,7 @@
 awaiting_operator ──every current SO consents──▶ awaiting_support ──approve──▶ completed
         │  └─ any current SO declines ─▶ declined_by_operator
         └─ no answer in time ─▶ expired (support decides; approving then needs a reason)
-awaiting_operator / awaiting_support / expired ──reject──▶ rejected, ──requester cancels──▶ cancelled
+awaiting_operator / awaiting_support / expired ──reject──▶ rejected, ──requester withdraws──▶ cancelled
 """
 
 from __future__ import annotations
@@ -69,6 +69,9 @@ class TransferRequest(SupportRequest):
             TransferStatus.CANCELLED,
         }
     )
+    # Withdrawing a transfer is its existing cancel: it stays possible until support has decided.
+    withdrawable = PENDING
+    withdrawn_status = TransferStatus.CANCELLED
 
     @classmethod
     def open(
@@ -187,6 +190,9 @@ class TransferRequest(SupportRequest):
         self._move(
             TransferStatus.CANCELLED, Customer(account.email), at, clean_reason(reason, required=False), "cancelled"
         )
+        self._release()
+
+    def _after_withdrawal(self) -> None:
         self._release()
 
     def expire(self, actor: Actor, at: datetime, reason: str) -> None:

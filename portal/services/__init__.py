@@ -21,6 +21,7 @@ from portal.services.transfers import (
     expire_stale_transfers,
     request_transfer,
 )
+from portal.services.withdrawals import check_withdrawal, withdraw_request, withdrawable_requests
 from portal.services.workspaces import ask_workspace_verification, identify, link_workspace, workspace_links
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "charger_overview",
     "check_eligibility",
     "check_serials",
+    "check_withdrawal",
     "expire_stale_transfers",
     "filed_under",
     "get_request",
@@ -54,5 +56,7 @@ __all__ = [
     "resolve_administrative_request",
     "set_ticket_status",
     "support_queue",
+    "withdraw_request",
+    "withdrawable_requests",
     "workspace_links",
 ]

@@ -28,6 +28,7 @@ USERS = {
     # A Slack Connect user: VoltWay's own workspace, in a channel shared with ours.
     "U0ANNA": {"team_id": "T0VOLT", "email": "anna@voltway.example", "name": "anna"},
     "U0NOMAIL": {"team_id": "T0HOME", "name": "hidden"},
+    "U0GHOST": {"team_id": "T0HOME", "email": "ghost@nowhere.example", "name": "ghost"},  # no portal account
     "U0AGENT": {"team_id": "T0HOME", "email": "sam@manufacturer.example", "name": "sam"},
 }
 TRIAGE = "C0TRIAGE"

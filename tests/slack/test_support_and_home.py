@@ -159,7 +159,9 @@ async def test_status_lists_my_requests_with_what_happens_next(desk: Desk) -> No
 
     nothing = text_of((await desk.command("U0BEN", "status"))["blocks"])
     assert "no requests yet" in nothing
-    no_account = text_of((await desk.command("U0NOMAIL", "status"))["blocks"])
+    no_email = text_of((await desk.command("U0NOMAIL", "status"))["blocks"])
+    assert "Slack doesn't share the email address" in no_email  # issue 13 §9 (was "can't find … account")
+    no_account = text_of((await desk.command("U0GHOST", "status"))["blocks"])
     assert "can't find a support portal account" in no_account
 
 
@@ -333,7 +335,9 @@ async def test_home_for_a_customer(desk: Desk) -> None:
     )
     assert "*10001R002* Pro-line Double 2x22 kW" in shown and "(in warranty)" in shown
     assert f"*{reference}* service ticket (10001R001): open, waiting for support to pick it up" in shown
-    assert buttons(view["blocks"]) == [QUESTION_BUTTON]
+    # Issue 13 §8: an undecided request of hers can be withdrawn from here (the button asks first).
+    withdraw = ("Withdraw ST-000001", "chargedesk_press_0", '/withdraw_request{"reference": "ST-000001"}')
+    assert buttons(view["blocks"]) == [QUESTION_BUTTON, withdraw]
     assert "Waiting for support" not in shown  # not an agent
 
 
@@ -353,7 +357,8 @@ async def test_home_without_an_organization_or_an_account(desk: Desk) -> None:
     assert "Chargers your organization operates" not in section_texts(dave)
     assert buttons(dave["blocks"]) == [QUESTION_BUTTON]
     hidden = await desk.home("U0NOMAIL")
-    assert "can't find a support portal account" in section_texts(hidden)
+    assert "Slack doesn't share the email address" in section_texts(hidden)  # issue 13 §9
+    assert "can't find a support portal account" in section_texts(await desk.home("U0GHOST"))
     assert buttons(hidden["blocks"]) == []
 
 
