@@ -44,7 +44,9 @@ __all__ = [
     "NluTrainingData",
     "ParsedMessage",
     "parse_payload",
+    "nlu_files",
     "read_nlu",
+    "read_nlu_files",
 ]
 
 logger = logging.getLogger(__name__)
@@ -333,6 +335,43 @@ def read_nlu(path: Path) -> NluTrainingData:
                 annotated.setdefault(block_name, []).append(entities)
         else:
             regexes.setdefault(block_name, []).extend(_regex_examples(f"{where} (regex '{block_name}')", item))
+    return NluTrainingData(examples=examples, annotated=annotated, regexes=regexes)
+
+
+def nlu_files(data_dir: Path) -> list[Path]:
+    """The NLU files of a design: every ``nlu*.yml`` / ``nlu*.yaml`` in ``data/``, in name order.
+
+    Rasa reads every file under ``data/``; the design keeps NLU in files named ``nlu*.yml`` (``nlu.yml`` for the core
+    intents, ``nlu_<topic>.yml`` for each topic added later) next to ``rules.yml`` and ``stories.yml``, so reading
+    those names finds exactly the NLU data. Name order makes the merged data (and so training) reproducible.
+    """
+    return sorted(
+        (path for pattern in ("nlu*.yml", "nlu*.yaml") for path in data_dir.glob(pattern) if path.is_file()),
+        key=lambda path: path.name,
+    )
+
+
+def read_nlu_files(paths: Sequence[Path]) -> NluTrainingData:
+    """Reads several NLU files (see ``read_nlu``) and merges them as Rasa does.
+
+    Blocks for the same intent or regex in several files are concatenated in file order, like repeated blocks in
+    one file.
+
+    Raises:
+        ValueError: when ``paths`` is empty, or as ``read_nlu`` for any file.
+    """
+    if not paths:
+        raise ValueError("no NLU files: expected data/nlu.yml (and optionally data/nlu_<topic>.yml)")
+    examples: dict[str, list[str]] = {}
+    annotated: dict[str, list[list[Entity]]] = {}
+    regexes: dict[str, list[str]] = {}
+    for path in paths:
+        data = read_nlu(path)
+        for intent, texts in data.examples.items():
+            examples.setdefault(intent, []).extend(texts)
+            annotated.setdefault(intent, []).extend(data.annotated[intent])
+        for name, patterns in data.regexes.items():
+            regexes.setdefault(name, []).extend(patterns)
     return NluTrainingData(examples=examples, annotated=annotated, regexes=regexes)
 
 
