@@ -13,6 +13,7 @@ held-out phrasings of tests/nlu/heldout.yml (never trained on) against a model t
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import subprocess
@@ -27,11 +28,13 @@ import yaml
 
 from bot.engine.design import load_design
 from bot.engine.evaluation import (
+    Calibration,
     Example,
     Prediction,
     Scores,
     Split,
     annotated_text,
+    calibration,
     cross_validate,
     folds,
     labelled_examples,
@@ -40,12 +43,13 @@ from bot.engine.evaluation import (
     scores,
     subset,
 )
-from bot.engine.understanding import Interpreter, NluTrainingData, nlu_files, read_nlu_files
+from bot.engine.understanding import TEMPERATURE, Interpreter, NluTrainingData, nlu_files, read_nlu_files
 
 SECTION_TITLE = "## Intent classification (`chargedesk nlu-report`)"
 QUICK_FOLDS = 3
 SEED = 0
 FAILURES_SHOWN = 25
+RASA_NAME = "Rasa 3.6 DIET (config.yml)"
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,7 @@ class Run:
     cross_validation: Scores
     heldout: Scores | None
     train_seconds: float
+    calibration: Calibration | None = None
 
 
 def _train_embedded(root: Path) -> Callable[[NluTrainingData], Interpreter]:
@@ -76,11 +81,12 @@ def _train_embedded(root: Path) -> Callable[[NluTrainingData], Interpreter]:
 def run_embedded(root: Path, data: NluTrainingData, splits: Sequence[Split], heldout: list[Example]) -> Run:
     train = _train_embedded(root)
     intents = sorted(data.examples)
-    started = time.process_time()
-    predictions = cross_validate(data, splits, train)
-    elapsed = (time.process_time() - started) / len(splits)
+    started = time.monotonic()
+    cross = cross_validate(data, splits, train)
+    elapsed = (time.monotonic() - started) / len(splits)
     held = scores(predict_with(train(data), heldout), intents) if heldout else None
-    return Run("embedded (TF-IDF + logistic regression)", scores(predictions, intents), held, elapsed)
+    fitted = calibration(cross, load_design(root).nlu.threshold)
+    return Run("embedded (TF-IDF + logistic regression)", scores(cross.predictions, intents), held, elapsed, fitted)
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -162,7 +168,6 @@ def _rasa_fold(
         "fold",
         cwd=work,
     )
-    elapsed = time.monotonic() - started
     _rasa(
         venv,
         "test",
@@ -177,16 +182,48 @@ def _rasa_fold(
         "--no-plot",
         cwd=work,
     )
-    return _rasa_predictions(work / "results"), elapsed
+    return _rasa_predictions(work / "results"), time.monotonic() - started
+
+
+def _rasa_cache(root: Path, fold_count: int, heldout: Sequence[Example]) -> Path:
+    # Rasa takes minutes per fold: its predictions are kept under var/ for exactly these inputs (the NLU files,
+    # config.yml, the folds and the held-out texts), so the report can be rerun after a change to the embedded
+    # classifier alone without training Rasa again.
+    digest = hashlib.sha256()
+    for path in [*nlu_files(root / "data"), root / "config.yml"]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    digest.update(json.dumps([fold_count, SEED, list(heldout)]).encode())
+    return root / "var" / "nlu-report" / f"rasa-{digest.hexdigest()[:16]}.json"
+
+
+def _predictions_json(predictions: Sequence[Prediction]) -> list[list[object]]:
+    return [[p.text, p.intent, p.predicted, p.confidence] for p in predictions]
+
+
+def _predictions_from_json(rows: Sequence[Sequence[object]]) -> list[Prediction]:
+    return [Prediction(str(t), str(i), str(p), float(str(c))) for t, i, p, c in rows]
 
 
 def run_rasa(
     venv: Path, root: Path, data: NluTrainingData, splits: Sequence[Split], heldout: list[Example]
 ) -> Run:
     """The same folds and held-out set through ``rasa train nlu`` / ``rasa test nlu`` (minutes per fold)."""
-    examples = labelled_examples(data)
     intents = sorted(data.examples)
+    cache = _rasa_cache(root, len(splits), heldout)
+    if cache.exists():
+        print(f"rasa: reusing {cache.relative_to(root)} (same data, config and folds)", file=sys.stderr)
+        saved = json.loads(cache.read_text(encoding="utf-8"))
+        cross = _predictions_from_json(saved["cross_validation"])
+        held_saved = _predictions_from_json(saved["heldout"])
+        return Run(
+            RASA_NAME,
+            scores(cross, intents),
+            scores(held_saved, intents) if held_saved else None,
+            float(saved["train_seconds"]),
+        )
+    examples = labelled_examples(data)
     predictions: list[Prediction] = []
+    held_predictions: list[Prediction] = []
     seconds = 0.0
     with tempfile.TemporaryDirectory(prefix="nlu-report-rasa-") as tmp:
         for number, split in enumerate(splits, 1):
@@ -196,12 +233,18 @@ def run_rasa(
             )
             predictions.extend(fold)
             seconds += elapsed
-        held: Scores | None = None
         if heldout:
             print("rasa: held-out …", file=sys.stderr, flush=True)
             held_predictions, _ = _rasa_fold(venv, root, Path(tmp) / "heldout", data, None, heldout)
-            held = scores(held_predictions, intents)
-    return Run("Rasa 3.6 DIET (config.yml)", scores(predictions, intents), held, seconds / len(splits))
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    saved = {
+        "cross_validation": _predictions_json(predictions),
+        "heldout": _predictions_json(held_predictions),
+        "train_seconds": seconds / len(splits),
+    }
+    cache.write_text(json.dumps(saved), encoding="utf-8")
+    held = scores(held_predictions, intents) if held_predictions else None
+    return Run(RASA_NAME, scores(predictions, intents), held, seconds / len(splits))
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -232,9 +275,18 @@ def report(runs: Sequence[Run], *, command: str, examples: int, intents: int, fo
         ["cross-validation accuracy", *(f"{run.cross_validation.accuracy:.3f}" for run in runs)],
         ["held-out macro-F1", *(f"{run.heldout.macro_f1:.3f}" if run.heldout else "–" for run in runs)],
         ["held-out accuracy", *(f"{run.heldout.accuracy:.3f}" if run.heldout else "–" for run in runs)],
-        ["training time per fold", *(f"{run.train_seconds:.2f} s" for run in runs)],
+        ["wall time per fold (train + test)", *(f"{run.train_seconds:.2f} s" for run in runs)],
     ]
     lines += _table(["", *names], summary)
+    fitted = runs[0].calibration
+    if fitted is not None:
+        lines += [
+            "",
+            f"Calibration of the embedded classifier (cross-validation): of the {fitted.above[0]} predictions at or "
+            f"above the fallback threshold {fitted.above[1]:.1%} were right; of the {fitted.below[0]} below it "
+            f"{fitted.below[1]:.1%} would have been. Softmax temperature in use {TEMPERATURE}; the folds' best "
+            f"{TEMPERATURE * fitted.temperature:.2f} (log-loss {fitted.log_loss:.3f} → {fitted.fitted_log_loss:.3f}).",
+        ]
     lines += ["", "Per intent (cross-validation):", ""]
     header = ["intent", "support"]
     for run in runs:

@@ -12,17 +12,21 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import yaml
 from sklearn.model_selection import StratifiedKFold
 
 from bot.engine.understanding import Entity, Interpreter, NluTrainingData
 
 __all__ = [
+    "Calibration",
+    "CrossValidation",
     "Example",
     "Prediction",
     "Scores",
     "Split",
     "annotated_text",
+    "calibration",
     "cross_validate",
     "folds",
     "labelled_examples",
@@ -169,18 +173,75 @@ def scores(predictions: Sequence[Prediction], intents: Collection[str] | None = 
     )
 
 
+@dataclass(frozen=True)
+class CrossValidation:
+    """Every example's prediction by the fold that did not train on it, and that model's probability of each intent."""
+
+    predictions: list[Prediction]
+    probabilities: list[dict[str, float]]
+
+
 def cross_validate(
     data: NluTrainingData,
     splits: Sequence[Split],
     train: Callable[[NluTrainingData], Interpreter],
-) -> list[Prediction]:
+) -> CrossValidation:
     """Trains on each split's training part and predicts its test part; every example is tested exactly once."""
     examples = labelled_examples(data)
     predictions: list[Prediction] = []
+    probabilities: list[dict[str, float]] = []
     for split in splits:
         interpreter = train(subset(data, split.train))
-        predictions.extend(predict_with(interpreter, (examples[i] for i in split.test)))
-    return predictions
+        tested = [examples[i] for i in split.test]
+        predictions.extend(predict_with(interpreter, tested))
+        probabilities.extend(interpreter.probabilities(text) for text, _ in tested)
+    return CrossValidation(predictions, probabilities)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """How far the confidences can be trusted, and the temperature that would make them most trustworthy.
+
+    ``temperature`` is relative to the model that produced the probabilities (multiply by the temperature it was
+    trained with). ``above`` / ``below``: how many top predictions had a confidence at or above / below the
+    threshold, and what share of them named the right intent.
+    """
+
+    temperature: float
+    log_loss: float
+    fitted_log_loss: float
+    above: tuple[int, float]
+    below: tuple[int, float]
+
+
+def calibration(cross: CrossValidation, threshold: float) -> Calibration:
+    """Fits a softmax temperature to the out-of-fold probabilities by minimising their log-loss (a grid, 0.2–3)."""
+    intents = sorted({intent for p in cross.probabilities for intent in p})
+    column = {intent: i for i, intent in enumerate(intents)}
+    matrix = np.array([[p.get(intent, 0.0) for intent in intents] for p in cross.probabilities], dtype=np.float64)
+    truth = np.array([column.get(p.intent, -1) for p in cross.predictions])
+    known = truth >= 0
+    logs = np.log(np.clip(matrix[known], 1e-300, None))
+    rows = np.arange(int(known.sum()))
+
+    def log_loss(temperature: float) -> float:
+        scaled = logs / temperature
+        scaled -= scaled.max(axis=1, keepdims=True)
+        normaliser = np.log(np.exp(scaled).sum(axis=1))
+        return float(np.mean(normaliser - scaled[rows, truth[known]]))
+
+    grid = np.round(np.arange(0.2, 3.0001, 0.01), 2)
+    losses = [log_loss(float(t)) for t in grid]
+    best = int(np.argmin(losses))
+    top = matrix.argmax(axis=1)
+    confident = matrix.max(axis=1) >= threshold
+    right = top == truth
+
+    def share(mask: np.ndarray) -> tuple[int, float]:
+        count = int(mask.sum())
+        return count, float(right[mask].mean()) if count else 0.0
+
+    return Calibration(float(grid[best]), log_loss(1.0), losses[best], share(confident), share(~confident))
 
 
 def read_heldout(path: Path, intents: Collection[str] | None = None) -> list[Example]:
