@@ -117,7 +117,7 @@ def _write_rasa_test(path: Path, examples: Sequence[Example]) -> None:
 
 def _rasa(venv: Path, *args: str, cwd: Path) -> None:
     environment = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3")
-    completed = subprocess.run(  # noqa: S603 - our own venv's rasa, arguments we built
+    completed = subprocess.run(
         [str(venv / "bin" / "rasa"), *args],
         cwd=cwd,
         env=environment,
@@ -204,9 +204,7 @@ def _predictions_from_json(rows: Sequence[Sequence[object]]) -> list[Prediction]
     return [Prediction(str(t), str(i), str(p), float(str(c))) for t, i, p, c in rows]
 
 
-def run_rasa(
-    venv: Path, root: Path, data: NluTrainingData, splits: Sequence[Split], heldout: list[Example]
-) -> Run:
+def run_rasa(venv: Path, root: Path, data: NluTrainingData, splits: Sequence[Split], heldout: list[Example]) -> Run:
     """The same folds and held-out set through ``rasa train nlu`` / ``rasa test nlu`` (minutes per fold)."""
     intents = sorted(data.examples)
     cache = _rasa_cache(root, len(splits), heldout)
@@ -273,8 +271,8 @@ def report(runs: Sequence[Run], *, command: str, examples: int, intents: int, fo
     summary = [
         ["cross-validation macro-F1", *(f"{run.cross_validation.macro_f1:.3f}" for run in runs)],
         ["cross-validation accuracy", *(f"{run.cross_validation.accuracy:.3f}" for run in runs)],
-        ["held-out macro-F1", *(f"{run.heldout.macro_f1:.3f}" if run.heldout else "–" for run in runs)],
-        ["held-out accuracy", *(f"{run.heldout.accuracy:.3f}" if run.heldout else "–" for run in runs)],
+        ["held-out macro-F1", *(f"{run.heldout.macro_f1:.3f}" if run.heldout else "-" for run in runs)],
+        ["held-out accuracy", *(f"{run.heldout.accuracy:.3f}" if run.heldout else "-" for run in runs)],
         ["wall time per fold (train + test)", *(f"{run.train_seconds:.2f} s" for run in runs)],
     ]
     lines += _table(["", *names], summary)
@@ -293,8 +291,8 @@ def report(runs: Sequence[Run], *, command: str, examples: int, intents: int, fo
         short = run.name.split(" ")[0]
         header += [f"{short} P", f"{short} R", f"{short} F1"]
     rows = []
-    for intent, first in runs[0].cross_validation.per_intent.items():
-        row = [intent, str(first.support)]
+    for intent, embedded in runs[0].cross_validation.per_intent.items():
+        row = [intent, str(embedded.support)]
         for run in runs:
             s = run.cross_validation.per_intent[intent]
             row += [f"{s.precision:.2f}", f"{s.recall:.2f}", f"{s.f1:.2f}"]
@@ -310,9 +308,8 @@ def report(runs: Sequence[Run], *, command: str, examples: int, intents: int, fo
     lines += [f"- `{p.text}`: {p.intent} → {p.predicted} ({p.confidence:.2f})" for p in shown] or ["- none"]
     if first.heldout is not None:
         lines += ["", f"Failed held-out phrasings of {first.name}:", ""]
-        lines += [
-            f"- `{p.text}`: {p.intent} → {p.predicted} ({p.confidence:.2f})" for p in first.heldout.failures
-        ] or ["- none"]
+        failed = first.heldout.failures
+        lines += [f"- `{p.text}`: {p.intent} → {p.predicted} ({p.confidence:.2f})" for p in failed] or ["- none"]
     return "\n".join(lines) + "\n"
 
 
@@ -348,12 +345,13 @@ def main(args: argparse.Namespace, argv: Sequence[str], root: Path) -> int:
     except ValueError as error:
         print(f"nlu-report: {error}", file=sys.stderr)
         return 2
+    with_rasa = args.rasa and not args.quick
+    venv = args.rasa_venv if args.rasa_venv.is_absolute() else root / args.rasa_venv
+    if with_rasa and not (venv / "bin" / "rasa").exists():
+        print(f"nlu-report: no Rasa at {venv}/bin/rasa (make rasa-check builds .venv-rasa)", file=sys.stderr)
+        return 2
     runs = [run_embedded(root, data, splits, heldout)]
-    if args.rasa and not args.quick:
-        venv = args.rasa_venv if args.rasa_venv.is_absolute() else root / args.rasa_venv
-        if not (venv / "bin" / "rasa").exists():
-            print(f"nlu-report: no Rasa at {venv}/bin/rasa (make rasa-check builds .venv-rasa)", file=sys.stderr)
-            return 2
+    if with_rasa:
         try:
             runs.append(run_rasa(venv, root, data, splits, heldout))
         except RuntimeError as error:

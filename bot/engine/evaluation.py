@@ -125,7 +125,7 @@ def annotated_text(text: str, entities: Sequence[Entity]) -> str:
     """The example with its entity annotations written back (``[ACE0100002](serial)``), for Rasa to train on."""
     pieces: list[str] = []
     last = 0
-    for entity in sorted(entities, key=lambda e: (e.start or 0)):
+    for entity in sorted(entities, key=lambda e: e.start or 0):
         if entity.start is None or entity.end is None or entity.start < last:
             continue
         surface = text[entity.start : entity.end]
@@ -215,7 +215,7 @@ class Calibration:
 
 
 def calibration(cross: CrossValidation, threshold: float) -> Calibration:
-    """Fits a softmax temperature to the out-of-fold probabilities by minimising their log-loss (a grid, 0.2–3)."""
+    """Fits a softmax temperature to the out-of-fold probabilities by minimising their log-loss (grid 0.2 to 3)."""
     intents = sorted({intent for p in cross.probabilities for intent in p})
     column = {intent: i for i, intent in enumerate(intents)}
     matrix = np.array([[p.get(intent, 0.0) for intent in intents] for p in cross.probabilities], dtype=np.float64)

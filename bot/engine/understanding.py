@@ -38,17 +38,17 @@ __all__ = [
     "FALLBACK_INTENT",
     "PAYLOAD_EXTRACTOR",
     "RANKING_LENGTH",
-    "REGEX_EXTRACTOR",
     "REFERENCE_TOKEN",
+    "REGEX_EXTRACTOR",
     "SERIAL_TOKEN",
     "TEMPERATURE",
     "Entity",
     "Interpreter",
     "NluTrainingData",
     "ParsedMessage",
-    "parse_payload",
     "nlu_files",
     "normalise",
+    "parse_payload",
     "read_nlu",
     "read_nlu_files",
 ]
@@ -659,12 +659,12 @@ class Interpreter:
 
 # What the classifier sees is normalised first, so that the ways customers write the same thing look the same:
 # the letters of a particular serial or reference say nothing about the intent (that it *is* a serial does), Slack
-# adds mentions and emoji codes, and apostrophes come and go ("can't", "cant", "can’t").
+# adds mentions and emoji codes, and apostrophes come and go ("can't", "cant", and with a typographic apostrophe).
 _MENTION: Final = re.compile(r"<[@#!][^>]*>|@chargedesk\b")
 _EMOJI_CODE: Final = re.compile(r":([a-z0-9_+-]+):")
 _SERIAL_LIKE: Final = re.compile(r"\bace[\s-]?\d[\d\s]{2,14}\d\b|\b\d{5}\s?r\s?\d{3}\b")
 _REFERENCE_LIKE: Final = re.compile(r"\b(?:st|ar|mt)-?\s?\d{1,6}\b")
-_APOSTROPHES: Final = re.compile(r"['’`´]")
+_APOSTROPHES: Final = re.compile("['\u2019`\u00b4]")  # straight, typographic, grave, acute
 _REPEATS: Final = re.compile(r"([a-z])\1{2,}")
 _SPACES: Final = re.compile(r"\s+")
 # Words customers use for the same short reply, and common misspellings of the domain's words, mapped to one form

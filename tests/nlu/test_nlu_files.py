@@ -34,7 +34,11 @@ def test_every_nlu_file_in_data_is_read_in_name_order(tmp_path: Path) -> None:
     paths = nlu_files(tmp_path)
     assert [path.name for path in paths] == ["nlu.yml", "nlu_flow.yaml", "nlu_zeta.yml"]
     data = read_nlu_files(paths)
-    assert data.examples == {"greet": ["hi", "yo"], "inform": ["it is ACE0100002"], "request_human": ["a person please"]}
+    assert data.examples == {
+        "greet": ["hi", "yo"],
+        "inform": ["it is ACE0100002"],
+        "request_human": ["a person please"],
+    }
     assert data.annotated["inform"] == [[Entity("serial", "ACE0100002", 6, 16, "")]]
     assert data.annotated["greet"] == [[], []]
     assert data.regexes == {"serial": [r"ACE\d+", r"\d{5}R\d{3}"]}
