@@ -8,7 +8,11 @@ Rasa's observable behaviour wherever the engine depends on it:
 * entities come from the ``regex:`` blocks of ``nlu.yml`` like Rasa's ``RegexEntityExtractor``.
 
 Only the intent classifier differs: instead of DIET it is a TF-IDF + logistic-regression model (scikit-learn),
-which trains in well under a second on the project's data and needs no GPU or TensorFlow.
+which trains in about a second on the project's data and needs no GPU or TensorFlow. Text is normalised before it
+is featurised (``normalise``: serials and references as one token each, Slack mentions dropped, apostrophes, a small
+lexicon of reply words and misspellings), classes are balanced, and the softmax has a temperature fitted on
+cross-validation folds (``TEMPERATURE``), so the fallback threshold compares against a calibrated confidence.
+The training data is every ``data/nlu*.yml`` (``nlu_files``); ``chargedesk nlu-report`` measures the classifier.
 """
 
 from __future__ import annotations
@@ -504,7 +508,7 @@ class _RegexPattern:
 class Interpreter:
     """Understands user text: button payloads first, else the classifier, then regex entities.
 
-    Build one with ``Interpreter.train``; ``parse`` is then cheap (a few milliseconds) and safe to call from several
+    Build one with ``Interpreter.train``; ``parse`` is then cheap (about 0.1 ms) and safe to call from several
     threads, since it only reads the fitted model.
     """
 
