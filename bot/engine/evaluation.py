@@ -48,10 +48,16 @@ class Prediction:
     intent: str
     predicted: str
     confidence: float
+    top: str = ""
+    """The classifier's best intent before the fallback (the same as ``predicted`` unless it fell back)."""
 
     @property
     def correct(self) -> bool:
         return self.predicted == self.intent
+
+    def without_fallback(self) -> Prediction:
+        """This prediction as if there were no fallback: the classifier's best intent."""
+        return Prediction(self.text, self.intent, self.top or self.predicted, self.confidence, self.top)
 
 
 @dataclass(frozen=True)
@@ -141,7 +147,9 @@ def predict_with(interpreter: Interpreter, examples: Iterable[Example]) -> list[
     predictions = []
     for text, intent in examples:
         parsed = interpreter.parse(text)
-        predictions.append(Prediction(text, intent, parsed.intent, parsed.confidence))
+        # When it fell back, the classifier's own ranking follows nlu_fallback.
+        top = parsed.intent_ranking[1][0] if parsed.is_fallback and len(parsed.intent_ranking) > 1 else parsed.intent
+        predictions.append(Prediction(text, intent, parsed.intent, parsed.confidence, top))
     return predictions
 
 

@@ -83,6 +83,9 @@ def test_scores_count_a_fallback_as_not_understood() -> None:
     assert result.macro_f1 == pytest.approx((0.5 + 2 / 3) / 2)
     assert result.accuracy == 0.5
     assert result.confusions == [("a", "nlu_fallback", 1), ("b", "a", 1)]
+    # Ignoring the fallback scores the classifier's own best guess instead.
+    guessed = [Prediction("y", "a", "nlu_fallback", 0.55, "a").without_fallback(), predictions[0]]
+    assert scores(guessed, ["a"]).accuracy == 1.0
 
 
 def test_calibration_finds_a_sharper_temperature_for_timid_probabilities() -> None:
