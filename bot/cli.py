@@ -14,8 +14,9 @@ from pathlib import Path
 from dotenv import load_dotenv
 
 from bot.assistant import open_assistant
-from bot.config import Settings
+from bot.config import DESIGN_ROOT, Settings
 from bot.logs import quiet_chatty_loggers
+from bot.nlu_report import add_arguments as add_nlu_report_arguments
 from bot.shell import Shell, stdin_reader
 from portal.bootstrap import Portal
 from portal.demo import seed_demo
@@ -58,6 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
     entry.add_argument("--channel", required=True, help="channel id, e.g. C0123456789")
 
     commands.add_parser("start", help="what `make run` starts: Slack when configured, else the shell")
+    report = commands.add_parser(
+        "nlu-report", help="how well the intent classifier understands (cross-validation, held-out, like rasa test nlu)"
+    )
+    add_nlu_report_arguments(report)
     work = commands.add_parser("work", help="run conversation turns from the inbox (`run` starts these itself)")
     work.add_argument("--doorbell-fd", type=int, default=None, help=argparse.SUPPRESS)
     work.add_argument("--ready-fd", type=int, default=None, help=argparse.SUPPRESS)
@@ -195,6 +200,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "actions":
         return _serve_actions(args.port)
+    if args.command == "nlu-report":
+        from bot.nlu_report import main as nlu_report
+
+        given = list(argv) if argv is not None else sys.argv[1:]
+        return nlu_report(args, given[given.index("nlu-report") + 1 :], DESIGN_ROOT)
     if args.command == "seed":
         return asyncio.run(_with_portal(_seed))
     if args.command == "import":

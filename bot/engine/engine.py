@@ -20,7 +20,7 @@ from bot.engine.policy import Policy
 from bot.engine.responses import BotMessage, render
 from bot.engine.store import TrackerStore
 from bot.engine.tracker import ACTION_LISTEN, Tracker, action_event, slot_event
-from bot.engine.understanding import Interpreter, read_nlu
+from bot.engine.understanding import Interpreter, nlu_files, read_nlu_files
 
 logger = logging.getLogger(__name__)
 
@@ -32,10 +32,10 @@ FILING_KEY = "filing_key"
 
 
 def prepare(root: Path) -> tuple[ConversationDesign, Interpreter]:
-    """The checked design and a classifier trained on its data/nlu.yml (a fraction of a second)."""
+    """The checked design and a classifier trained on its data/nlu*.yml files (a fraction of a second)."""
     design = load_design(root)
     interpreter = Interpreter.train(
-        read_nlu(root / "data" / "nlu.yml"),
+        read_nlu_files(nlu_files(root / "data")),
         threshold=design.nlu.threshold,
         ambiguity_threshold=design.nlu.ambiguity_threshold,
         intents=design.domain.intents,
