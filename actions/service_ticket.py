@@ -11,6 +11,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.descriptions import validated_description
 from actions.explanations import explain, warranty_text
+from actions.flow import confirmation, refused
 from actions.portal_access import UsesPortal
 from actions.requester import origin_of, requester_of
 from actions.slots import reset_request_slots
@@ -54,7 +55,7 @@ class ValidateServiceTicketForm(UsesPortal, FormValidationAction):
         )
         if decision.outcome in _ASK_AGAIN:
             explain(decision, dispatcher)
-            return {"serial": None, "eligibility": None}
+            return refused({"serial": None, "eligibility": None}, "serial", dispatcher, tracker)
         return {
             "serial": decision.serial,
             "eligibility": decision.outcome.value,
@@ -64,7 +65,12 @@ class ValidateServiceTicketForm(UsesPortal, FormValidationAction):
     async def validate_description(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        return validated_description(value, dispatcher)
+        return refused(validated_description(value, dispatcher), "description", dispatcher, tracker)
+
+    async def validate_request_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return confirmation("request_confirmed", value, dispatcher, tracker)
 
 
 class ActionOpenServiceTicket(UsesPortal, Action):

@@ -11,6 +11,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.descriptions import validated_description
 from actions.explanations import explain
+from actions.flow import confirmation, refused
 from actions.portal_access import UsesPortal
 from actions.requester import origin_of, requester_of
 from actions.slots import reset_request_slots
@@ -55,10 +56,10 @@ class ValidateTransferForm(UsesPortal, FormValidationAction):
         serials = serials_in(value)
         if serials is None:
             dispatcher.utter_message(response="utter_serial_malformed")
-            return {"serials": None}
+            return refused({"serials": None}, "serials", dispatcher, tracker)
         if len(serials) > MAX_CHARGERS_PER_TRANSFER:
             dispatcher.utter_message(response="utter_too_many_serials")
-            return {"serials": None}
+            return refused({"serials": None}, "serials", dispatcher, tracker)
         check = await services.check_serials(self.portal.uow(), requester_of(tracker).email, serials)
         if check.unknown:
             dispatcher.utter_message(response="utter_charger_unknown", serial=serial_list(check.unknown))
@@ -69,19 +70,19 @@ class ValidateTransferForm(UsesPortal, FormValidationAction):
         elif check.pending_transfer:
             dispatcher.utter_message(response="utter_transfer_pending", serial=serial_list(check.pending_transfer))
         if not check.all_clear:
-            return {"serials": None}
-        return {"serials": serials, "serials_text": serial_list(serials)}
+            return refused({"serials": None}, "serials", dispatcher, tracker)
+        return refused({"serials": serials, "serials_text": serial_list(serials)}, "serials", dispatcher, tracker)
 
     async def validate_description(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        return validated_description(value, dispatcher)
+        return refused(validated_description(value, dispatcher), "description", dispatcher, tracker)
 
     async def validate_transfer_confirmed(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        # Only a yes or a no counts; the submit action files the request on a yes alone.
-        return {"transfer_confirmed": value if isinstance(value, bool) else None}
+        # Yes files (the submit action files on a yes alone), No files nothing, Change asks what to change.
+        return confirmation("transfer_confirmed", value, dispatcher, tracker)
 
 
 class ActionOpenTransferRequest(UsesPortal, Action):
