@@ -56,11 +56,12 @@ class ValidateServiceTicketForm(UsesPortal, FormValidationAction):
         if decision.outcome in _ASK_AGAIN:
             explain(decision, dispatcher)
             return refused({"serial": None, "eligibility": None}, "serial", dispatcher, tracker)
-        return {
+        accepted = {
             "serial": decision.serial,
             "eligibility": decision.outcome.value,
             "warranty_until": warranty_text(decision),
         }
+        return refused(accepted, "serial", dispatcher, tracker)
 
     async def validate_description(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
