@@ -73,13 +73,13 @@ def handoff_description(lines: Iterable[Line]) -> str:
 
     Bounded from both sides (messages and characters) so that a long conversation can never make filing fail.
     """
-    kept: Sequence[Line] = [line for line in lines if line.text.strip()][-HANDOFF_LINES:]
+    cleaned = [(line.speaker, " ".join(without_control_characters(line.text).split())) for line in lines]
+    kept: Sequence[tuple[str, str]] = [(who, text) for who, text in cleaned if text][-HANDOFF_LINES:]
     rendered = []
-    for line in kept:
-        text = " ".join(without_control_characters(line.text).split())
+    for speaker, text in kept:
         if len(text) > HANDOFF_LINE_CHARS:
             text = text[: HANDOFF_LINE_CHARS - 1] + "…"
-        rendered.append(f"{line.speaker}: {text}")
+        rendered.append(f"{speaker}: {text}")
     if not rendered:
         rendered = ["(nothing yet)"]
     body = "\n".join(rendered)

@@ -1,0 +1,50 @@
+"""Talking to a person over Slack (issue 13 §7): what the customer reads, and the card support gets.
+
+A verified customer's handoff is an administrative request (topic `handoff`) whose triage card says so and
+carries the conversation; an impostor from an unverified workspace files nothing for any organization: support
+gets a card with their Slack user id and their own words, and they see nothing of the organization whose email
+their profile shows.
+"""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+
+from portal.adapters import tables
+from tests.slack.conftest import TRIAGE, Harness
+from tests.slack.test_trust import EVIL, IMPOSTOR, Trust, sees_nothing_of_voltway, trust  # noqa: F401 (fixture)
+
+
+def triage_posts(h: Harness) -> list[str]:
+    return [json.dumps(c.args) for c in h.fake.calls_to("chat.postMessage") if c.ok and c.args.get("channel") == TRIAGE]
+
+
+async def test_a_verified_customer_asking_for_a_person_gets_a_handoff_request_in_triage(trust: Trust) -> None:
+    t, h = trust, trust.h
+    await t.dm("U0CARLA", "my charger 10001R002 keeps stopping after a minute")
+    answer = await t.dm("U0CARLA", "I want to talk to a human")
+    assert "AR-000001" in answer and "business hours" in answer
+    await t.deliver()
+    [card] = [p for p in triage_posts(h) if "AR-000001" in p]
+    assert "Asked to talk to a person" in card
+    assert "keeps stopping after a minute" in card  # the conversation so far, for whoever picks it up
+    async with h.portal.engine.connect() as conn:
+        topic = await conn.scalar(select(tables.requests.c.topic).where(tables.requests.c.reference == "AR-000001"))
+    assert topic == "handoff"
+
+
+async def test_an_unverified_person_can_ask_for_a_person_and_files_nothing_for_any_organization(trust: Trust) -> None:
+    t, h = trust, trust.h
+    answer = await t.dm(IMPOSTOR, "can I talk to a real person please", team=EVIL)
+    sees_nothing_of_voltway(answer)
+    assert "asked the support team to get in touch" in answer
+    assert "AR-" not in answer
+    await t.deliver()
+    async with h.portal.engine.connect() as conn:
+        assert (await conn.execute(select(tables.requests.c.reference))).all() == []
+    [card] = [p for p in triage_posts(h) if "asks to talk to support" in p]
+    assert IMPOSTOR in card and EVIL in card
+    assert "can I talk to a real person please" in card
+    sees_nothing_of_voltway(card)  # only their Slack ids and their own words: not the email their profile shows
