@@ -84,7 +84,7 @@ async def test_custom_actions_over_http_at_an_action_server(
     try:
         reply = await engine.handle("conv-http", "/request_service_ticket", carla)
         assert [m.response for m in reply] == ["utter_ask_serial"]
-        assert [b.title for b in reply[0].buttons] == ["10001R001", "10001R002"]
+        assert [b.title for b in reply[0].buttons] == ["10001R001", "10001R002", "I don't know the serial", "Cancel"]
         await engine.handle("conv-http", "10001R002", carla)
         reply = await engine.handle("conv-http", "Cable lock stuck on the left socket", carla)
         # Issue 13: the summary comes first, and Submit files.
