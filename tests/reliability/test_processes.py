@@ -208,7 +208,8 @@ async def test_quick_messages_alternating_between_processes_are_whole_turns(tmp_
 
 
 TICKET_OPENED = re.compile(r"opened service ticket (ST-\d{6})")
-TICKET_TEXTS = ("/request_service_ticket", "10001R002", "The display shows error 42 and the cable is locked")
+# The last one answers the summary (issue 13): Submit files the ticket.
+TICKET_TEXTS = ("/request_service_ticket", "10001R002", "The display shows error 42 and the cable is locked", "/submit")
 
 
 @dataclass
