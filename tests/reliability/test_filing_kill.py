@@ -105,7 +105,7 @@ async def test_a_process_killed_between_commit_and_answer_files_once_and_the_ret
         said = [_text(c) for c in slack.posts_to(DM)[3:]]
         lines.append(
             f"DM: SIGKILL after {reference} committed, before its turn was stored ({len(told_before_kill)} replies "
-            f"before the kill) → restart, carla sends her answer again → {dm_filed} request(s), told {reference} "
+            f"before the kill) → restart, carla presses Submit again → {dm_filed} request(s), told {reference} "
             f"{sum(reference in s for s in said)}x, 'try again' {sum('try again' in s for s in said)}x"
         )
         assert dm_filed == 1
