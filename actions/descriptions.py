@@ -6,7 +6,7 @@ from typing import Any
 
 from rasa_sdk.executor import CollectingDispatcher
 
-from portal.domain.conversation import process_question
+from portal.domain.conversation import is_plea_for_help, process_question
 from portal.domain.text import DESCRIPTION_MIN, clean_description
 from portal.errors import InvalidDescription
 
@@ -18,10 +18,14 @@ def validated_description(value: Any, dispatcher: CollectingDispatcher) -> dict[
     the description; the form then asks for the description again.
     """
     text = value if isinstance(value, str) else ""
+    # Help and questions are answered, not refused: they start the count of wrong answers afresh.
+    if is_plea_for_help(text):
+        dispatcher.utter_message(response="utter_help_description")
+        return {"description": None, "failed_tries": None}
     question = process_question(text)
     if question is not None:
         dispatcher.utter_message(response=f"utter_process_{question.value}")
-        return {"description": None}
+        return {"description": None, "failed_tries": None}
     try:
         return {"description": clean_description(text)}
     except InvalidDescription:

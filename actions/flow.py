@@ -20,7 +20,7 @@ from actions.requester import latest_intent, origin_of, requester_of
 from actions.slots import reset_request_slots
 from actions.wording import day, intent_payload, serial_list
 from portal import services
-from portal.domain.conversation import Line, process_question
+from portal.domain.conversation import Line, is_plea_for_help, process_question
 from portal.domain.serials import find_serials
 
 CHANGE_INTENTS = ("change", "deny")  # at a summary; at the transfer's terms a "no" declines instead
@@ -87,6 +87,8 @@ def confirmation(confirm_slot: str, value: Any, dispatcher: CollectingDispatcher
 
 def refused(result: dict[str, Any], slot: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
     """Counts refused answers at a prompt: after two in a row, a person is offered (and again after two more)."""
+    if "failed_tries" in result:
+        return result  # answered rather than refused (help, a question about the process)
     if result.get(slot) is not None:
         return {**result, "failed_tries": None} if tracker.get_slot("failed_tries") else result
     tries = int(tracker.get_slot("failed_tries") or 0) + 1
@@ -182,6 +184,10 @@ class ActionMisunderstood(Action):
         users = [e for e in tracker.events if e.get("event") == "user"]
         before = users[-2] if len(users) >= 2 else {}
         again = ((before.get("parse_data") or {}).get("intent") or {}).get("name") == "nlu_fallback"
+        if is_plea_for_help(str((tracker.latest_message or {}).get("text") or "")):
+            # A lone "help" is hard for the classifier to place; it is never a misunderstanding.
+            dispatcher.utter_message(response="utter_help_general")
+            return []
         dispatcher.utter_message(response="utter_default")
         if again:
             dispatcher.utter_message(response="utter_offer_person")

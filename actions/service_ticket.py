@@ -16,6 +16,7 @@ from actions.portal_access import UsesPortal
 from actions.requester import origin_of, requester_of
 from actions.slots import reset_request_slots
 from portal import services
+from portal.domain.conversation import is_plea_for_help
 from portal.domain.eligibility import Outcome
 from portal.domain.serials import find_serials
 from portal.errors import InvalidDescription, NotEligible
@@ -50,6 +51,9 @@ class ValidateServiceTicketForm(UsesPortal, FormValidationAction):
     async def validate_serial(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        if isinstance(value, str) and is_plea_for_help(value):
+            dispatcher.utter_message(response="utter_help_serial")  # not a wrong answer: no try counted
+            return {"serial": None}
         decision = await services.check_eligibility(
             self.portal.uow(), requester_of(tracker).email, serial_candidate(value)
         )

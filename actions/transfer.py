@@ -17,6 +17,7 @@ from actions.requester import origin_of, requester_of
 from actions.slots import reset_request_slots
 from actions.wording import serial_list
 from portal import services
+from portal.domain.conversation import is_plea_for_help
 from portal.domain.serials import find_serials, is_valid_serial, normalise_serial
 from portal.domain.transfers import MAX_CHARGERS_PER_TRANSFER
 from portal.errors import (
@@ -53,6 +54,9 @@ class ValidateTransferForm(UsesPortal, FormValidationAction):
     async def validate_serials(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        if isinstance(value, str) and is_plea_for_help(value):
+            dispatcher.utter_message(response="utter_help_serial")  # not a wrong answer: no try counted
+            return {"serials": None}
         serials = serials_in(value)
         if serials is None:
             dispatcher.utter_message(response="utter_serial_malformed")

@@ -87,3 +87,33 @@ def handoff_description(lines: Iterable[Line]) -> str:
     if len(body) > room:
         body = "…" + body[-(room - 1) :]
     return f"{HANDOFF_HEADER}\n{body}"
+
+
+# What people type when they are stuck at a prompt. The classifier also learns these (intent `help`), but one word
+# is the hardest thing for it to place, and at a prompt a plea for help must never be taken as the answer.
+_PLEAS = frozenset(
+    {
+        "help",
+        "help me",
+        "help please",
+        "please help",
+        "please help me",
+        "help me please",
+        "i need help",
+        "need help",
+        "what",
+        "huh",
+        "i dont know",
+        "i do not know",
+        "idk",
+        "dunno",
+        "no idea",
+        "not sure",
+    }
+)
+
+
+def is_plea_for_help(text: str) -> bool:
+    """True for a short "help" / "I don't know" (any case, punctuation and emoji aside) typed at a prompt."""
+    words = re.sub(r"[^a-z ]+", "", without_control_characters(text).lower().replace("'", "")).split()
+    return " ".join(words) in _PLEAS

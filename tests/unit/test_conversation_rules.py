@@ -11,6 +11,7 @@ from portal.domain.conversation import (
     Line,
     ProcessQuestion,
     handoff_description,
+    is_plea_for_help,
     process_question,
 )
 from portal.domain.text import DESCRIPTION_MAX, clean_description
@@ -64,3 +65,15 @@ def test_a_handoff_with_no_messages_still_files() -> None:
     text = handoff_description([Line("customer", "  "), Line("assistant", "\x00\x1b")])
     assert clean_description(text) == text
     assert text.endswith("(nothing yet)")
+
+
+@pytest.mark.parametrize(
+    "text", ["help", "Help!", "HELP ME", "i need help", "I don't know", "idk 🤷", "huh?", "no idea"]
+)
+def test_pleas_for_help_are_recognised(text: str) -> None:
+    assert is_plea_for_help(text)
+
+
+@pytest.mark.parametrize("text", ["ACE0100002", "help desk said to file this", "Socket 2 needs help to start", ""])
+def test_answers_are_not_pleas_for_help(text: str) -> None:
+    assert not is_plea_for_help(text)
