@@ -5,11 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.opening import description_from_opening, form_started_this_turn, misread_in, opening_serials
 from actions.portal_access import UsesPortal
 from actions.requester import requester_of
+from actions.service_ticket import suggest_serial
+from actions.transfer import suggest_serials
 from actions.wording import intent_payload
 from portal import services
 
@@ -29,6 +33,11 @@ def serial_buttons(serials: tuple[str, ...]) -> list[dict[str, str]]:
     return [*choices, *WAYS_OUT]
 
 
+def _opening_without_serial(tracker: Tracker, form: str) -> bool:
+    """The form started from this message and no serial in it was read (else the validator spoke about it)."""
+    return form_started_this_turn(tracker, form) and not list(tracker.get_latest_entity_values("serial"))
+
+
 class ActionAskSerial(UsesPortal, Action):
     """Asks which charger a service ticket is for, offering the chargers the asker's organization operates."""
 
@@ -36,9 +45,15 @@ class ActionAskSerial(UsesPortal, Action):
         return "action_ask_serial"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
-        choices = await services.charger_choices(self.portal.uow(), requester_of(tracker).email)
+        email = requester_of(tracker).email
+        if _opening_without_serial(tracker, "service_ticket_form"):
+            # The opening message had no usable serial: a mistyped one gets its suggestion before the question.
+            await suggest_serial(self.portal, email, misread_in(None, tracker), dispatcher)
+        choices = await services.charger_choices(self.portal.uow(), email)
         dispatcher.utter_message(response="utter_ask_serial", buttons=serial_buttons(choices.operated))
-        return []
+        # Whatever the opening message said about the problem is kept, so that the form does not ask for it (and
+        # a modal opened now shows it).
+        return [SlotSet(k, v) for k, v in description_from_opening(tracker, "service_ticket_form").items()]
 
 
 class ActionAskSerials(UsesPortal, Action):
@@ -48,8 +63,15 @@ class ActionAskSerials(UsesPortal, Action):
         return "action_ask_serials"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
-        choices = await services.charger_choices(self.portal.uow(), requester_of(tracker).email)
+        email = requester_of(tracker).email
+        if _opening_without_serial(tracker, "transfer_form"):
+            misread = misread_in(None, tracker)
+            if misread:
+                await suggest_serials(
+                    self.portal, email, opening_serials(tracker, "transfer_form"), misread, dispatcher
+                )
+        choices = await services.charger_choices(self.portal.uow(), email)
         dispatcher.utter_message(
             response="utter_ask_serials", buttons=serial_buttons(choices.at_site_operated_by_others)
         )
-        return []
+        return [SlotSet(k, v) for k, v in description_from_opening(tracker, "transfer_form").items()]

@@ -12,10 +12,13 @@ from rasa_sdk.types import DomainDict
 from actions.descriptions import validated_description
 from actions.explanations import explain, warranty_text
 from actions.flow import confirmation, refused
+from actions.opening import description_from_opening, misread_in, opening_serials, serial_button
 from actions.portal_access import UsesPortal
 from actions.requester import origin_of, requester_of
 from actions.slots import reset_request_slots
+from actions.wording import serial_list
 from portal import services
+from portal.bootstrap import Portal
 from portal.domain.conversation import is_plea_for_help
 from portal.domain.eligibility import Outcome
 from portal.domain.serials import find_serials
@@ -48,15 +51,33 @@ class ValidateServiceTicketForm(UsesPortal, FormValidationAction):
             return []  # ends the form; action_open_service_ticket explains why
         return domain_slots
 
+    async def extract_description(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """The message that started the form, when it already describes the problem (see actions/opening.py)."""
+        return description_from_opening(tracker, "service_ticket_form")
+
     async def validate_serial(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         if isinstance(value, str) and is_plea_for_help(value):
             dispatcher.utter_message(response="utter_help_serial")  # not a wrong answer: no try counted
             return {"serial": None}
-        decision = await services.check_eligibility(
-            self.portal.uow(), requester_of(tracker).email, serial_candidate(value)
-        )
+        named = _serials_named(tracker)
+        if len(named) > 1:
+            # One ticket is about one charger; taking the last one named would be a silent guess.
+            dispatcher.utter_message(
+                response="utter_which_serial",
+                serials_text=serial_list(named),
+                buttons=[serial_button([s]) | {"title": s} for s in named],
+            )
+            return {"serial": None, "eligibility": None}
+        email = requester_of(tracker).email
+        decision = await services.check_eligibility(self.portal.uow(), email, serial_candidate(value))
+        if decision.outcome is Outcome.SERIAL_MALFORMED and await suggest_serial(
+            self.portal, email, misread_in(value, tracker), dispatcher
+        ):
+            return {"serial": None, "eligibility": None}
         if decision.outcome in _ASK_AGAIN:
             explain(decision, dispatcher)
             return refused({"serial": None, "eligibility": None}, "serial", dispatcher, tracker)
@@ -76,6 +97,38 @@ class ValidateServiceTicketForm(UsesPortal, FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         return confirmation("request_confirmed", value, dispatcher, tracker)
+
+
+async def suggest_serial(
+    portal: Portal, email: str | None, misread: list[tuple[str, str]], dispatcher: CollectingDispatcher
+) -> bool:
+    """ "Did you mean ACE0100002?" for a label read with look-alike letters, when that charger exists; True if said.
+
+    Existence is what this form already tells a customer about any serial (an unknown one is named as unknown),
+    so suggesting only existing chargers reveals nothing new; whose charger it is stays unsaid.
+    """
+    if not misread:
+        return False
+    typed, corrected = misread[0]
+    decision = await services.check_eligibility(portal.uow(), email, corrected)
+    if decision.outcome in _ASK_AGAIN:
+        return False  # no such charger either way: the usual "not a serial number" answer is the honest one
+    dispatcher.utter_message(
+        response="utter_did_you_mean_serial", typed=typed, serial=corrected, buttons=[serial_button([corrected])]
+    )
+    return True
+
+
+def _serials_named(tracker: Tracker) -> list[str]:
+    """The distinct serials the customer named in the message that gave this serial (typed, or pressed)."""
+    if tracker.get_slot("requested_slot") is None:
+        return opening_serials(tracker, "service_ticket_form")  # the form is starting from the opening message
+    named: list[str] = []
+    for value in tracker.get_latest_entity_values("serial"):
+        for serial in find_serials(value) if isinstance(value, str) else []:
+            if serial not in named:
+                named.append(serial)
+    return named
 
 
 class ActionOpenServiceTicket(UsesPortal, Action):

@@ -12,11 +12,13 @@ from rasa_sdk.types import DomainDict
 from actions.descriptions import validated_description
 from actions.explanations import explain
 from actions.flow import confirmation, refused
+from actions.opening import description_from_opening, misread_in, serial_button
 from actions.portal_access import UsesPortal
 from actions.requester import origin_of, requester_of
 from actions.slots import reset_request_slots
 from actions.wording import serial_list
 from portal import services
+from portal.bootstrap import Portal
 from portal.domain.conversation import is_plea_for_help
 from portal.domain.serials import find_serials, is_valid_serial, normalise_serial
 from portal.domain.transfers import MAX_CHARGERS_PER_TRANSFER
@@ -51,6 +53,12 @@ class ValidateTransferForm(UsesPortal, FormValidationAction):
     def name(self) -> str:
         return "validate_transfer_form"
 
+    async def extract_description(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """The message that started the form, when it already gives a reason (see actions/opening.py)."""
+        return description_from_opening(tracker, "transfer_form")
+
     async def validate_serials(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
@@ -58,6 +66,11 @@ class ValidateTransferForm(UsesPortal, FormValidationAction):
             dispatcher.utter_message(response="utter_help_serial")  # not a wrong answer: no try counted
             return {"serials": None}
         serials = serials_in(value)
+        misread = misread_in(value, tracker)
+        if misread:
+            # Never a silent guess, and never silently fewer chargers than the customer named.
+            await suggest_serials(self.portal, requester_of(tracker).email, serials or [], misread, dispatcher)
+            return {"serials": None}
         if serials is None:
             dispatcher.utter_message(response="utter_serial_malformed")
             return refused({"serials": None}, "serials", dispatcher, tracker)
@@ -87,6 +100,30 @@ class ValidateTransferForm(UsesPortal, FormValidationAction):
     ) -> dict[str, Any]:
         # Yes files (the submit action files on a yes alone), No files nothing, Change asks what to change.
         return confirmation("transfer_confirmed", value, dispatcher, tracker)
+
+
+async def suggest_serials(
+    portal: Portal,
+    email: str | None,
+    read: list[str],
+    misread: list[tuple[str, str]],
+    dispatcher: CollectingDispatcher,
+) -> None:
+    """ "Did you mean …?" with every serial named, the look-alike letters corrected, when all those chargers exist
+    (existence is what this form tells anyone about a serial anyway); else "not a serial number"."""
+    proposal = list(read)
+    proposal.extend(fixed for _, fixed in misread if fixed not in proposal)
+    if len(proposal) <= MAX_CHARGERS_PER_TRANSFER:
+        check = await services.check_serials(portal.uow(), email, proposal)
+        if not check.unknown:
+            dispatcher.utter_message(
+                response="utter_did_you_mean_serials",
+                typed=", ".join(typed for typed, _ in misread),
+                serials_text=serial_list(proposal),
+                buttons=[serial_button(proposal)],
+            )
+            return
+    dispatcher.utter_message(response="utter_serial_malformed")
 
 
 class ActionOpenTransferRequest(UsesPortal, Action):

@@ -5,7 +5,8 @@ Rasa's observable behaviour wherever the engine depends on it:
 
 * button payloads (``/intent@0.9{"entity": "value"}``) are unpacked like Rasa's ``RegexMessageHandler``;
 * low-confidence or ambiguous predictions become ``nlu_fallback`` like Rasa's ``FallbackClassifier``;
-* entities come from the ``regex:`` blocks of ``nlu.yml`` like Rasa's ``RegexEntityExtractor``.
+* entities come from the ``regex:`` blocks of ``nlu.yml`` like Rasa's ``RegexEntityExtractor`` (``entities.py``,
+  which also normalises serials and references).
 
 Only the intent classifier differs: instead of DIET it is a TF-IDF + logistic-regression model (scikit-learn),
 which trains in well under a second on the project's data and needs no GPU or TensorFlow.
@@ -18,7 +19,7 @@ import json
 import logging
 import math
 import re
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -32,6 +33,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.utils.extmath import softmax
+
+from bot.engine.entities import EntityExtractor
 
 __all__ = [
     "DEFAULT_INTENTS",
@@ -446,12 +449,6 @@ def _regex_examples(where: str, item: Mapping[str, Any]) -> list[str]:
 _LOGREG_C: Final = 50.0
 
 
-@dataclass(frozen=True)
-class _RegexPattern:
-    entity: str
-    pattern: re.Pattern[str]
-
-
 class Interpreter:
     """Understands user text: button payloads first, else the classifier, then regex entities.
 
@@ -463,7 +460,7 @@ class Interpreter:
         self,
         *,
         classifier: Any,
-        patterns: Sequence[_RegexPattern],
+        entities: EntityExtractor,
         threshold: float,
         ambiguity_threshold: float,
         payload_intents: frozenset[str],
@@ -473,7 +470,7 @@ class Interpreter:
         self._classifier = classifier
         self._scorer = _Scorer.of(classifier)
         self._labels: tuple[str, ...] = tuple(str(label) for label in classifier.classes_)
-        self._patterns = tuple(patterns)
+        self._entities = entities
         self._threshold = threshold
         self._ambiguity_threshold = ambiguity_threshold
         self._payload_intents = payload_intents
@@ -518,7 +515,7 @@ class Interpreter:
         classifier.fit([text for text, _ in labelled], [intent for _, intent in labelled])
         return cls(
             classifier=classifier,
-            patterns=_entity_patterns(data),
+            entities=EntityExtractor.from_regexes(data.regexes, data.annotated_entity_types),
             threshold=threshold,
             ambiguity_threshold=ambiguity_threshold,
             payload_intents=frozenset(allowed | DEFAULT_INTENTS),
@@ -581,11 +578,9 @@ class Interpreter:
         return ParsedMessage(text, FALLBACK_INTENT, self._threshold, entities, (fallback, *ranking))
 
     def _extract_entities(self, text: str) -> tuple[Entity, ...]:
-        # Pattern by pattern, then left to right within a pattern: the order Rasa's RegexEntityExtractor reports.
         return tuple(
-            Entity(pattern.entity, match.group(), match.start(), match.end(), REGEX_EXTRACTOR)
-            for pattern in self._patterns
-            for match in pattern.pattern.finditer(text)
+            Entity(found.entity, found.value, found.start, found.end, REGEX_EXTRACTOR)
+            for found in self._entities.extract(text)
         )
 
 
@@ -704,18 +699,3 @@ class _Block:
         if norm != 0.0:
             data /= math.sqrt(norm)
         return columns + self.offset, data
-
-
-def _entity_patterns(data: NluTrainingData) -> list[_RegexPattern]:
-    # Rasa's RegexEntityExtractor only uses regexes named like an entity that is annotated somewhere in the examples
-    # (use_only_entities), and sorts them by "name+pattern"; both decide which entities appear and in what order.
-    annotated = data.annotated_entity_types
-    patterns: list[tuple[str, str]] = []
-    for name, regexes in data.regexes.items():
-        if name not in annotated:
-            logger.warning("Regex %r is not used for entities: no training example annotates an entity %r.", name, name)
-            continue
-        patterns.extend((name, regex) for regex in regexes)
-    patterns.sort(key=lambda item: f"{item[0]}+{item[1]}")
-    # case_sensitive: false in config.yml; Rasa matches as written, with no word boundaries added.
-    return [_RegexPattern(name, re.compile(regex, re.IGNORECASE)) for name, regex in patterns]

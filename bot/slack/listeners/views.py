@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -20,6 +21,7 @@ from bot.slack.conversations import (
 )
 from bot.slack.modals import FORM_CALLBACK, FROM_MESSAGE_CALLBACK, form_view, label, message_view, read_values
 from portal import services
+from portal.domain.serials import find_serials
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +85,18 @@ async def _after(conversations: SlackConversations, conversation: Conversation, 
         await conversations.after_submission(conversation, result)
     except Exception as error:
         logger.error("telling the conversation about a filed modal failed: %s", type(error).__name__)
+
+
+def serials_from_message(fields: Sequence[str], slots: dict[str, Any], text: str) -> dict[str, Any]:
+    """The chargers a message names, for the form raised from it: what the customer already said is not asked
+    again. A service request is about one charger, so only a message naming exactly one prefills it; the modal
+    still validates whatever is sent."""
+    named = find_serials(text)
+    if "serials" in fields and named and not slots.get("serials"):
+        return {"serials": named}
+    if "serial" in fields and len(named) == 1 and not slots.get("serial"):
+        return {"serial": named[0]}
+    return {}
 
 
 def register(app: AsyncApp, conversations: SlackConversations) -> None:
@@ -157,6 +171,7 @@ def register(app: AsyncApp, conversations: SlackConversations) -> None:
             return
         if result.active_form:
             slots = {**result.slots, "description": description or result.slots.get("description")}
+            slots |= serials_from_message(domain.forms[result.active_form], slots, description)
             await ack(
                 response_action="update", view=form_view(domain, result.active_form, slots, conversation, chargers)
             )
