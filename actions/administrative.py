@@ -11,6 +11,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.descriptions import validated_description
 from actions.explanations import say_no_account
+from actions.flow import confirmation, refused
 from actions.portal_access import UsesPortal
 from actions.requester import origin_of, requester_of
 from actions.slots import reset_request_slots
@@ -32,13 +33,18 @@ class ValidateAdminRequestForm(UsesPortal, FormValidationAction):
     ) -> dict[str, Any]:
         result = validated_description(value, dispatcher)
         if result["description"] is None:
-            return result
+            return refused(result, "description", dispatcher, tracker)
         serials = find_serials(result["description"])
         check = await services.check_serials(self.portal.uow(), requester_of(tracker).email, serials)
         if check.unknown:
             dispatcher.utter_message(response="utter_charger_unknown", serial=serial_list(check.unknown))
-            return {"description": None}
-        return result
+            return refused({"description": None}, "description", dispatcher, tracker)
+        return refused(result, "description", dispatcher, tracker)
+
+    async def validate_request_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return confirmation("request_confirmed", value, dispatcher, tracker)
 
 
 class ActionOpenAdminRequest(UsesPortal, Action):

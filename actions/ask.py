@@ -20,8 +20,17 @@ from portal import services
 MAX_CHOICES = 10  # beyond this, typing the serial is quicker than scanning a list
 
 
+# Every prompt shows its way out (issue 13 §6): where the serial is, and stopping.
+WAYS_OUT = [
+    {"title": "I don't know the serial", "payload": intent_payload("dont_know_serial")},
+    {"title": "Cancel", "payload": intent_payload("cancel")},
+]
+
+
 def serial_buttons(serials: tuple[str, ...]) -> list[dict[str, str]]:
-    return [{"title": s, "payload": intent_payload("inform", serial=s)} for s in serials[:MAX_CHOICES]]
+    """The likely chargers, then the ways out."""
+    choices = [{"title": s, "payload": intent_payload("inform", serial=s)} for s in serials[:MAX_CHOICES]]
+    return [*choices, *WAYS_OUT]
 
 
 def _opening_without_serial(tracker: Tracker, form: str) -> bool:

@@ -11,6 +11,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.descriptions import validated_description
 from actions.explanations import explain, warranty_text
+from actions.flow import confirmation, refused
 from actions.opening import description_from_opening, misread_in, opening_serials, serial_button
 from actions.portal_access import UsesPortal
 from actions.requester import origin_of, requester_of
@@ -19,6 +20,7 @@ from actions.withdraw import withdraw_button
 from actions.wording import serial_list
 from portal import services
 from portal.bootstrap import Portal
+from portal.domain.conversation import is_plea_for_help
 from portal.domain.eligibility import Outcome
 from portal.domain.serials import find_serials
 from portal.errors import InvalidDescription, NotEligible
@@ -59,6 +61,9 @@ class ValidateServiceTicketForm(UsesPortal, FormValidationAction):
     async def validate_serial(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        if isinstance(value, str) and is_plea_for_help(value):
+            dispatcher.utter_message(response="utter_help_serial")  # not a wrong answer: no try counted
+            return {"serial": None}
         named = _serials_named(tracker)
         if len(named) > 1:
             # One ticket is about one charger; taking the last one named would be a silent guess.
@@ -76,17 +81,23 @@ class ValidateServiceTicketForm(UsesPortal, FormValidationAction):
             return {"serial": None, "eligibility": None}
         if decision.outcome in _ASK_AGAIN:
             explain(decision, dispatcher)
-            return {"serial": None, "eligibility": None}
-        return {
+            return refused({"serial": None, "eligibility": None}, "serial", dispatcher, tracker)
+        accepted = {
             "serial": decision.serial,
             "eligibility": decision.outcome.value,
             "warranty_until": warranty_text(decision),
         }
+        return refused(accepted, "serial", dispatcher, tracker)
 
     async def validate_description(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        return validated_description(value, dispatcher)
+        return refused(validated_description(value, dispatcher), "description", dispatcher, tracker)
+
+    async def validate_request_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return confirmation("request_confirmed", value, dispatcher, tracker)
 
 
 async def suggest_serial(

@@ -7,7 +7,16 @@ from typing import Any
 from rasa_sdk.events import SlotSet
 
 # What one request collects; cleared once it is filed or cancelled, so the next request starts afresh.
-REQUEST_SLOTS = ("serial", "serials", "description", "transfer_confirmed", "eligibility", "serials_text")
+REQUEST_SLOTS = (
+    "serial",
+    "serials",
+    "description",
+    "transfer_confirmed",
+    "request_confirmed",
+    "failed_tries",
+    "eligibility",
+    "serials_text",
+)
 
 
 def reset_request_slots() -> list[dict[str, Any]]:

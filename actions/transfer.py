@@ -11,6 +11,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.descriptions import validated_description
 from actions.explanations import explain
+from actions.flow import confirmation, refused
 from actions.opening import description_from_opening, misread_in, serial_button
 from actions.portal_access import UsesPortal
 from actions.requester import origin_of, requester_of
@@ -19,6 +20,7 @@ from actions.withdraw import withdraw_button
 from actions.wording import serial_list
 from portal import services
 from portal.bootstrap import Portal
+from portal.domain.conversation import is_plea_for_help
 from portal.domain.serials import find_serials, is_valid_serial, normalise_serial
 from portal.domain.transfers import MAX_CHARGERS_PER_TRANSFER
 from portal.errors import (
@@ -61,6 +63,9 @@ class ValidateTransferForm(UsesPortal, FormValidationAction):
     async def validate_serials(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        if isinstance(value, str) and is_plea_for_help(value):
+            dispatcher.utter_message(response="utter_help_serial")  # not a wrong answer: no try counted
+            return {"serials": None}
         serials = serials_in(value)
         misread = misread_in(value, tracker)
         if misread:
@@ -69,10 +74,10 @@ class ValidateTransferForm(UsesPortal, FormValidationAction):
             return {"serials": None}
         if serials is None:
             dispatcher.utter_message(response="utter_serial_malformed")
-            return {"serials": None}
+            return refused({"serials": None}, "serials", dispatcher, tracker)
         if len(serials) > MAX_CHARGERS_PER_TRANSFER:
             dispatcher.utter_message(response="utter_too_many_serials")
-            return {"serials": None}
+            return refused({"serials": None}, "serials", dispatcher, tracker)
         check = await services.check_serials(self.portal.uow(), requester_of(tracker).email, serials)
         if check.unknown:
             dispatcher.utter_message(response="utter_charger_unknown", serial=serial_list(check.unknown))
@@ -83,19 +88,19 @@ class ValidateTransferForm(UsesPortal, FormValidationAction):
         elif check.pending_transfer:
             dispatcher.utter_message(response="utter_transfer_pending", serial=serial_list(check.pending_transfer))
         if not check.all_clear:
-            return {"serials": None}
-        return {"serials": serials, "serials_text": serial_list(serials)}
+            return refused({"serials": None}, "serials", dispatcher, tracker)
+        return refused({"serials": serials, "serials_text": serial_list(serials)}, "serials", dispatcher, tracker)
 
     async def validate_description(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        return validated_description(value, dispatcher)
+        return refused(validated_description(value, dispatcher), "description", dispatcher, tracker)
 
     async def validate_transfer_confirmed(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        # Only a yes or a no counts; the submit action files the request on a yes alone.
-        return {"transfer_confirmed": value if isinstance(value, bool) else None}
+        # Yes files (the submit action files on a yes alone), No files nothing, Change asks what to change.
+        return confirmation("transfer_confirmed", value, dispatcher, tracker)
 
 
 async def suggest_serials(

@@ -38,6 +38,7 @@ SCRIPT = (
     "/request_service_ticket",
     '/inform{"serial": "10001R002"}',
     "Socket two stops charging after a minute",
+    "/submit",  # the summary's Submit (issue 13) files the ticket
     "what is the status of my requests",
     "thanks!",
 )

@@ -48,6 +48,7 @@ SCRIPTS: dict[str, tuple[str, list[str]]] = {
             "/request_service_ticket",
             '/inform{"serial": "10001R002"}',
             "Socket two stops charging after a minute",
+            "/submit",  # the summary's Submit (issue 13) files the ticket
             "thanks!",
         ],
     ),
@@ -62,7 +63,7 @@ SCRIPTS: dict[str, tuple[str, list[str]]] = {
     ),
     "dave": (
         "dave@newcustomer.example",
-        ["/have_question", "/request_admin_change", "Please link me to GreenFleet Logistics"],
+        ["/have_question", "/request_admin_change", "Please link me to GreenFleet Logistics", "/submit"],
     ),
     "faq": (
         "ben@greenfleet.example",

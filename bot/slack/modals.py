@@ -38,6 +38,11 @@ CATEGORIES = (
 DESCRIPTION_LIMITS = (10, 3000)
 
 
+# The conversation's "check and submit" question (issue 13): a modal shows every field at once, so the modal itself
+# is the summary and has no input for it.
+SUMMARY_SLOTS = frozenset({"request_confirmed"})
+
+
 def label(domain: Domain, name: str, fallback: str) -> str:
     variations = domain.responses.get(f"utter_label_{name}")
     return str(variations[0].get("text") or fallback) if variations else fallback
@@ -51,7 +56,8 @@ def form_view(
     chargers: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The modal for `form`, prefilled with what the conversation already knows."""
-    blocks = [_input(domain, form, slot, slots, chargers) for slot in domain.forms[form]]
+    # The modal is its own summary: the conversation's confirmation slots get no input (sent as confirmed).
+    blocks = [_input(domain, form, slot, slots, chargers) for slot in domain.forms[form] if slot not in SUMMARY_SLOTS]
     return View(
         type="modal",
         callback_id=FORM_CALLBACK,
@@ -137,6 +143,9 @@ def read_values(domain: Domain, form: str, state: Mapping[str, Any]) -> dict[str
     """The submitted value of every input, typed for its slot (missing or empty inputs give None)."""
     values: dict[str, Any] = {}
     for slot in domain.forms[form]:
+        if slot in SUMMARY_SLOTS:
+            values[slot] = True  # pressing Send on the modal is the customer's "Submit"
+            continue
         block = state.get(slot) or {}
         element: Mapping[str, Any] = next(iter(block.values()), {}) if isinstance(block, dict) else {}
         values[slot] = _element_value(element, domain.slots[slot].type)

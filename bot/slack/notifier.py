@@ -14,6 +14,9 @@ Who hears about what:
 - transfer.completed: the previous Service Operator's people learn that the chargers moved.
 - request.assigned: the triage message shows the assignee.
 - account.linked: the linked person gets a DM.
+- handoff.requested: someone without a portal account (or from an unverified workspace) asked for a person; the
+  triage channel gets a card with their Slack user, where they asked and the conversation so far. (People with an
+  account get a handoff administrative request instead, which goes through request.opened like any request.)
 - workspace.verification_requested: the triage channel gets a "Link workspace to organization" card (once per
   workspace); workspace.linked: that card says who linked it to what (in place).
 - every request event: the requester's App Home is built anew and published through the sender's ``home:<user>``
@@ -45,7 +48,7 @@ from bot.slack.blocks import escape
 from bot.slack.delivery import HOME_LANE_PREFIX, PUBLISH_VIEW, Delivery, enqueue
 from bot.slack.identity import IdentityUnavailable
 from bot.slack.people import People
-from bot.slack.triage import consent_answered_message, consent_message, triage_message
+from bot.slack.triage import consent_answered_message, consent_message, handoff_card, triage_message
 from bot.slack.workspaces import message_key as workspace_message_key
 from bot.slack.workspaces import workspace_card, workspace_linked_card
 from portal import services
@@ -53,6 +56,7 @@ from portal.adapters import tables
 from portal.bootstrap import Portal
 from portal.errors import UnknownRequest
 from portal.services.facts import RequestFacts
+from portal.services.handoff import HANDOFF_EVENT
 from portal.status_text import kind_label, status_label
 
 logger = logging.getLogger(__name__)
@@ -180,6 +184,8 @@ class Notifier:
             return await self._account_linked(event)
         if event.name.startswith("workspace."):
             return self._workspace(event), set()
+        if event.name == HANDOFF_EVENT:
+            return self._handoff(event), set()
         if not event.reference:
             return [], set()
         try:
@@ -319,6 +325,20 @@ class Notifier:
             for user_id in users.get(email, [])
         ]
         return deliveries, set()
+
+    def _handoff(self, event: Event) -> list[Delivery]:
+        """Someone the portal cannot name asked for a person: support gets a card with where to answer them."""
+        if not self.triage_channel:
+            return []
+        text, blocks = handoff_card(event.payload)
+        return [
+            Delivery(
+                self.triage_channel,
+                "chat.postMessage",
+                {"channel": self.triage_channel, "text": text, "blocks": blocks},
+                key=f"ev{event.id}:handoff",
+            )
+        ]
 
     def _workspace(self, event: Event) -> list[Delivery]:
         team_id = str(event.payload.get("team_id") or "")

@@ -64,6 +64,8 @@ def triage_message(facts: RequestFacts) -> tuple[str, list[dict[str, Any]]]:
         f"*{escape(title)}* — {escape(state)}",
         f"*Requester:* {escape(facts.requester_email)} ({escape(facts.organization or 'no organization')})",
     ]
+    if facts.topic == "handoff":
+        lines.append("*Asked to talk to a person*: the description is the conversation so far; reply to them here.")
     for charger in facts.chargers:
         warranty = (
             f"warranty until {charger.warranty_until:%d %b %Y} ({'in' if charger.in_warranty else 'out of'} warranty)"
@@ -130,3 +132,25 @@ def consent_answered_message(facts: RequestFacts, operator: str) -> tuple[str, l
         state = status_label(facts.kind, facts.status)
         text = f"Management transfer {facts.reference} is {state}; no answer is needed any more."
     return text, [SectionBlock(text=MarkdownTextObject(text=text)).to_dict()]
+
+
+def handoff_card(payload: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
+    """The triage card for a person without a portal account who asked to talk to someone (no request exists:
+    nothing may be filed for an organization on their word). Agents answer them in Slack where they asked."""
+    user, team = payload.get("slack_user_id"), payload.get("slack_team_id")
+    channel, thread = payload.get("channel_id"), payload.get("thread_ts")
+    who_asked = f"<@{escape(str(user))}>" if user else "someone (no Slack user known)"
+    where = f"<#{escape(str(channel))}>" if channel and not str(channel).startswith("D") else "a direct message"
+    lines = [
+        "*A person asks to talk to support* (no verified portal account: nothing was filed)",
+        f"*Who:* {who_asked}{f' of workspace {escape(str(team))}' if team else ''}, in {where}"
+        + (f" (thread {escape(str(thread))})" if thread else ""),
+    ]
+    conversation = str(payload.get("conversation") or "")
+    shown = conversation[:DESCRIPTION_SHOWN] + ("…" if len(conversation) > DESCRIPTION_SHOWN else "")
+    blocks: list[Block] = [
+        SectionBlock(text=MarkdownTextObject(text="\n".join(lines))),
+        SectionBlock(text=MarkdownTextObject(text=f"*Conversation:*\n{escape(shown)}")),
+    ]
+    text = f"A person asks to talk to support: {who_asked}"
+    return text, [b.to_dict() for b in blocks]

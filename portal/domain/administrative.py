@@ -24,6 +24,7 @@ class AdminStatus(StrEnum):
 class AdminTopic(StrEnum):
     NOT_LINKED = "not_linked"  # the account is not linked to any organization
     OTHER = "other"
+    HANDOFF = "handoff"  # the customer asked to talk to a person; the description is the conversation so far
 
 
 class AdministrativeRequest(SupportRequest):
@@ -43,6 +44,7 @@ class AdministrativeRequest(SupportRequest):
         description: str,
         at: datetime,
         chargers: list[Charger] | None = None,
+        topic: AdminTopic | None = None,
     ) -> AdministrativeRequest:
         assert requester.id is not None
         lines = [RequestCharger(c.id, c.serial, c.service_operator_id) for c in chargers or [] if c.id is not None]
@@ -56,7 +58,9 @@ class AdministrativeRequest(SupportRequest):
             Customer(requester.email),
             lines,
         )
-        request.topic = AdminTopic.NOT_LINKED if requester.organization_id is None else AdminTopic.OTHER
+        if topic is None:
+            topic = AdminTopic.NOT_LINKED if requester.organization_id is None else AdminTopic.OTHER
+        request.topic = topic
         return request
 
     def resolve(self, actor: Actor, at: datetime, note: str | None) -> None:

@@ -11,6 +11,7 @@ from portal.services.consent import answer_consent
 from portal.services.decisions import assign_request, reject_request, set_ticket_status
 from portal.services.eligibility import check_eligibility
 from portal.services.facts import organization_names, request_facts
+from portal.services.handoff import ask_for_person
 from portal.services.overview import account_overview, charger_overview, support_queue
 from portal.services.queries import charger_choices, check_serials, get_request, list_requests, organization_chargers
 from portal.services.tickets import open_service_ticket
@@ -29,6 +30,7 @@ __all__ = [
     "answer_consent",
     "answer_transfer",
     "approve_transfer",
+    "ask_for_person",
     "ask_workspace_verification",
     "assign_request",
     "audit_entries",

@@ -41,7 +41,7 @@ async def test_admin_description_naming_an_unknown_charger_is_asked_again(portal
         ERIN, "request_admin_change", text, set_this_turn={"description": text}, active_loop="admin_request_form"
     )
     slots, messages = await run(ValidateAdminRequestForm(portal), t)
-    assert slots == {"description": None}
+    assert slots == {"description": None, "failed_tries": 1.0}  # the first refused answer at this prompt
     assert responses(messages) == ["utter_charger_unknown"]
     assert messages[0]["serial"] == "ACE7777777"
 

@@ -99,14 +99,16 @@ async def test_asking_for_a_charger_offers_the_likely_ones(portal: Portal) -> No
 
     _, carla = await run(ActionAskSerial(portal), tracker(CARLA, "request_service_ticket"))
     assert responses(carla) == ["utter_ask_serial"]
-    assert [b["title"] for b in carla[0]["buttons"]] == ["10001R001", "10001R002"]
+    assert [b["title"] for b in carla[0]["buttons"]] == ["10001R001", "10001R002", "I don't know the serial", "Cancel"]
     assert carla[0]["buttons"][0]["payload"] == '/inform{"serial": "10001R001"}'
     _, ben = await run(ActionAskSerials(portal), tracker(BEN, "request_transfer"))
-    assert [b["title"] for b in ben[0]["buttons"]] == ["ACE0100002"]  # installed at GreenFleet, run by VoltWay
+    # ACE0100002 is installed at GreenFleet and run by VoltWay; then every prompt's ways out (issue 13).
+    ways_out = ["I don't know the serial", "Cancel"]
+    assert [b["title"] for b in ben[0]["buttons"]] == ["ACE0100002", *ways_out]
     _, anna = await run(ActionAskSerials(portal), tracker(ANNA, "request_transfer"))
-    assert anna[0]["buttons"] == []
+    assert [b["title"] for b in anna[0]["buttons"]] == ways_out
     _, dave = await run(ActionAskSerial(portal), tracker(DAVE, "request_service_ticket"))
-    assert dave[0]["buttons"] == []
+    assert [b["title"] for b in dave[0]["buttons"]] == ways_out
 
 
 def unverified(email: str | None, identity: str) -> dict[str, object]:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.engine_bench import command_line, main_async, markdown_table, report, write_section
+from bench.engine_bench import SCRIPT, command_line, main_async, markdown_table, report, write_section
 
 
 async def test_engine_benchmark_runs_and_reports(tmp_path: Path) -> None:
     results = await main_async(conversations=4, concurrency=2)
     # every scripted turn ran: 1 sequential conversation, 4 saturating, 2 paced (one per concurrent user)
-    assert results["turns"] == 7 * (1 + 4 + 2)
+    assert results["turns"] == len(SCRIPT) * (1 + 4 + 2)
     section = report(results, "smoke", 2)
     assert section.startswith("## Embedded engine")
     target = tmp_path / "BENCHMARKS.md"

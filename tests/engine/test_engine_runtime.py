@@ -35,7 +35,7 @@ async def test_a_restart_loses_no_conversation(portal: Portal, trained: tuple[Co
     assert tracker.loop_name == "transfer_form"
     assert tracker.slots["serials"] == ["ACE0100002"]
     reply = await second.handle("conv-1", "Bought from VoltWay with the installation", BEN)
-    assert [m.response for m in reply] == ["utter_ask_transfer_confirmed"]
+    assert [m.response for m in reply] == ["utter_summary_transfer", "utter_ask_transfer_confirmed"]
     reply = await second.handle("conv-1", "/affirm", BEN)
     assert [m.response for m in reply] == ["utter_transfer_requested"]
     assert [r.reference for r in await services.list_requests(portal.uow(), "ben@greenfleet.example")] == ["MT-000001"]
@@ -84,9 +84,12 @@ async def test_custom_actions_over_http_at_an_action_server(
     try:
         reply = await engine.handle("conv-http", "/request_service_ticket", carla)
         assert [m.response for m in reply] == ["utter_ask_serial"]
-        assert [b.title for b in reply[0].buttons] == ["10001R001", "10001R002"]
+        assert [b.title for b in reply[0].buttons] == ["10001R001", "10001R002", "I don't know the serial", "Cancel"]
         await engine.handle("conv-http", "10001R002", carla)
         reply = await engine.handle("conv-http", "Cable lock stuck on the left socket", carla)
+        # Issue 13: the summary comes first, and Submit files.
+        assert [m.response for m in reply] == ["utter_summary_service_ticket", "utter_ask_submit"]
+        reply = await engine.handle("conv-http", "/submit", carla)
         assert [m.response for m in reply] == ["utter_ticket_opened_in_warranty"]
         assert "ST-000001" in reply[0].text
     finally:
@@ -115,8 +118,12 @@ async def test_a_whole_form_submitted_at_once(portal: Portal, engine: Engine) ->
     assert list(unknown.errors) == ["serial"]
     assert "ACE7654321" in unknown.errors["serial"]
 
+    # A modal is its own summary: pressing Send on it is the customer's Submit (bot/slack/modals.py sends True).
     filed = await engine.submit_form(
-        "conv-form", "service_ticket_form", {"serial": "10001R001", "description": "Display is dark"}, carla
+        "conv-form",
+        "service_ticket_form",
+        {"serial": "10001R001", "description": "Display is dark", "request_confirmed": True},
+        carla,
     )
     assert filed.errors == {}
     assert filed.result is not None

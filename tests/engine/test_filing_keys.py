@@ -57,17 +57,18 @@ async def test_a_form_instance_files_once_however_often_its_last_turn_runs(
     await engine.turn("conv-k", "/request_service_ticket", CARLA, notes=first)
     assert FILING_KEY not in first  # nothing stored yet: the delivery's key (if any) is the key
     await engine.handle("conv-k", "10001R002", CARLA)
+    await engine.handle("conv-k", DESCRIPTION, CARLA)  # the summary (issue 13); Submit is the last turn
 
     failed: dict[str, Any] = {}
     with tracker_write_fails(portal), pytest.raises(SQLAlchemyError):
-        await engine.turn("conv-k", DESCRIPTION, CARLA, notes=failed)
+        await engine.turn("conv-k", "/submit", CARLA, notes=failed)
     key = failed[FILING_KEY]
     assert key.startswith("form:conv-k:")
     assert await origin_keys(portal) == [("ST-000001", key)]  # filed, though the turn was not stored
 
     # The person sends their answer again: the same form instance, the same request.
     again: dict[str, Any] = {}
-    reply = await engine.turn("conv-k", DESCRIPTION, CARLA, notes=again)
+    reply = await engine.turn("conv-k", "/submit", CARLA, notes=again)
     assert again[FILING_KEY] == key
     assert "ST-000001" in reply.messages[0].text
     assert await origin_keys(portal) == [("ST-000001", key)]
@@ -75,8 +76,9 @@ async def test_a_form_instance_files_once_however_often_its_last_turn_runs(
     # A new request in the same conversation is a new form instance.
     await engine.handle("conv-k", "/request_service_ticket", CARLA)
     await engine.handle("conv-k", "10001R002", CARLA)
+    await engine.handle("conv-k", DESCRIPTION, CARLA)
     third: dict[str, Any] = {}
-    reply = await engine.turn("conv-k", DESCRIPTION, CARLA, notes=third)
+    reply = await engine.turn("conv-k", "/submit", CARLA, notes=third)
     assert "ST-000002" in reply.messages[0].text
     assert third[FILING_KEY] != key
     assert [r for r, _ in await origin_keys(portal)] == ["ST-000001", "ST-000002"]

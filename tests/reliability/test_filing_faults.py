@@ -36,6 +36,7 @@ from tests.slack.fake_slack import Call
 from tests.slack.journeys import press_button
 
 DESCRIPTION = "Socket 2 will not lock the cable"
+SUBMIT = "submit"  # the answer to the summary, which files in a conversation (issue 13)
 FAILED_HTTP = "an HTTP error"
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
 LOOKED_UP = " is filed: "  # in the answer naming a request that a failed turn had filed
@@ -271,6 +272,8 @@ async def _dm_case(h: Harness, faults: Faults, step: Step, number: int) -> Case:
     await answers(1)
     await send("10001R002")
     await answers(2)
+    await send(DESCRIPTION)
+    await answers(3)  # the summary (issue 13): the customer's Submit is the turn that files
     before = await _references(engine)
 
     faults.arm(step)
@@ -281,18 +284,18 @@ async def _dm_case(h: Harness, faults: Faults, step: Step, number: int) -> Case:
         await lock.__aenter__()
     try:
         event_id = f"Ev0FAULT{number:02d}"
-        await send(DESCRIPTION, event_id=event_id)
+        await send(SUBMIT, event_id=event_id)
         if step.slack_method:
             await _wait(_slack_failed(h, step.slack_method, channel), "the failing post")
             await _wait(lambda: _inbox_empty(engine), "the turn to finish")
         else:
-            await answers(3)
+            await answers(4)
         await _fault_hit(faults, step)
     finally:
         faults.release()
         if lock is not None:
             await lock.release()
-    shown = _said(h, channel)[2:]
+    shown = _said(h, channel)[3:]
     case.filed_at_fault = len(await _references(engine)) - len(before)
     faults.disarm()
     new = [r for r in await _references(engine) if r not in before]
@@ -302,15 +305,15 @@ async def _dm_case(h: Harness, faults: Faults, step: Step, number: int) -> Case:
     # The user retries as they would: Slack delivers the event again (it saw no 200 in time, say), and the user
     # sends their answer again after a reply that said it failed or never came.
     await _time_passes(engine)
-    await send(DESCRIPTION, event_id=event_id, retry=1)
-    await send(DESCRIPTION)
-    await answers(len(shown) + 3)
+    await send(SUBMIT, event_id=event_id, retry=1)
+    await send(SUBMIT)
+    await answers(len(shown) + 4)
     await _time_passes(engine)
     await _wait(lambda: _inbox_empty(engine), "the inbox to empty")
     await asyncio.sleep(0.1)
     new = [r for r in await _references(engine) if r not in before]
     case.filed = len(new)
-    case.told_reference = bool(new) and any(new[0] in said for said in _said(h, channel)[2:])
+    case.told_reference = bool(new) and any(new[0] in said for said in _said(h, channel)[3:])
     return case
 
 

@@ -26,6 +26,7 @@ pytestmark = pytest.mark.postgres
 
 DM = "D0CARLA"
 DESCRIPTION = "The display shows error 42 and the cable is locked"
+SUBMIT = "/submit"  # the answer to the summary, the turn that files in a conversation (issue 13)
 SLOW_TRACKER = (
     "CREATE FUNCTION slow_tracker() RETURNS trigger LANGUAGE plpgsql AS "
     "$$ BEGIN PERFORM pg_sleep(60); RETURN NEW; END $$",
@@ -70,8 +71,9 @@ async def test_a_process_killed_between_commit_and_answer_files_once_and_the_ret
         victim = await world.start_process()
         lines: list[str] = []
 
-        # --- DM: carla's third answer completes the ticket form; the process dies while storing that turn.
-        for index, words in enumerate(("/request_service_ticket", "10001R002"), 1):
+        # --- DM: carla's Submit (after the summary, issue 13) files the ticket; the process dies while storing
+        # that turn.
+        for index, words in enumerate(("/request_service_ticket", "10001R002", DESCRIPTION), 1):
             status, _ = await victim.sender.event(payloads.message_im("U0CARLA", words, DM, payloads.next_ts()))
             assert status == 200
 
@@ -81,29 +83,29 @@ async def test_a_process_killed_between_commit_and_answer_files_once_and_the_ret
             await wait_until(answered, 15, f"answer {index} in the DM")
         before = len(await _references(world))
         await _execute(world, *SLOW_TRACKER)
-        status, _ = await victim.sender.event(payloads.message_im("U0CARLA", DESCRIPTION, DM, payloads.next_ts()))
+        status, _ = await victim.sender.event(payloads.message_im("U0CARLA", SUBMIT, DM, payloads.next_ts()))
         assert status == 200  # stored in the inbox, then acknowledged: Slack will not send it again
         await _kill_after_the_commit(world, victim, before)
-        told_before_kill = [_text(c) for c in slack.posts_to(DM)[2:]]
+        told_before_kill = [_text(c) for c in slack.posts_to(DM)[3:]]
 
         survivor = await world.start_process()
-        # No answer came: carla sends her description again. The dead process's turn runs first (its claim runs
+        # No answer came: carla presses Submit again. The dead process's turn runs first (its claim runs
         # out), then hers.
-        status, _ = await survivor.sender.event(payloads.message_im("U0CARLA", DESCRIPTION, DM, payloads.next_ts()))
+        status, _ = await survivor.sender.event(payloads.message_im("U0CARLA", SUBMIT, DM, payloads.next_ts()))
         assert status == 200
         filed = await _references(world)
         assert len(filed) == before + 1
         reference = filed[-1]
 
         async def told() -> bool:
-            return any(reference in _text(c) for c in slack.posts_to(DM)[2:])
+            return any(reference in _text(c) for c in slack.posts_to(DM)[3:])
 
         await wait_until(told, 30, f"{reference} named in the DM")
         dm_filed = len(await _references(world)) - before
-        said = [_text(c) for c in slack.posts_to(DM)[2:]]
+        said = [_text(c) for c in slack.posts_to(DM)[3:]]
         lines.append(
             f"DM: SIGKILL after {reference} committed, before its turn was stored ({len(told_before_kill)} replies "
-            f"before the kill) → restart, carla sends her answer again → {dm_filed} request(s), told {reference} "
+            f"before the kill) → restart, carla presses Submit again → {dm_filed} request(s), told {reference} "
             f"{sum(reference in s for s in said)}x, 'try again' {sum('try again' in s for s in said)}x"
         )
         assert dm_filed == 1

@@ -306,9 +306,16 @@ async def test_in_a_dm_a_form_asks_field_by_field(slack: Harness) -> None:
     await h.sender.event(
         payloads.message_im("U0CARLA", "Socket 2 will not lock the cable", "D0CARLA", payloads.next_ts())
     )
-    [*_, filed] = await h.fake.wait_for("chat.postMessage", count=3)
+    [*_, summary] = await h.fake.wait_for("chat.postMessage", count=3)
+    # Issue 13: a summary with Submit / Change / Cancel comes before anything is filed.
+    assert "Socket 2 will not lock the cable" in text_of(summary)
+    assert "under warranty until" in text_of(summary)  # a DM is private: the details are there
+    assert await services.list_requests(h.portal.uow(), "carla@citycharge.example") == []
+    await press_button(h, "U0CARLA", summary, "Submit", "D0CARLA")
+    [*_, filed] = await h.fake.wait_for("chat.postMessage", count=4)
     assert "ST-000001" in text_of(filed)
-    assert "under warranty until" in text_of(filed)  # a DM is private: the details are there
+    assert "under warranty until" in text_of(filed)
+    assert h.fake.calls_to("views.open") == []  # Submit files; it opens no modal
 
 
 async def test_a_mention_with_support_words_answers_like_the_slash_command(slack: Harness) -> None:

@@ -69,14 +69,16 @@ async def test_a_whole_journey_with_every_first_attempt_failing_delivers_every_r
     h = slack
     h.fake.fail_first_attempts(status=fault, retry_after=1)
 
-    # carla files a ticket in a DM, typing her four messages in quick succession.
-    for text in ("hello", "I need a repair on a charger", "10001R002", "Socket 2 will not lock the cable"):
+    # carla files a ticket in a DM, typing her five messages in quick succession (the last one submits the summary).
+    texts = ("hello", "I need a repair on a charger", "10001R002", "Socket 2 will not lock the cable", "submit")
+    for text in texts:
         status, _ = await h.sender.event(payloads.message_im("U0CARLA", text, "D0CARLA", payloads.next_ts()))
         assert status == 200
-    dm = await h.fake.wait_for("chat.postMessage", 4, WAIT, where=lambda c: c.ok and c.args["channel"] == "D0CARLA")
+    dm = await h.fake.wait_for("chat.postMessage", 5, WAIT, where=lambda c: c.ok and c.args["channel"] == "D0CARLA")
     assert "I have a question" in shown(dm[0])
     assert "Which charger is it?" in shown(dm[1])
-    assert "ST-000001" in shown(dm[3])
+    assert "Socket 2 will not lock the cable" in shown(dm[3])  # the summary (issue 13)
+    assert "ST-000001" in shown(dm[4])
 
     # ben and carla in a shared channel: answered privately, in the thread.
     await h.sender.event(
@@ -108,7 +110,7 @@ async def test_a_whole_journey_with_every_first_attempt_failing_delivers_every_r
     # Every reply was refused once (its first attempt) and then delivered once: same count, same order.
     assert [fingerprint(c) for c in refused] == [fingerprint(c) for c in delivered]
     assert len({fingerprint(c) for c in delivered}) == len(delivered)
-    assert len(delivered) == 8  # 4 DM replies, 2 ephemerals, 1 Home tab, 1 /support answer
+    assert len(delivered) == 9  # 5 DM replies, 2 ephemerals, 1 Home tab, 1 /support answer
     print(
         f"[{h.portal.engine.dialect.name}] first attempt of every call answered {fault}: {len(delivered)} replies, "
         f"{h.fake.first_attempt_faults} faults (all methods) → {len(delivered)} delivered once, in order"
