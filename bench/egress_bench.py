@@ -33,7 +33,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bench.engine_bench import TARGET_COLUMNS, command_line, markdown_table, write_section
+from bench.engine_bench import TARGET_COLUMNS, command_line, markdown_table
+from bot.reports import write_section
 from bot.slack.delivery import Delivery, SlackSender, enqueue
 from portal.bootstrap import Portal
 from tests.slack.fake_slack import Call, FakeSlack

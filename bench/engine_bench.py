@@ -28,6 +28,7 @@ from bot.config import DESIGN_ROOT
 from bot.engine.actions import InProcessActions
 from bot.engine.engine import Engine, prepare
 from bot.engine.store import TrackerStore
+from bot.reports import write_section
 from portal.bootstrap import Portal
 from portal.demo import seed_demo
 
@@ -190,19 +191,6 @@ def command_line(module: str, argv: Sequence[str], database_url: str | None = No
         hidden = make_url(database_url).render_as_string(hide_password=True)
         argv = [hidden if a == database_url else a.replace(database_url, hidden) for a in argv]
     return f"python -m {module} {' '.join(argv)}".strip()
-
-
-def write_section(path: Path, section: str) -> None:
-    """Replace this benchmark's section in BENCHMARKS.md, keeping the others."""
-    title = section.splitlines()[0]
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\n"
-    if title in text:
-        start = text.index(title)
-        following = text.find("\n## ", start + len(title))
-        text = text[:start] + section + (text[following + 1 :] if following != -1 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text, encoding="utf-8")
 
 
 def main() -> None:

@@ -42,11 +42,12 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bench.egress_bench import fresh_postgres_database
-from bench.engine_bench import command_line, markdown_table, write_section
+from bench.engine_bench import command_line, markdown_table
 from bot.config import DESIGN_ROOT, Settings
 from bot.engine.actions import InProcessActions
 from bot.engine.engine import Engine, prepare
 from bot.engine.store import TrackerStore
+from bot.reports import write_section
 from bot.slack.app import SlackApp, build_app, web_app
 from bot.slack.inbox import Inbox
 from bot.slack.workers import WorkerPool

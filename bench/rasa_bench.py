@@ -26,12 +26,13 @@ from typing import Any
 
 import aiohttp
 
-from bench.engine_bench import markdown_table, write_section
+from bench.engine_bench import markdown_table
 from bot.config import DESIGN_ROOT
 from bot.engine.actions import InProcessActions
 from bot.engine.engine import Engine, prepare
 from bot.engine.rasa_server import RasaServer
 from bot.engine.store import TrackerStore
+from bot.reports import write_section
 from portal.bootstrap import Portal
 from portal.demo import seed_demo
 

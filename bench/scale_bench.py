@@ -33,11 +33,12 @@ from typing import Any
 from sqlalchemy import text
 
 from bench.egress_bench import fresh_postgres_database
-from bench.engine_bench import CARLA, TARGET_COLUMNS, command_line, markdown_table, write_section
+from bench.engine_bench import CARLA, TARGET_COLUMNS, command_line, markdown_table
 from bot.config import DESIGN_ROOT
 from bot.engine.actions import InProcessActions
 from bot.engine.engine import Engine, prepare
 from bot.engine.store import TrackerStore
+from bot.reports import write_section
 from portal.bootstrap import Portal
 from portal.demo import seed_demo
 

@@ -31,8 +31,9 @@ from typing import Any
 import aiohttp
 
 from bench.egress_bench import fresh_postgres_database
-from bench.engine_bench import SCRIPT, TARGET_COLUMNS, command_line, markdown_table, write_section
+from bench.engine_bench import SCRIPT, TARGET_COLUMNS, command_line, markdown_table
 from bench.ingress_bench import SECRET, bench_users, percentile, serve_chargedesk
+from bot.reports import write_section
 from tests.slack.fake_slack import FakeSlack
 from tests.slack.payloads import message_im, next_ts
 from tests.slack.signing import JSON, SLACK_USER_AGENT, SlackSender, signature_headers

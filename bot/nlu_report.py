@@ -45,6 +45,7 @@ from bot.engine.evaluation import (
     subset,
 )
 from bot.engine.understanding import TEMPERATURE, Interpreter, NluTrainingData, nlu_files, read_nlu_files
+from bot.reports import write_section
 
 SECTION_TITLE = "## Intent classification (`chargedesk nlu-report`)"
 QUICK_FOLDS = 3
@@ -309,18 +310,6 @@ def report(runs: Sequence[Run], *, command: str, examples: int, intents: int, fo
         failed = first.heldout.failures
         lines += [f"- `{p.text}`: {p.intent} → {p.predicted} ({p.confidence:.2f})" for p in failed] or ["- none"]
     return "\n".join(lines) + "\n"
-
-
-def write_section(path: Path, section: str) -> None:
-    """Replaces this report's section of a Markdown file (e.g. BENCHMARKS.md), keeping the others."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\n"
-    if SECTION_TITLE in text:
-        start = text.index(SECTION_TITLE)
-        following = text.find("\n## ", start + len(SECTION_TITLE))
-        text = text[:start] + section + (text[following + 1 :] if following != -1 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text, encoding="utf-8")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

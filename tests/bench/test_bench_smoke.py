@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.engine_bench import SCRIPT, command_line, main_async, markdown_table, report, write_section
+from bench.engine_bench import SCRIPT, command_line, main_async, markdown_table, report
+from bot.reports import write_section
 
 
 async def test_engine_benchmark_runs_and_reports(tmp_path: Path) -> None:
