@@ -11,6 +11,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.identity import Directory
+from portal import services
+from portal.bootstrap import Portal
 from portal.domain.actors import Agent
 
 logger = logging.getLogger(__name__)
@@ -62,3 +64,14 @@ class Agents:
             return self._group[1] if self._group else frozenset()
         self._group = (self.clock(), members)
         return members
+
+
+async def audited_agent(
+    agents: Agents, portal: Portal, user_id: str, action: str, reference: str | None, detail: str
+) -> Agent | None:
+    """The agent pressing an agents' button, or None after auditing the attempt as `NotSupportAgent` (the caller
+    answers where the person is). Raises IdentityUnavailable like `Agents.is_agent`."""
+    agent = await agents.agent(user_id)
+    if agent is None:
+        await services.audit_refusal(portal.uow(), f"slack:{user_id}", action, reference, "NotSupportAgent", detail)
+    return agent

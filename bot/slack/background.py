@@ -13,7 +13,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
 from bot.slack.delivery import SlackSender
-from bot.slack.identity import Directory
 from bot.slack.notifier import HomeView, Notifier
 from bot.slack.people import People
 from portal import services
@@ -70,10 +69,15 @@ async def check_triage_channel(client: AsyncWebClient, channel: str | None) -> l
 
 
 def start_background(
-    settings: Settings, portal: Portal, client: AsyncWebClient, home_view: HomeView | None, stop: asyncio.Event
+    settings: Settings,
+    portal: Portal,
+    client: AsyncWebClient,
+    people: People,
+    home_view: HomeView | None,
+    stop: asyncio.Event,
 ) -> list[asyncio.Task[None]]:
-    directory = Directory(client, portal)
-    notifier = Notifier(portal, People(portal.engine, client, directory), settings.triage_channel, home_view)
+    """`people` is the Slack app's own (one resolver per process: one auth.test, one profile cache)."""
+    notifier = Notifier(portal, people, settings.triage_channel, home_view)
     sender = SlackSender(portal.engine, client)
     return [
         asyncio.create_task(notifier.run(stop), name="notifier"),

@@ -88,13 +88,12 @@ class SlackConversations:
     portal: Portal
     client: AsyncWebClient
     directory: Directory
-    people: People | None = None
+    people: People  # shares `directory`: the notifier's consent DMs ask the same resolver
 
     async def person(self, conversation: Conversation) -> Person:
         """Who is talking (the one resolver); verified people are learned for later DMs."""
         person = await self.directory.resolve(conversation.user_id, conversation.team_id)
-        if self.people is not None:
-            await self.people.remember(person)
+        await self.people.remember(person)
         return person
 
     async def metadata(self, conversation: Conversation) -> dict[str, Any]:

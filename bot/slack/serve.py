@@ -38,7 +38,7 @@ async def serve(settings: Settings, portal: Portal, host: str = "0.0.0.0") -> No
     async def home_of(user_id: str, team_id: str) -> dict[str, Any]:
         return await home_view(app.conversations, app.agents, user_id, team_id)
 
-    background = start_background(settings, portal, app.bolt.client, home_of, stop)
+    background = start_background(settings, portal, app.bolt.client, app.conversations.people, home_of, stop)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)

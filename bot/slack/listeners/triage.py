@@ -14,7 +14,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.slack.agents import Agents
+from bot.slack.agents import Agents, audited_agent
 from bot.slack.conversations import SlackConversations
 from bot.slack.decisions import (
     DECISION_TITLES,
@@ -67,13 +67,7 @@ def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -
     portal, client = conversations.portal, conversations.client
 
     async def agent_or_audit(user_id: str, action: str, reference: str) -> Agent | None:
-        """The agent, or None after auditing the attempt (the caller answers where the person is)."""
-        agent = await agents.agent(user_id)
-        if agent is None:
-            await services.audit_refusal(
-                portal.uow(), f"slack:{user_id}", action, reference, "NotSupportAgent", "pressed a triage button"
-            )
-        return agent
+        return await audited_agent(agents, portal, user_id, action, reference, "pressed a triage button")
 
     async def agent_or_refuse(user_id: str, action: str, reference: str, channel: str) -> Agent | None:
         agent = await agent_or_audit(user_id, action, reference)

@@ -12,7 +12,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.slack.agents import Agents
+from bot.slack.agents import Agents, audited_agent
 from bot.slack.conversations import SlackConversations
 from bot.slack.decisions import submitted_text
 from bot.slack.identity import IDENTITY_UNAVAILABLE, IdentityUnavailable
@@ -35,13 +35,9 @@ def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -
     portal, client = conversations.portal, conversations.client
 
     async def agent_or_refuse(user_id: str, team_id: str, channel: str) -> Agent | None:
-        agent = await agents.agent(user_id)
-        if agent is None:
-            await services.audit_refusal(
-                portal.uow(), f"slack:{user_id}", LINK_WORKSPACE, None, "NotSupportAgent", f"workspace {team_id[:40]}"
-            )
-            if channel:
-                await client.chat_postEphemeral(channel=channel, user=user_id, text=REFUSAL)
+        agent = await audited_agent(agents, portal, user_id, LINK_WORKSPACE, None, f"workspace {team_id[:40]}")
+        if agent is None and channel:
+            await client.chat_postEphemeral(channel=channel, user=user_id, text=REFUSAL)
         return agent
 
     @app.action(LINK_WORKSPACE)
