@@ -199,25 +199,35 @@ async def test_a_typed_malformed_serial_gets_the_validators_message_inline(slack
     assert await requests_in(h) == []
 
 
-async def test_a_message_shortcut_prefills_the_description(slack: Harness) -> None:
-    h = slack
-    text = "Charger at gate 3 shows error 42 since this morning"
-    message_ts = payloads.next_ts()
+async def raise_from_message(
+    h: Harness, user: str, text: str, message_ts: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """`user` raises a service request from the message `text` (message shortcut) and keeps the kind modal's
+    description: the kind modal Slack opened, and the app's answer to its submission."""
     await h.sender.interaction(
-        payloads.message_action("U0CARLA", "T0HOME", CHANNEL, "chargedesk_from_message", text, message_ts)
+        payloads.message_action(user, "T0HOME", CHANNEL, "chargedesk_from_message", text, message_ts)
     )
     [first] = await h.fake.wait_for("views.open")
-    assert inputs(first.args["view"])["description"]["initial_value"] == text
+    kind_view: dict[str, Any] = first.args["view"]
     answer = await submit(
         h,
-        "U0CARLA",
-        first.args["view"],
+        user,
+        kind_view,
         {
             "category": payloads.static_select_value("/request_service_ticket"),
             "description": payloads.plain_text_value(text),
         },
         callback=FROM_MESSAGE_CALLBACK,
     )
+    return kind_view, answer
+
+
+async def test_a_message_shortcut_prefills_the_description(slack: Harness) -> None:
+    h = slack
+    text = "Charger at gate 3 shows error 42 since this morning"
+    message_ts = payloads.next_ts()
+    kind_view, answer = await raise_from_message(h, "U0CARLA", text, message_ts)
+    assert inputs(kind_view)["description"]["initial_value"] == text
     assert answer["response_action"] == "update"
     form = answer["view"]
     assert inputs(form)["description"]["initial_value"] == text

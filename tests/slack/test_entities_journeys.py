@@ -6,11 +6,10 @@ import json
 
 from sqlalchemy import select
 
-from bot.slack.modals import FROM_MESSAGE_CALLBACK
 from portal.adapters import tables
 from tests.slack import payloads
 from tests.slack.conftest import Harness, inputs, text_of
-from tests.slack.test_customer_journeys import CHANNEL, click, submit
+from tests.slack.test_customer_journeys import CHANNEL, click, raise_from_message, submit
 
 
 async def requests_in(h: Harness) -> list[tuple[str, str, str]]:
@@ -65,20 +64,7 @@ async def test_a_mistyped_serial_in_the_transfer_modal_gets_did_you_mean_inline(
 async def test_a_message_shortcut_prefills_the_serial_it_names(slack: Harness) -> None:
     h = slack
     text = "10001 r 002 at gate 3 shows error 42 since this morning"
-    await h.sender.interaction(
-        payloads.message_action("U0CARLA", "T0HOME", CHANNEL, "chargedesk_from_message", text, payloads.next_ts())
-    )
-    [first] = await h.fake.wait_for("views.open")
-    answer = await submit(
-        h,
-        "U0CARLA",
-        first.args["view"],
-        {
-            "category": payloads.static_select_value("/request_service_ticket"),
-            "description": payloads.plain_text_value(text),
-        },
-        callback=FROM_MESSAGE_CALLBACK,
-    )
+    _, answer = await raise_from_message(h, "U0CARLA", text, payloads.next_ts())
     form = inputs(answer["view"])
     assert form["serial"]["initial_option"]["value"] == "10001R002"
     assert form["description"]["initial_value"] == text
