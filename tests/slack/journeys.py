@@ -2,13 +2,41 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Self
 
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack.delivery import SlackSender
+from bot.slack.notifier import Notifier
+from bot.slack.people import People
 from tests.slack import payloads
-from tests.slack.conftest import Harness, button
+from tests.slack.conftest import TRIAGE, Harness, button
 from tests.slack.fake_slack import Call
 
 TRANSFER_REASON = "Bought from VoltWay with the installation in 2025"
+
+
+@dataclass
+class Office:
+    """The app on loopback with what `chargedesk run` does in the background: the notifier and the sender, which the
+    tests run until idle when they want the outbox's messages delivered."""
+
+    h: Harness
+    notifier: Notifier
+    sender: SlackSender
+
+    @classmethod
+    def of(cls, h: Harness) -> Self:
+        client = AsyncWebClient(token="xoxb-test", base_url=h.fake.base_url)
+        notifier = Notifier(h.portal, People(h.portal.engine, client), TRIAGE)
+        return cls(h, notifier, SlackSender(h.portal.engine, client, interval=0.0))
+
+    async def deliver(self) -> None:
+        """Let the background work run: the outbox becomes Slack messages."""
+        while await self.notifier.run_once():
+            pass
+        await self.sender.drain(timeout=10)
 
 
 async def open_transfer_modal(h: Harness, channel: str = "C0SHARED") -> dict[str, Any]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -32,23 +31,12 @@ from tests.conftest import FrozenClock
 from tests.slack import payloads
 from tests.slack.conftest import AGENT, TRIAGE, Harness, button, inputs, text_of
 from tests.slack.fake_slack import Call
-from tests.slack.journeys import TRANSFER_REASON, open_transfer_modal, press_button, transfer_state
+from tests.slack.journeys import TRANSFER_REASON, Office, open_transfer_modal, press_button, transfer_state
 
 CHANNEL = "C0SHARED"
 
 
-@dataclass
-class Desk:
-    h: Harness
-    notifier: Notifier
-    sender: SlackSender
-
-    async def deliver(self) -> None:
-        """Let the background work run: the outbox becomes Slack messages."""
-        while await self.notifier.run_once():
-            pass
-        await self.sender.drain(timeout=10)
-
+class Desk(Office):
     async def press(self, user: str, channel: str, action_id: str, value: str, *, team: str = "T0HOME") -> None:
         status, _ = await self.h.sender.interaction(
             payloads.block_actions(
@@ -86,9 +74,7 @@ class Desk:
 
 @pytest.fixture
 async def desk(slack: Harness) -> Desk:
-    client = AsyncWebClient(token="xoxb-test", base_url=slack.fake.base_url)
-    notifier = Notifier(slack.portal, People(slack.portal.engine, client), TRIAGE)
-    return Desk(slack, notifier, SlackSender(slack.portal.engine, client, interval=0.0))
+    return Desk.of(slack)
 
 
 def sent(h: Harness, method: str, channel: str) -> list[Call]:

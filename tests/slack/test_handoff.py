@@ -11,12 +11,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select
 
-from bot.slack.delivery import SlackSender
-from bot.slack.notifier import Notifier
-from bot.slack.people import People
 from portal.adapters import tables
 from tests.slack.conftest import TRIAGE, Harness
 from tests.slack.test_trust import EVIL, EXTRA_USERS, IMPOSTOR, Trust, sees_nothing_of_voltway
@@ -26,9 +22,7 @@ from tests.slack.test_trust import EVIL, EXTRA_USERS, IMPOSTOR, Trust, sees_noth
 async def desk(slack: Harness) -> Trust:
     """test_trust's harness: its users (the impostor of an unlinked workspace), the notifier and the sender."""
     slack.fake.users.update(EXTRA_USERS)
-    client = AsyncWebClient(token="xoxb-test", base_url=slack.fake.base_url)
-    notifier = Notifier(slack.portal, People(slack.portal.engine, client), TRIAGE)
-    return Trust(slack, notifier, SlackSender(slack.portal.engine, client, interval=0.0))
+    return Trust.of(slack)
 
 
 def triage_posts(h: Harness) -> list[str]:

@@ -11,22 +11,18 @@ import asyncio
 import itertools
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import insert, select
 from sqlalchemy.exc import OperationalError
 
 from bot.cli import _link_workspace
 from bot.slack import identity
 from bot.slack.conversations import TRY_AGAIN
-from bot.slack.delivery import SlackSender
 from bot.slack.identity import IDENTITY_UNAVAILABLE, WORKSPACE_NOT_VERIFIED
 from bot.slack.listeners.consent import NOT_YOURS
-from bot.slack.notifier import Notifier
-from bot.slack.people import People, slack_people
+from bot.slack.people import slack_people
 from bot.slack.workspaces import LINK_WORKSPACE, LINK_WORKSPACE_CALLBACK
 from portal import services
 from portal.adapters import tables
@@ -35,6 +31,7 @@ from portal.domain.actors import Agent
 from tests.slack import payloads
 from tests.slack.conftest import AGENT, TRIAGE, Harness, button
 from tests.slack.fake_slack import Call
+from tests.slack.journeys import Office
 
 ANNA, BEN, CARLA = "anna@voltway.example", "ben@greenfleet.example", "carla@citycharge.example"
 IMPOSTOR, EVIL = "U0EVIL", "T0EVIL"
@@ -47,18 +44,7 @@ CHANNEL = "C0SHARED"
 _names = itertools.count(1)
 
 
-@dataclass
-class Trust:
-    h: Harness
-    notifier: Notifier
-    sender: SlackSender
-
-    async def deliver(self) -> None:
-        """What `chargedesk run` does in the background: the outbox becomes Slack messages."""
-        while await self.notifier.run_once():
-            pass
-        await self.sender.drain(timeout=10)
-
+class Trust(Office):
     async def support(self, user: str, text: str, team: str = "T0HOME") -> str:
         """`/support text` as `user` of `team`: what they were shown (the acknowledgement or the response_url)."""
         name = f"support{next(_names)}"
@@ -167,9 +153,7 @@ def _shown(message: dict[str, Any]) -> str:
 @pytest.fixture
 async def trust(slack: Harness) -> Trust:
     slack.fake.users.update(EXTRA_USERS)
-    client = AsyncWebClient(token="xoxb-test", base_url=slack.fake.base_url)
-    notifier = Notifier(slack.portal, People(slack.portal.engine, client), TRIAGE)
-    return Trust(slack, notifier, SlackSender(slack.portal.engine, client, interval=0.0))
+    return Trust.of(slack)
 
 
 def sees_nothing_of_voltway(text: str) -> None:

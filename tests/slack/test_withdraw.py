@@ -11,16 +11,13 @@ import json
 from typing import Any
 
 import pytest
-from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.delivery import SlackSender
-from bot.slack.notifier import Notifier
-from bot.slack.people import People
 from portal import services
 from portal.domain.actors import Agent
 from tests.slack import payloads
 from tests.slack.conftest import TRIAGE, Harness
 from tests.slack.fake_slack import Call
+from tests.slack.journeys import Office
 
 CHANNEL = "C0SHARED"
 CARLA, BEN, ANNA = "carla@citycharge.example", "ben@greenfleet.example", "anna@voltway.example"
@@ -67,11 +64,7 @@ async def press(h: Harness, user: str, channel: str, message: dict[str, Any], ti
 
 
 async def deliver(h: Harness) -> None:
-    client = AsyncWebClient(token="xoxb-test", base_url=h.fake.base_url)
-    notifier = Notifier(h.portal, People(h.portal.engine, client), TRIAGE)
-    while await notifier.run_once():
-        pass
-    await SlackSender(h.portal.engine, client, interval=0.0).drain(timeout=10)
+    await Office.of(h).deliver()
 
 
 def sent(h: Harness, method: str, channel: str) -> list[Call]:
