@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
+from actions.flow import refused
+from actions.opening import description_from_opening
 from portal.domain.conversation import is_plea_for_help, process_question
 from portal.domain.text import DESCRIPTION_MIN, clean_description
 from portal.errors import InvalidDescription
@@ -32,3 +36,23 @@ def validated_description(value: Any, dispatcher: CollectingDispatcher) -> dict[
         too_short = len(text.strip()) < DESCRIPTION_MIN
         dispatcher.utter_message(response="utter_description_too_short" if too_short else "utter_description_too_long")
         return {"description": None}
+
+
+class DescribedRequest:
+    """The description of a form that files a request (a FormValidationAction's mixin: rasa-sdk finds `extract_` and
+    `validate_<slot>` by name): taken from the opening message when it already describes the problem
+    (actions/opening.py), validated against the limits, and a refused answer counted towards offering a person."""
+
+    if TYPE_CHECKING:
+
+        def name(self) -> str: ...
+
+    async def extract_description(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return description_from_opening(tracker, self.name().removeprefix("validate_"))
+
+    async def validate_description(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return refused(validated_description(value, dispatcher), "description", dispatcher, tracker)

@@ -9,10 +9,10 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.descriptions import validated_description
+from actions.descriptions import DescribedRequest
 from actions.explanations import explain, warranty_text
 from actions.flow import confirmation, refused
-from actions.opening import description_from_opening, misread_in, opening_serials, serial_button
+from actions.opening import misread_in, opening_serials, serial_button
 from actions.portal_access import UsesPortal
 from actions.requester import origin_of, requester_of
 from actions.slots import reset_request_slots
@@ -38,7 +38,7 @@ def serial_candidate(value: Any) -> str:
     return found[0] if found else text
 
 
-class ValidateServiceTicketForm(UsesPortal, FormValidationAction):
+class ValidateServiceTicketForm(DescribedRequest, UsesPortal, FormValidationAction):
     """Checks the serial against the portal's eligibility rules and the description against its limits."""
 
     def name(self) -> str:
@@ -51,12 +51,6 @@ class ValidateServiceTicketForm(UsesPortal, FormValidationAction):
         if eligibility is not None and eligibility != Outcome.MAY_RAISE:
             return []  # ends the form; action_open_service_ticket explains why
         return domain_slots
-
-    async def extract_description(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        """The message that started the form, when it already describes the problem (see actions/opening.py)."""
-        return description_from_opening(tracker, "service_ticket_form")
 
     async def validate_serial(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -88,11 +82,6 @@ class ValidateServiceTicketForm(UsesPortal, FormValidationAction):
             "warranty_until": warranty_text(decision),
         }
         return refused(accepted, "serial", dispatcher, tracker)
-
-    async def validate_description(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        return refused(validated_description(value, dispatcher), "description", dispatcher, tracker)
 
     async def validate_request_confirmed(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

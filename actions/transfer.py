@@ -9,10 +9,10 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.descriptions import validated_description
+from actions.descriptions import DescribedRequest
 from actions.explanations import explain
 from actions.flow import confirmation, refused
-from actions.opening import description_from_opening, misread_in, serial_button
+from actions.opening import misread_in, serial_button
 from actions.portal_access import UsesPortal
 from actions.requester import origin_of, requester_of
 from actions.slots import reset_request_slots
@@ -48,17 +48,11 @@ def serials_in(value: Any) -> list[str] | None:
     return found or None
 
 
-class ValidateTransferForm(UsesPortal, FormValidationAction):
+class ValidateTransferForm(DescribedRequest, UsesPortal, FormValidationAction):
     """Serials must be well-formed, known, not ours already and not in another pending transfer (max 50)."""
 
     def name(self) -> str:
         return "validate_transfer_form"
-
-    async def extract_description(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        """The message that started the form, when it already gives a reason (see actions/opening.py)."""
-        return description_from_opening(tracker, "transfer_form")
 
     async def validate_serials(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -90,11 +84,6 @@ class ValidateTransferForm(UsesPortal, FormValidationAction):
         if not check.all_clear:
             return refused({"serials": None}, "serials", dispatcher, tracker)
         return refused({"serials": serials, "serials_text": serial_list(serials)}, "serials", dispatcher, tracker)
-
-    async def validate_description(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        return refused(validated_description(value, dispatcher), "description", dispatcher, tracker)
 
     async def validate_transfer_confirmed(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
