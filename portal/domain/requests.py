@@ -162,6 +162,14 @@ class SupportRequest:
     def is_withdrawable(self) -> bool:
         return self.status in self.withdrawable
 
+    def visible_to(self, account: Account) -> bool:
+        """Whether a customer's account may see this request: its requester, their organization, and the
+        organization operating one of its chargers (whose consent a transfer asks)."""
+        if account.id == self.requester_account_id:
+            return True
+        org = account.organization_id
+        return org is not None and (org == self.organization_id or any(line.operator_id == org for line in self.lines))
+
     def may_be_withdrawn_by(self, account: Account) -> bool:
         """The requester, or anyone of the organization that asked (DESIGN.md §1: every account linked to an
         organization has the organization's permissions, so a colleague may withdraw what a colleague filed)."""

@@ -141,7 +141,7 @@ async def _details(uow: UnitOfWork, charger: Charger, viewer: Account | None, to
     if viewer is not None:
         # The Service Operator sees what get_request would show it, no more (e.g. not another organization's
         # administrative request from before it became the Service Operator).
-        requests = [r for r in requests if _visible_to(viewer, r)]
+        requests = [r for r in requests if r.visible_to(viewer)]
     view = charger_view(charger, names.get(charger.service_operator_id, "?"), today)
     return ChargerDetails(
         model=view.model,
@@ -150,16 +150,6 @@ async def _details(uow: UnitOfWork, charger: Charger, viewer: Account | None, to
         warranty_until=view.warranty_until,
         in_warranty=view.in_warranty,
         open_requests=tuple(summarize(r) for r in requests),
-    )
-
-
-def _visible_to(account: Account, request: SupportRequest) -> bool:
-    """The same rule as get_request's, for an account already loaded."""
-    if account.id == request.requester_account_id:
-        return True
-    org = account.organization_id
-    return org is not None and (
-        org == request.organization_id or any(line.operator_id == org for line in request.lines)
     )
 
 

@@ -49,14 +49,7 @@ async def _may_see(uow: UnitOfWork, viewer: Actor, request: SupportRequest) -> b
     if not isinstance(viewer, Customer):
         return False
     account = await uow.accounts.by_email(viewer.email)
-    if account is None:
-        return False
-    if account.id == request.requester_account_id:
-        return True
-    org = account.organization_id
-    return org is not None and (
-        org == request.organization_id or any(line.operator_id == org for line in request.lines)
-    )
+    return account is not None and request.visible_to(account)
 
 
 async def organization_chargers(uow: UnitOfWork, email: str | None) -> list[ChargerView]:

@@ -53,18 +53,8 @@ async def withdrawable_requests(uow: UnitOfWork, email: str | None) -> list[Requ
 
 async def _authorized(uow: UnitOfWork, account: Account, reference: str, *, for_update: bool) -> SupportRequest:
     request = await uow.requests.get(reference, for_update=for_update) if reference.strip() else None
-    if request is None or not _may_see(account, request):
+    if request is None or not request.visible_to(account):
         raise UnknownRequest(reference)
     if not request.may_be_withdrawn_by(account):
         raise NotRequester("only the requester or their organization may withdraw this request")
     return request
-
-
-def _may_see(account: Account, request: SupportRequest) -> bool:
-    """As `get_request` decides for customers: the requester, their organization, the chargers' operators."""
-    if account.id == request.requester_account_id:
-        return True
-    org = account.organization_id
-    return org is not None and (
-        org == request.organization_id or any(line.operator_id == org for line in request.lines)
-    )
