@@ -698,6 +698,8 @@ _LEXICON: Final[dict[str, tuple[str, ...]]] = {
     "help": ("halp", "hlep", "hepl", "helpp"),
     "question": ("qustion", "quesiton", "questoin", "q"),
     "cancel": ("canel", "cancle", "cancell", "cancl", "cnacel", "abort", "nvm", "nevermind", "nevermnd"),
+    # Verbs that mean "stop what we are doing" in a chat; a few examples of each could never cover them all.
+    "stop": ("quit", "exit", "halt", "abandon", "discard", "scrap", "scratch"),
     "change": ("chnage", "chagne", "chnge", "cange", "chang"),
     "edit": ("edti", "eidt"),
     "submit": ("sumbit", "submitt", "sbumit", "subimt"),
