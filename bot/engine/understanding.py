@@ -761,7 +761,9 @@ def _new_classifier(random_state: int) -> Any:
         sublinear_tf=True,
     )
     # Character n-grams within word boundaries make the model robust to the typos users make ("servce", "chargr").
-    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), preprocessor=normalise, sublinear_tf=True)
+    # min_df=2: a character n-gram seen in one example only describes that example, not its intent; without them,
+    # gibberish no longer drifts towards the intent with the most varied examples (out_of_scope) and falls back.
+    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), preprocessor=normalise, sublinear_tf=True, min_df=2)
     # newton-cg converges in a handful of iterations on this small, well-conditioned problem: about 0.1 s where lbfgs
     # needs several times longer for the same optimum (the loss is convex, so the solver does not change the model).
     # Balanced class weights: intents with more examples (service tickets) must not win ties by sheer numbers.
