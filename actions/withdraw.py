@@ -28,7 +28,7 @@ from actions.requester import Requester, requester_of
 from actions.wording import intent_payload, serial_list
 from portal import services
 from portal.domain.actors import Customer
-from portal.domain.requests import find_reference, kind_of_reference
+from portal.domain.requests import find_reference, kind_of_reference, normalise_reference
 from portal.errors import InvalidTransition, NotRequester, UnknownAccount, UnknownRequest
 from portal.status_text import kind_label, status_label
 from portal.views import RequestSummary
@@ -126,7 +126,7 @@ class ActionWithdrawRequest(UsesPortal, Action):
 def _reference(tracker: Tracker) -> str | None:
     """The reference the message names: a button's or the entity extractor's, else one written in the text."""
     for value in tracker.get_latest_entity_values("reference"):
-        if isinstance(value, str) and (found := find_reference(value)):
+        if isinstance(value, str) and (found := normalise_reference(value)):
             return found
         if isinstance(value, str) and value.strip():
             return value.strip()[:40]  # not a reference: the portal answers "unknown", and the audit keeps it

@@ -24,7 +24,7 @@ from bot.slack.identity import WORKSPACE_NOT_VERIFIED
 from portal import services
 from portal.domain.actors import Actor, Customer
 from portal.domain.eligibility import EligibilityDecision, Outcome
-from portal.domain.requests import REFERENCE_PREFIX, format_reference, kind_of_reference
+from portal.domain.requests import kind_of_reference, normalise_reference
 from portal.domain.serials import is_valid_serial
 from portal.errors import (
     InvalidTransition,
@@ -43,8 +43,6 @@ Reply = tuple[str, list[dict[str, Any]]]
 
 MAX_LISTED = 15
 TRANSFER_BUTTON = "Request a management transfer"
-# "MT-000042", "mt-42", "MT000042": the prefixes of the three request kinds, then the number.
-REFERENCE = re.compile(rf"({'|'.join(REFERENCE_PREFIX.values())})-?(\d{{1,9}})", re.IGNORECASE)
 
 HELP = (
     "*What I can tell you here* (only you see these answers):\n"
@@ -91,7 +89,7 @@ async def answer(
     if command == "status" and len(words) <= 2:
         if len(words) == 1:
             return await _status_list(conversations, agents, user_id, team_id)
-        reference = parse_reference(words[1])
+        reference = normalise_reference(words[1])
         return await _status_one(conversations, agents, user_id, team_id, reference) if reference else None
     if command == "charger":
         return await _charger(conversations, agents, user_id, team_id, words[1:])
@@ -107,15 +105,6 @@ def help_reply(lead: str | None = None) -> Reply:
 
 def not_understood(text: str) -> Reply:
     return help_reply(f"I didn't understand `{escape(text.strip()[:200])}`.")
-
-
-def parse_reference(word: str) -> str | None:
-    """A request reference in its stored form (`MT-000042`), or None when `word` is none."""
-    match = REFERENCE.fullmatch(word.strip())
-    if match is None:
-        return None
-    kind = kind_of_reference(match.group(1))
-    return format_reference(kind, int(match.group(2))) if kind else None
 
 
 # ---------------------------------------------------------------------------------------------- status
@@ -198,7 +187,7 @@ async def _withdraw(conversations: SlackConversations, user_id: str, team_id: st
         return _reply(
             "Which request? For example `withdraw ST-000012`; `status` lists yours.", (WITHDRAW_CHOICES_BUTTON,)
         )
-    reference = parse_reference(word)
+    reference = normalise_reference(word)
     person = await conversations.directory.resolve(user_id, team_id)
     if person.workspace_unverified:
         return _reply(WORKSPACE_NOT_VERIFIED)
