@@ -11,8 +11,10 @@ import json
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from portal import services
+from portal.adapters import tables
 from portal.domain.actors import Agent
 from tests.slack import payloads
 from tests.slack.conftest import TRIAGE, Harness
@@ -86,8 +88,17 @@ async def test_support_withdraw_asks_then_the_yes_button_withdraws_and_the_triag
     [card] = sent(h, "chat.postMessage", TRIAGE)
     assert any(b["type"] == "actions" for b in card.args["blocks"])
 
-    question = await command(h, "U0CARLA", f"withdraw {ticket.reference.lower()}")
-    assert "Withdraw your service ticket *ST-000001* (10001R002)?" in shown(question)
+    # Without a reason: how to give one, and nothing changes (support wants to know why).
+    usage = await command(h, "U0CARLA", f"withdraw {ticket.reference.lower()}")
+    assert "tell support why after the reference, for example `withdraw ST-000001 it works again`" in shown(usage)
+    assert "Nothing was changed." in shown(usage)
+    assert titles(usage) == []
+    assert await status_of(h, "ST-000001") == "open"
+
+    question = await command(h, "U0CARLA", f"withdraw {ticket.reference.lower()} it charges again after a reset")
+    assert "Withdraw your service ticket *ST-000001* (10001R002), because “it charges again after a reset”?" in (
+        shown(question)
+    )
     assert titles(question) == ["Yes, withdraw ST-000001", "No, keep it"]
     assert await status_of(h, "ST-000001") == "open"  # asking changes nothing
 
@@ -97,6 +108,11 @@ async def test_support_withdraw_asks_then_the_yes_button_withdraws_and_the_triag
     )
     assert "ST-000001" in done.args["text"] and done.args["channel"] == CHANNEL  # privately, where she asked
     assert await status_of(h, "ST-000001") == "withdrawn"
+    async with h.portal.engine.connect() as conn:
+        reason = await conn.scalar(
+            select(tables.request_transitions.c.reason).where(tables.request_transitions.c.to_status == "withdrawn")
+        )
+    assert reason == "it charges again after a reset"  # support learns why
 
     h.fake.clear()
     await deliver(h)
@@ -113,7 +129,7 @@ async def test_support_withdraw_asks_then_the_yes_button_withdraws_and_the_triag
 async def test_no_keeps_it_and_a_decided_request_cannot_be_withdrawn(slack: Harness) -> None:
     h = slack
     await services.open_service_ticket(h.portal.uow(), CARLA, "10001R002", "Socket 2 stops after a minute")
-    question = await command(h, "U0CARLA", "withdraw ST-000001")
+    question = await command(h, "U0CARLA", "withdraw ST-000001 not needed")
     await press(h, "U0CARLA", CHANNEL, question, "No, keep it")
     [kept] = await h.fake.wait_for("chat.postEphemeral", where=lambda c: c.args.get("user") == "U0CARLA")
     assert "nothing was withdrawn" in kept.args["text"]
@@ -188,6 +204,18 @@ async def test_a_person_without_a_known_account_is_told_why(slack: Harness, user
         assert "Slack doesn't share the email address" in answer
     else:
         assert "can't find a support portal account" in answer
+
+
+async def test_a_reason_too_long_for_the_button_and_a_sentence_after_withdraw(slack: Harness) -> None:
+    h = slack
+    await services.open_service_ticket(h.portal.uow(), CARLA, "10001R002", "Socket 2 stops after a minute")
+    answer = await command(h, "U0CARLA", "withdraw ST-000001 " + "because " * 50)
+    assert "Please keep the reason under 300 characters. Nothing was changed." in shown(answer)
+    assert titles(answer) == []
+    # Words without a reference are no query: the conversation asks which request (not an "unknown request").
+    which = await command(h, "U0CARLA", "withdraw my ticket please")
+    assert "There is no request" not in json.dumps(which)
+    assert await status_of(h, "ST-000001") == "open"
 
 
 async def test_the_app_home_withdraw_button_asks_in_the_persons_dm(slack: Harness) -> None:
