@@ -37,7 +37,7 @@ from portal.errors import (
 from portal.services.overview import ChargerOverview
 from portal.services.workspaces import IdentityStatus
 from portal.status_text import kind_label, status_label
-from portal.views import RequestDetail, RequestSummary
+from portal.views import RequestDetail, RequestSummary, is_withdrawable
 
 Reply = tuple[str, list[dict[str, Any]]]
 
@@ -151,7 +151,22 @@ async def _status_one(
     except UnknownRequest:
         # Exactly the same answer whether it does not exist or belongs to someone else.
         return _reply(f"There is no request {escape(reference)} that you can see. `status` lists yours.")
-    return _reply(describe(detail, for_agent=not isinstance(viewer, Customer)))
+    may_withdraw = isinstance(viewer, Customer) and await _may_withdraw(conversations, viewer, detail.summary)
+    buttons = (withdraw_button(detail.summary.reference),) if may_withdraw else ()
+    return _reply(describe(detail, for_agent=not isinstance(viewer, Customer)), buttons)
+
+
+async def _may_withdraw(conversations: SlackConversations, customer: Customer, summary: RequestSummary) -> bool:
+    """Whether the customer may withdraw the request now: the portal's own check, so that the button shows only
+    where its press would be accepted (a Service Operator sees a transfer of its chargers, but may not withdraw
+    it). The press asks first, and the portal checks again then."""
+    if not is_withdrawable(summary):
+        return False
+    try:
+        await services.check_withdrawal(conversations.portal.uow(), customer.email, summary.reference)
+    except (UnknownAccount, UnknownRequest, NotRequester, InvalidTransition):
+        return False
+    return True
 
 
 def describe(detail: RequestDetail, *, for_agent: bool) -> str:

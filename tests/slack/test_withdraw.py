@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot.slack.blocks import PRESS
 from portal import services
 from portal.adapters import tables
 from portal.domain.actors import Agent
@@ -255,3 +256,48 @@ async def test_a_colleague_withdraws_and_the_requester_learns_who(slack: Harness
     )
     [card] = [c for c in sent(h, "chat.update", TRIAGE) if "MT-000001" in c.args["text"]][-1:]
     assert not any(b["type"] == "actions" for b in card.args["blocks"])
+
+
+def action_ids(message: dict[str, Any]) -> list[str]:
+    return [e["action_id"] for b in message.get("blocks") or [] if b["type"] == "actions" for e in b["elements"]]
+
+
+async def test_support_status_of_ones_own_open_request_offers_withdraw_and_a_forged_press_is_refused(
+    slack: Harness,
+) -> None:
+    h = slack
+    await services.open_service_ticket(h.portal.uow(), CARLA, "10001R002", "Socket 2 stops after a minute")
+    await services.request_transfer(h.portal.uow(), BEN, ["ACE0100002"], "bought it in March", terms_accepted=True)
+    status = await command(h, "U0CARLA", "status st-1")
+    assert "*ST-000001*: service ticket" in shown(status)
+    assert titles(status) == ["Withdraw ST-000001"]
+    # The button of the App Home and of a confirmation: a press continues in the conversation, which asks first.
+    assert [a.rpartition("_")[0] for a in action_ids(status)] == [PRESS]
+    await press(h, "U0CARLA", CHANNEL, status, "Withdraw ST-000001")
+    [question] = await h.fake.wait_for("chat.postEphemeral", where=lambda c: c.args.get("user") == "U0CARLA")
+    assert titles(question.args) == ["Yes, withdraw ST-000001", "No, keep it"]
+    assert await status_of(h, "ST-000001") == "open"
+
+    # ben, of another organization, presses carla's button (its value forged into his own message): refused as
+    # unknown, audited, nothing changed.
+    await press(h, "U0BEN", CHANNEL, status, "Withdraw ST-000001")
+    [refused] = await h.fake.wait_for("chat.postEphemeral", where=lambda c: c.args.get("user") == "U0BEN")
+    assert "can't find a request ST-000001 that you can see" in refused.args["text"]
+    assert titles(refused.args) == []
+    entries = await services.audit_entries(h.portal.uow())
+    assert [(e.actor, e.action, e.reference, e.outcome) for e in entries] == [
+        ("slack:U0BEN", "withdraw", "ST-000001", "UnknownRequest")
+    ]
+    assert await status_of(h, "ST-000001") == "open"
+
+    # Only where a press would be accepted: ben's own transfer yes, not for its charger's Service Operator (who
+    # may see it), nor once support decided.
+    assert titles(await command(h, "U0BEN", "status MT-000001")) == ["Withdraw MT-000001"]
+    mention = payloads.app_mention(
+        "U0ANNA", "<@UBOT> status MT-000001", CHANNEL, payloads.next_ts(), user_team="T0VOLT"
+    )
+    await h.sender.event(mention)
+    [anna] = await h.fake.wait_for("chat.postEphemeral", where=lambda c: c.args.get("user") == "U0ANNA")
+    assert "MT-000001" in anna.args["text"] and titles(anna.args) == []
+    await services.set_ticket_status(h.portal.uow(), Agent("U0AGENT"), "ST-000001", "resolved")
+    assert titles(await command(h, "U0CARLA", "status ST-000001")) == []
