@@ -46,7 +46,7 @@ def looks_like_reference(text: str) -> bool:
 # data/nlu.yml, where Rasa's RegexEntityExtractor finds it, has the same shape).
 _PREFIXES = "|".join(REFERENCE_PREFIX.values())
 _REFERENCE_TYPED = re.compile(rf"\s*({_PREFIXES})\s*-?\s*0*(\d{{1,9}})\s*", re.IGNORECASE | re.ASCII)
-_REFERENCE_IN_TEXT = re.compile(rf"(?<![a-z0-9])(?:{_PREFIXES}) ?-? ?\d{{1,9}}(?![a-z0-9])", re.IGNORECASE | re.ASCII)
+REFERENCE_IN_TEXT = re.compile(rf"(?<![a-z0-9])(?:{_PREFIXES}) ?-? ?\d{{1,9}}(?![a-z0-9])", re.IGNORECASE | re.ASCII)
 
 
 def normalise_reference(text: str) -> str | None:
@@ -62,7 +62,7 @@ def normalise_reference(text: str) -> str | None:
 
 def find_reference(text: str) -> str | None:
     """The first request reference in `text`, in its canonical form (`ST-000001`), or None."""
-    for match in _REFERENCE_IN_TEXT.finditer(text):
+    for match in REFERENCE_IN_TEXT.finditer(text):
         if (reference := normalise_reference(match.group(0))) is not None:
             return reference
     return None
