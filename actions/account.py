@@ -10,12 +10,14 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.explanations import explain, say_no_account
+from actions.opening import description_from_opening
 from actions.portal_access import UsesPortal
 from actions.requester import latest_intent, requester_of
 from actions.wording import moment
 from portal import services
 from portal.domain.eligibility import Outcome
 
+ADMIN_FORM = "admin_request_form"
 ACCOUNT_OUTCOMES = {Outcome.NO_ACCOUNT, Outcome.NOT_LINKED, Outcome.NOT_YET_SERVICE_CUSTOMER}
 
 
@@ -46,8 +48,15 @@ class ActionCheckAccount(UsesPortal, Action):
         elif intent != "request_admin_change":
             explain(decision, dispatcher)
         since = decision.service_customer_from
-        return [
+        events = [
             SlotSet("account_status", status),
             SlotSet("eligibility", None),
             SlotSet("service_customer_from", moment(since) if since else None),
         ]
+        if intent == "request_admin_change" and status != Outcome.NO_ACCOUNT:
+            # The administrative form starts next (data/rules.yml) and asks for its description first, so no
+            # validator runs before that question: the opening message's description is set here instead, and the
+            # form validates it as it starts (prefilled slots are, in Rasa and in the engine alike). Service
+            # tickets and transfers get theirs from their first question (actions/ask.py).
+            events += [SlotSet(k, v) for k, v in description_from_opening(tracker, ADMIN_FORM).items()]
+        return events

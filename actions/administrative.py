@@ -9,7 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.descriptions import validated_description
+from actions.descriptions import DescribedRequest, validated_description
 from actions.explanations import say_no_account
 from actions.flow import confirmation, refused
 from actions.portal_access import UsesPortal
@@ -22,8 +22,9 @@ from portal.domain.serials import find_serials
 from portal.errors import InvalidDescription, UnknownAccount, UnknownCharger
 
 
-class ValidateAdminRequestForm(UsesPortal, FormValidationAction):
-    """The description must fit the limits, and any serial it mentions must be a charger we know."""
+class ValidateAdminRequestForm(DescribedRequest, UsesPortal, FormValidationAction):
+    """The description comes from the opening message when it already says what to change (DescribedRequest), must
+    fit the limits, and any serial it mentions must be a charger we know."""
 
     def name(self) -> str:
         return "validate_admin_request_form"
@@ -31,6 +32,7 @@ class ValidateAdminRequestForm(UsesPortal, FormValidationAction):
     async def validate_description(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        # DescribedRequest's validation, and then the chargers the description names.
         result = validated_description(value, dispatcher)
         if result["description"] is None:
             return refused(result, "description", dispatcher, tracker)

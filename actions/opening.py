@@ -17,6 +17,7 @@ from typing import Any
 
 from rasa_sdk import Tracker
 
+from portal.domain.requests import REFERENCE_IN_TEXT
 from portal.domain.serials import SERIAL_IN_TEXT, find_serials, misread_serials
 from portal.domain.text import DESCRIPTION_MAX, DESCRIPTION_MIN, without_control_characters
 
@@ -30,11 +31,10 @@ _FILLER = frozenset(
     have hello help hey hi how i i'd i'm id im is it its it's just like me my need needs new number of on one
     open or our please pls plz problem raise report request serial service so some someone support thank thanks
     that the there this ticket to transfer up us want wanna we we'd with would you your management operator
-    become take over
+    become take over account company organization organisation link change update details
     """.split()  # noqa: SIM905 (a word list reads better as text)
 )
 _WORD = re.compile(r"[\w']+")
-_REFERENCE_LIKE = re.compile(r"(?<![A-Za-z0-9])(?:st|ar|mt) ?-? ?\d{1,6}(?![A-Za-z0-9])", re.IGNORECASE)
 
 
 def describes_problem(text: str) -> str | None:
@@ -50,7 +50,7 @@ def describes_problem(text: str) -> str | None:
     rest = SERIAL_IN_TEXT.sub(" ", cleaned)
     for typed, _ in misread_serials(rest):
         rest = rest.replace(typed, " ")
-    rest = _REFERENCE_LIKE.sub(" ", rest)
+    rest = REFERENCE_IN_TEXT.sub(" ", rest)
     content = " ".join(word for word in _WORD.findall(rest.lower()) if word not in _FILLER)
     return cleaned if len(content) >= DESCRIPTION_MIN else None
 

@@ -15,6 +15,7 @@ from actions.requester import requester_of
 from actions.wording import status_line
 from portal import services
 from portal.domain.actors import Customer
+from portal.domain.requests import normalise_reference
 from portal.errors import UnknownAccount, UnknownRequest
 
 MAX_LISTED = 10
@@ -36,7 +37,9 @@ class ActionShowStatus(UsesPortal, Action):
             return [SlotSet("reference", None)]
         email = requester.email
         entity = next(tracker.get_latest_entity_values("reference"), None)
-        reference = entity.upper() if isinstance(entity, str) else None
+        # Rasa's extractor gives the reference as typed ("mt 42"): the portal's canonical form, or as typed (then
+        # unknown, like anyone else's).
+        reference = (normalise_reference(entity) or entity.strip().upper()) if isinstance(entity, str) else None
         try:
             if reference:
                 detail = await services.get_request(self.portal.uow(), Customer(email or ""), reference)

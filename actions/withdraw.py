@@ -28,19 +28,21 @@ from actions.requester import Requester, requester_of
 from actions.wording import intent_payload, serial_list
 from portal import services
 from portal.domain.actors import Customer
-from portal.domain.requests import find_reference, kind_of_reference
-from portal.errors import InvalidTransition, NotRequester, UnknownAccount, UnknownRequest
+from portal.domain.requests import find_reference, kind_of_reference, normalise_reference
+from portal.domain.text import REASON_MAX
+from portal.errors import InvalidTransition, NotRequester, ReasonRequired, UnknownAccount, UnknownRequest
 from portal.status_text import kind_label, status_label
 from portal.views import RequestSummary
 
 INTENT = "withdraw_request"
 ANSWER = "withdraw_answer"
+REASON = "withdraw_reason"  # the reason `/support withdraw REF <reason>` gave, on its confirming button
 MAX_CHOICES = 10
 
 
-def confirm_buttons(reference: str) -> list[dict[str, str]]:
-    """The question's two ways: withdraw this very request, or keep it."""
-    yes = intent_payload(INTENT, reference=reference, **{ANSWER: "yes"})
+def confirm_buttons(reference: str, reason: str | None = None) -> list[dict[str, str]]:
+    """The question's two ways: withdraw this very request (with the reason given, if any), or keep it."""
+    yes = intent_payload(INTENT, reference=reference, **{ANSWER: "yes"}, **({REASON: reason} if reason else {}))
     return [
         {"title": f"Yes, withdraw {reference}", "payload": yes},
         {"title": "No, keep it", "payload": intent_payload(INTENT, **{ANSWER: "no"})},
@@ -79,7 +81,10 @@ class ActionWithdrawRequest(UsesPortal, Action):
             if reference is None:
                 await self._offer_choices(dispatcher, requester)
             elif answer == "yes":
-                withdrawn = await services.withdraw_request(self.portal.uow(), requester.email, reference)
+                reason = next(tracker.get_latest_entity_values(REASON), None)
+                withdrawn = await services.withdraw_request(
+                    self.portal.uow(), requester.email, reference, reason if isinstance(reason, str) else None
+                )
                 response = "utter_transfer_withdrawn" if withdrawn.kind == "transfer" else "utter_request_withdrawn"
                 dispatcher.utter_message(response=response, request_reference=withdrawn.reference, what=what(withdrawn))
             else:
@@ -96,6 +101,9 @@ class ActionWithdrawRequest(UsesPortal, Action):
         except NotRequester:
             await self._audit(requester, reference, "NotRequester", "may see it, may not withdraw it")
             dispatcher.utter_message(response="utter_withdraw_not_yours", reference=reference)
+        except ReasonRequired:
+            # Only a changed button carries a reason longer than /support accepts.
+            dispatcher.utter_message(response="utter_withdraw_reason_too_long", reason_max=REASON_MAX)
         except InvalidTransition as decided:
             kind = _kind_of(reference)
             dispatcher.utter_message(
@@ -126,7 +134,7 @@ class ActionWithdrawRequest(UsesPortal, Action):
 def _reference(tracker: Tracker) -> str | None:
     """The reference the message names: a button's or the entity extractor's, else one written in the text."""
     for value in tracker.get_latest_entity_values("reference"):
-        if isinstance(value, str) and (found := find_reference(value)):
+        if isinstance(value, str) and (found := normalise_reference(value)):
             return found
         if isinstance(value, str) and value.strip():
             return value.strip()[:40]  # not a reference: the portal answers "unknown", and the audit keeps it

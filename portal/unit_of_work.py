@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from types import TracebackType
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from portal.adapters import tables
@@ -68,13 +68,27 @@ class UnitOfWork:
         """An event that belongs to no request (e.g. an account linked to an organization)."""
         self._events.append(event)
 
+    async def recorded_under(self, key: str) -> bool:
+        """Whether an event recorded under `key` (`DomainEvent.key`) is in the outbox."""
+        found = await self.session.scalar(select(tables.outbox.c.id).where(tables.outbox.c.origin_key == key))
+        return found is not None
+
     async def commit(self) -> None:
         events = self._collect_events()
         if events:
             now = self.clock()
             await self.session.execute(
                 insert(tables.outbox),
-                [{"name": e.name, "reference": e.reference, "payload": e.payload, "created_at": now} for e in events],
+                [
+                    {
+                        "name": e.name,
+                        "reference": e.reference,
+                        "payload": e.payload,
+                        "origin_key": e.key,
+                        "created_at": now,
+                    }
+                    for e in events
+                ],
             )
         await self.session.commit()
 

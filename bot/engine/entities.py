@@ -4,7 +4,8 @@ Spans come from the ``regex:`` blocks of ``data/nlu.yml``, exactly as Rasa 3.6's
 them (the same patterns, in the same order, any case), so a team running Rasa sees the same entities in the same
 places. The embedded engine then does one thing Rasa cannot: it reports each value in its normal form
 ("ace 010 0002" → ``ACE0100002``, "mt-42" → ``MT-000042``), so that slots, buttons and the portal all see one
-spelling. A value that cannot be normalised is reported as typed, as Rasa would.
+spelling (`portal.domain.requests.normalise_reference`, the one rule for references). A value that cannot be
+normalised is reported as typed, as Rasa would.
 
 Serials typed with look-alike letters ("ACEO1OOOO2") are deliberately *not* entities: turning them into a serial
 would be a silent guess. The form validators offer the corrected serial as a "Did you mean …?" button instead
@@ -19,24 +20,12 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from portal.domain.requests import normalise_reference
 from portal.domain.serials import is_valid_serial, normalise_serial
 
-__all__ = ["EntityExtractor", "FoundEntity", "normalise_reference"]
+__all__ = ["EntityExtractor", "FoundEntity"]
 
 logger = logging.getLogger(__name__)
-
-# Request references: a kind prefix, then the number, with or without its dash and leading zeros ("mt-42",
-# "MT000042", "MT 42"). The stored form is "MT-000042" (portal.domain.requests.format_reference).
-_REFERENCE: Final = re.compile(r"\s*(ST|AR|MT)\s*-?\s*0*(\d{1,6})\s*", re.IGNORECASE)
-_REFERENCE_DIGITS: Final = 6
-
-
-def normalise_reference(text: str) -> str | None:
-    """``MT-000042`` for "mt-42", "MT000042" or "mt 42"; None when the text is not a reference of a known kind."""
-    match = _REFERENCE.fullmatch(text)
-    if match is None:
-        return None
-    return f"{match[1].upper()}-{int(match[2]):0{_REFERENCE_DIGITS}d}"
 
 
 def _serial(text: str) -> str | None:

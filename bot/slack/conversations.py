@@ -1,7 +1,8 @@
 """Running a Slack conversation turn: who is asking, the engine's turn, and where its answer goes.
 
 In channels (often Slack Connect, shared with other companies) the assistant answers the asker ephemerally in
-the thread, and posts publicly only that a request was filed, with its reference. DMs get everything.
+the thread; that a request was filed, with its reference, is all the thread learns publicly, from the notifier
+(once per request). DMs get everything.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from bot.engine.engine import FILING_KEY, Engine, FormSubmission, TurnResult
 from bot.engine.leases import TurnBusy
 from bot.engine.responses import BotMessage
 from bot.engine.store import ConcurrentTurn
-from bot.slack.blocks import escape, open_form_button, render
+from bot.slack.blocks import open_form_button, render
 from bot.slack.context import Conversation
 from bot.slack.delivery import POST_EPHEMERAL, POST_MESSAGE, TRANSIENT_ERRORS, queue_reply, replies_waiting
 from bot.slack.identity import IDENTITY_UNAVAILABLE, Directory, IdentityUnavailable, Person
@@ -27,7 +28,6 @@ from bot.slack.modals import form_view, label
 from bot.slack.people import People
 from portal import services
 from portal.bootstrap import Portal
-from portal.domain.requests import kind_of_reference
 from portal.status_text import kind_label, status_label
 from portal.views import RequestSummary
 
@@ -45,15 +45,6 @@ UNSURE = (
 UNAVAILABLE = (SQLAlchemyError, OSError, TurnBusy, ConcurrentTurn, IdentityUnavailable)
 
 ON_FILE = "chargedesk_request_on_file"  # our own answer naming a request a failed turn had filed
-
-# Responses that mean a request was just filed: the thread learns that (not the details).
-FILED = {
-    "utter_ticket_opened_in_warranty",
-    "utter_ticket_opened_out_of_warranty",
-    "utter_admin_request_opened",
-    "utter_transfer_requested",
-    ON_FILE,
-}
 
 
 def modal_key(conversation: Conversation, view_id: str) -> str:
@@ -78,7 +69,7 @@ def filed_message(filed: RequestSummary) -> BotMessage:
 
 
 def filed_result(filed: RequestSummary) -> TurnResult:
-    """A turn's result naming the filed request, so that a channel thread learns of it as after any filing."""
+    """A turn's result naming the filed request (the channel thread learns of it from the notifier, as always)."""
     return TurnResult([filed_message(filed)], None, {"request_reference": filed.reference})
 
 
@@ -135,7 +126,7 @@ class SlackConversations:
             could_have_filed = FILING_KEY in notes
             answer, filed = await self.after_failure(notes.get(FILING_KEY), delivery)
             if filed is not None:
-                await self.reply(conversation, [answer], filed_result(filed))
+                await self.reply(conversation, [answer])
             else:
                 await self.reply(conversation, [answer if could_have_filed else BotMessage(TRY_AGAIN)])
             return
@@ -181,11 +172,10 @@ class SlackConversations:
         return filed_message(filed), filed
 
     async def after_submission(self, conversation: Conversation, result: TurnResult) -> None:
-        """The modal showed the outcome; DMs also keep it, channels learn only that a request was filed."""
+        """The modal showed the outcome; DMs also keep it. A channel thread learns only that a request was filed,
+        from the notifier (`request.opened`), once per request however often the submission is retried."""
         if conversation.is_private:
             await self.reply(conversation, result.messages)
-        else:
-            await self.announce(conversation, result)
 
     async def reply(
         self, conversation: Conversation, messages: list[BotMessage], result: TurnResult | None = None
@@ -210,21 +200,6 @@ class SlackConversations:
                     "blocks": blocks,
                 },
             )
-        if result is not None and not conversation.is_private:
-            await self.announce(conversation, result)
-
-    async def announce(self, conversation: Conversation, result: TurnResult) -> None:
-        reference = result.slots.get("request_reference")
-        if not reference or not any(m.response in FILED for m in result.messages):
-            return
-        kind = kind_of_reference(str(reference))
-        what = kind_label(kind.value) if kind else "request"
-        text = (
-            f"<@{conversation.user_id}> filed {what} {escape(str(reference))}. Support will follow up in this thread."
-        )
-        await self._say(
-            POST_MESSAGE, {"channel": conversation.channel_id, "thread_ts": conversation.thread_ts, "text": text}
-        )
 
     async def _say(self, method: str, args: dict[str, Any]) -> None:
         """Send a reply now; if Slack keeps refusing it beyond the client's retries, queue it rather than lose it.

@@ -5,8 +5,10 @@ Three steps, so that no database transaction waits on Slack: read unprocessed ev
 event and recipient) and mark the events processed. The sender (delivery.py) does the talking to Slack.
 
 Who hears about what:
-- request.opened: the triage channel gets a message with the decision buttons; for a transfer, each Slack-known
-  person of the chargers' Service Operator gets a DM asking for consent.
+- request.opened: the triage channel gets a message with the decision buttons; the channel thread it was filed
+  from (if any) a note that it was filed; for a transfer, each Slack-known person of the chargers' Service Operator
+  gets a DM asking for consent. The event is recorded once per filed request, so a retried modal submission or
+  turn (which finds the request it filed) announces nothing twice.
 - transfer.consented / transfer.declined: the triage message is updated; the requester gets a DM and the request's
   thread a note; the consent DMs are updated to say who answered.
 - request.status_changed: the triage message is updated (its buttons fit the new state); the requester gets a DM
@@ -197,6 +199,8 @@ class Notifier:
         homes = {requester} if requester else set()
         if event.name in TRIAGE_EVENTS:
             deliveries += self._triage(event, facts)
+        if event.name == "request.opened":
+            deliveries += self._filed_note(event, facts)
         if event.name == "request.opened" and facts.kind == "transfer":
             deliveries += await self._ask_consent(event, facts)
         if event.name in ("transfer.consented", "transfer.declined"):
@@ -276,19 +280,20 @@ class Notifier:
                 str(user_id), "chat.postMessage", {"channel": user_id, "text": text}, key=f"ev{event.id}:requester"
             )
         ]
-        channel, thread = origin.get("channel_id"), origin.get("thread_ts")
-        if channel and thread and not str(channel).startswith("D"):
+        thread = _public_thread(origin)
+        if thread is not None:
             # The thread learns that something happened, not what: a shared channel may hold other organizations.
             note = thread_note(facts.reference, str(user_id))
-            deliveries.append(
-                Delivery(
-                    str(channel),
-                    "chat.postMessage",
-                    {"channel": channel, "thread_ts": thread, "text": note},
-                    key=f"ev{event.id}:thread",
-                )
-            )
+            deliveries.append(_thread_post(event, thread, note))
         return deliveries
+
+    def _filed_note(self, event: Event, facts: RequestFacts) -> list[Delivery]:
+        """The channel thread a request was filed from learns its reference (the details went to the requester)."""
+        origin = facts.origin or {}
+        thread, user_id = _public_thread(origin), origin.get("slack_user_id")
+        if thread is None or not user_id:
+            return []
+        return [_thread_post(event, thread, filed_note(facts.kind, facts.reference, str(user_id)))]
 
     async def _tell_previous_operators(self, event: Event, facts: RequestFacts) -> list[Delivery]:
         users = await self.people.user_ids(email for _, email in facts.operator_accounts)
@@ -368,6 +373,27 @@ class Notifier:
 def thread_note(reference: str, requester: str) -> str:
     """The public note in a request's thread: its reference, and that the requester has the details privately."""
     return f"There's an update on {escape(reference)}; <@{requester}> has the details in a direct message."
+
+
+def filed_note(kind: str, reference: str, requester: str) -> str:
+    """The public note in the thread a request was filed from: who filed what, and that support answers there."""
+    return f"<@{requester}> filed {kind_label(kind)} {escape(reference)}. Support will follow up in this thread."
+
+
+def _public_thread(origin: dict[str, Any]) -> tuple[str, str] | None:
+    """The channel thread a request came from, unless it came from a DM (whose messages the requester gets anyway)."""
+    channel, thread = origin.get("channel_id"), origin.get("thread_ts")
+    if not channel or not thread or str(channel).startswith("D") or origin.get("surface") == "im":
+        return None
+    return str(channel), str(thread)
+
+
+def _thread_post(event: Event, thread: tuple[str, str], text: str) -> Delivery:
+    """A note in a request's thread, once per event (the key)."""
+    channel, ts = thread
+    return Delivery(
+        channel, "chat.postMessage", {"channel": channel, "thread_ts": ts, "text": text}, key=f"ev{event.id}:thread"
+    )
 
 
 def _origin_user(facts: RequestFacts) -> tuple[str, str] | None:

@@ -24,7 +24,7 @@ from bot.slack.identity import WORKSPACE_NOT_VERIFIED
 from portal import services
 from portal.domain.actors import Actor, Customer
 from portal.domain.eligibility import EligibilityDecision, Outcome
-from portal.domain.requests import REFERENCE_PREFIX, format_reference, kind_of_reference
+from portal.domain.requests import kind_of_reference, normalise_reference
 from portal.domain.serials import is_valid_serial
 from portal.errors import (
     InvalidTransition,
@@ -37,21 +37,20 @@ from portal.errors import (
 from portal.services.overview import ChargerOverview
 from portal.services.workspaces import IdentityStatus
 from portal.status_text import kind_label, status_label
-from portal.views import RequestDetail, RequestSummary
+from portal.views import RequestDetail, RequestSummary, is_withdrawable
 
 Reply = tuple[str, list[dict[str, Any]]]
 
 MAX_LISTED = 15
 TRANSFER_BUTTON = "Request a management transfer"
-# "MT-000042", "mt-42", "MT000042": the prefixes of the three request kinds, then the number.
-REFERENCE = re.compile(rf"({'|'.join(REFERENCE_PREFIX.values())})-?(\d{{1,9}})", re.IGNORECASE)
 
 HELP = (
     "*What I can tell you here* (only you see these answers):\n"
     "• `status`: your requests and your organization's, and what happens next\n"
     "• `status MT-000042`: one request in detail\n"
     "• `charger ACE0123456`: a charger, its Service Operator and its warranty, if your organization operates it\n"
-    "• `withdraw ST-000012`: take back a request of yours that support hasn't decided yet (I ask you first)\n"
+    "• `withdraw ST-000012 <why>`: take back a request of yours that support hasn't decided yet, telling them why "
+    "(I ask you first)\n"
     "• `help`: this list\n"
     "To raise a service ticket, ask for account changes or request a management transfer, press the button. "
     "The *Home* tab of the app shows your chargers and requests at any time."
@@ -67,6 +66,10 @@ NO_EMAIL = (
     "support through the support portal."
 )
 WITHDRAW_CHOICES_BUTTON = Button("Choose a request to withdraw", "/withdraw_request")
+WITHDRAW_EXAMPLE = "`withdraw ST-000012 it works again`"
+# The reason rides on the "Yes" button, whose value Slack caps at 2000 characters (JSON-escaped, a character may
+# take six): well under the portal's own limit.
+WITHDRAW_REASON_MAX = 300
 
 
 def no_account_text(identity: str | None) -> str:
@@ -91,12 +94,15 @@ async def answer(
     if command == "status" and len(words) <= 2:
         if len(words) == 1:
             return await _status_list(conversations, agents, user_id, team_id)
-        reference = parse_reference(words[1])
+        reference = normalise_reference(words[1])
         return await _status_one(conversations, agents, user_id, team_id, reference) if reference else None
     if command == "charger":
         return await _charger(conversations, agents, user_id, team_id, words[1:])
-    if command == "withdraw" and len(words) <= 2:
-        return await _withdraw(conversations, user_id, team_id, words[1] if len(words) == 2 else "")
+    if command == "withdraw":
+        _, word, reason = [*text.split(None, 2), "", ""][:3]
+        if reason and normalise_reference(word) is None:
+            return None  # a sentence ("withdraw my ticket please"): the conversation asks which one
+        return await _withdraw(conversations, user_id, team_id, word, reason.strip())
     return None
 
 
@@ -107,15 +113,6 @@ def help_reply(lead: str | None = None) -> Reply:
 
 def not_understood(text: str) -> Reply:
     return help_reply(f"I didn't understand `{escape(text.strip()[:200])}`.")
-
-
-def parse_reference(word: str) -> str | None:
-    """A request reference in its stored form (`MT-000042`), or None when `word` is none."""
-    match = REFERENCE.fullmatch(word.strip())
-    if match is None:
-        return None
-    kind = kind_of_reference(match.group(1))
-    return format_reference(kind, int(match.group(2))) if kind else None
 
 
 # ---------------------------------------------------------------------------------------------- status
@@ -154,7 +151,22 @@ async def _status_one(
     except UnknownRequest:
         # Exactly the same answer whether it does not exist or belongs to someone else.
         return _reply(f"There is no request {escape(reference)} that you can see. `status` lists yours.")
-    return _reply(describe(detail, for_agent=not isinstance(viewer, Customer)))
+    may_withdraw = isinstance(viewer, Customer) and await _may_withdraw(conversations, viewer, detail.summary)
+    buttons = (withdraw_button(detail.summary.reference),) if may_withdraw else ()
+    return _reply(describe(detail, for_agent=not isinstance(viewer, Customer)), buttons)
+
+
+async def _may_withdraw(conversations: SlackConversations, customer: Customer, summary: RequestSummary) -> bool:
+    """Whether the customer may withdraw the request now: the portal's own check, so that the button shows only
+    where its press would be accepted (a Service Operator sees a transfer of its chargers, but may not withdraw
+    it). The press asks first, and the portal checks again then."""
+    if not is_withdrawable(summary):
+        return False
+    try:
+        await services.check_withdrawal(conversations.portal.uow(), customer.email, summary.reference)
+    except (UnknownAccount, UnknownRequest, NotRequester, InvalidTransition):
+        return False
+    return True
 
 
 def describe(detail: RequestDetail, *, for_agent: bool) -> str:
@@ -190,15 +202,17 @@ def describe(detail: RequestDetail, *, for_agent: bool) -> str:
 # ---------------------------------------------------------------------------------------------- withdraw
 
 
-async def _withdraw(conversations: SlackConversations, user_id: str, team_id: str, word: str) -> Reply:
-    """The question before a withdrawal, with its two buttons; the "Yes" button withdraws through the conversation
-    (actions/withdraw.py), which the portal checks again. Agents act on the triage card instead, so they are
-    answered as the customers they may also be."""
+async def _withdraw(conversations: SlackConversations, user_id: str, team_id: str, word: str, reason: str) -> Reply:
+    """`withdraw REF <reason>`: the question before the withdrawal, with its two buttons; the "Yes" button withdraws
+    through the conversation (actions/withdraw.py), with the reason, and the portal checks again. Without a reason,
+    once the request is known to be withdrawable, the usage line: support wants to know why, and nothing changes.
+    Agents act on the triage card instead, so they are answered as the customers they may also be."""
     if not word:
         return _reply(
-            "Which request? For example `withdraw ST-000012`; `status` lists yours.", (WITHDRAW_CHOICES_BUTTON,)
+            f"Which request, and why? For example {WITHDRAW_EXAMPLE}; `status` lists yours.",
+            (WITHDRAW_CHOICES_BUTTON,),
         )
-    reference = parse_reference(word)
+    reference = normalise_reference(word)
     person = await conversations.directory.resolve(user_id, team_id)
     if person.workspace_unverified:
         return _reply(WORKSPACE_NOT_VERIFIED)
@@ -223,11 +237,19 @@ async def _withdraw(conversations: SlackConversations, user_id: str, team_id: st
         kind = kind_of_reference(decided.reference)
         state = status_label(kind.value, decided.status) if kind else decided.status
         return _reply(f"{escape(decided.reference)} is already {escape(state)}, so it can't be withdrawn any more.")
+    what = f"{kind_label(summary.kind)} *{escape(summary.reference)}*"
+    if not reason:
+        return _reply(
+            f"To withdraw your {what}, tell support why after the reference, for example "
+            f"`withdraw {escape(summary.reference)} it works again`. Nothing was changed."
+        )
+    if len(reason) > WITHDRAW_REASON_MAX:
+        return _reply(f"Please keep the reason under {WITHDRAW_REASON_MAX} characters. Nothing was changed.")
     about = f" ({escape(', '.join(summary.serials))})" if summary.serials else ""
     return _reply(
-        f"Withdraw your {kind_label(summary.kind)} *{escape(summary.reference)}*{about}? Support stops working on "
-        "it, and it can't be undone: if you need help again later, you'll file a new request.",
-        withdraw_question_buttons(summary.reference),
+        f"Withdraw your {what}{about}, because “{escape(reason)}”? Support stops working on it, and it can't be "
+        "undone: if you need help again later, you'll file a new request.",
+        withdraw_question_buttons(summary.reference, reason),
     )
 
 
@@ -237,9 +259,9 @@ def withdraw_button(reference: str) -> Button:
     return Button(button["title"], button["payload"])
 
 
-def withdraw_question_buttons(reference: str) -> tuple[Button, ...]:
+def withdraw_question_buttons(reference: str, reason: str | None = None) -> tuple[Button, ...]:
     """The same two buttons the conversation shows (actions/withdraw.py), so a press continues there."""
-    return tuple(Button(b["title"], b["payload"]) for b in confirm_buttons(reference))
+    return tuple(Button(b["title"], b["payload"]) for b in confirm_buttons(reference, reason))
 
 
 # ---------------------------------------------------------------------------------------------- charger

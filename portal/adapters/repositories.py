@@ -17,7 +17,7 @@ from portal.domain.requests import (
     RequestKind,
     SupportRequest,
     format_reference,
-    looks_like_reference,
+    normalise_reference,
 )
 from portal.domain.transfers import TransferRequest, TransferStatus
 
@@ -130,10 +130,11 @@ class RequestRepository:
             self.seen.append(request)
 
     async def get(self, reference: str, *, for_update: bool = False) -> SupportRequest | None:
-        if not looks_like_reference(reference):
+        canonical = normalise_reference(reference)
+        if canonical is None:
             # Not even sent to the database: a forged value (NUL, lone surrogates) would fail there, not just miss.
             return None
-        query = select(SupportRequest).where(tables.requests.c.reference == reference.strip().upper())
+        query = select(SupportRequest).where(tables.requests.c.reference == canonical)
         if for_update:
             # Concurrent decisions on one request queue here; the later ones then see the decided state.
             query = query.with_for_update()

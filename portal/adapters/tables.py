@@ -173,5 +173,7 @@ outbox = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     Column("sent_at", UtcDateTime(), nullable=True),
     Column("attempts", Integer, nullable=False, server_default=text("0")),
+    # The intent that recorded an event belonging to no request (a handoff without an account): recorded once.
+    Column("origin_key", String(200), nullable=True, unique=True),
     Index("ix_outbox_unsent", "id", sqlite_where=text("sent_at IS NULL"), postgresql_where=text("sent_at IS NULL")),
 )

@@ -41,17 +41,31 @@ def looks_like_reference(text: str) -> bool:
     return _REFERENCE_SHAPE.fullmatch(text.strip().upper()) is not None
 
 
-# A reference as customers write it inside a sentence: "st-000001", "MT-42", "AR000003".
-_REFERENCE_IN_TEXT = re.compile(rf"\b({'|'.join(REFERENCE_PREFIX.values())})-?(\d{{1,9}})\b", re.IGNORECASE | re.ASCII)
+# A reference as customers type it: its kind's prefix, then its number, in any case, with or without a dash, spaces
+# and leading zeros ("mt-42", "MT 42", "mt42", "MT000042"). Inside a sentence it stands on its own (the `regex:` of
+# data/nlu.yml, where Rasa's RegexEntityExtractor finds it, has the same shape).
+_PREFIXES = "|".join(REFERENCE_PREFIX.values())
+_REFERENCE_TYPED = re.compile(rf"\s*({_PREFIXES})\s*-?\s*0*(\d{{1,9}})\s*", re.IGNORECASE | re.ASCII)
+REFERENCE_IN_TEXT = re.compile(rf"(?<![a-z0-9])(?:{_PREFIXES}) ?-? ?\d{{1,9}}(?![a-z0-9])", re.IGNORECASE | re.ASCII)
 
 
-def find_reference(text: str) -> str | None:
-    """The first request reference in `text`, in its stored form (`ST-000001`), or None."""
-    match = _REFERENCE_IN_TEXT.search(text)
+def normalise_reference(text: str) -> str | None:
+    """The canonical form of a reference as typed (`MT-000042` for "mt-42", "MT 42", "mt42" or "MT000042"); None
+    when `text` is not one of a known kind. The one rule for every surface: the engine's entities, the actions'
+    (whose values come as typed from Rasa's extractor), `/support` and the portal's lookups."""
+    match = _REFERENCE_TYPED.fullmatch(text)
     if match is None:
         return None
     kind = kind_of_reference(match.group(1))
     return format_reference(kind, int(match.group(2))) if kind else None
+
+
+def find_reference(text: str) -> str | None:
+    """The first request reference in `text`, in its canonical form (`ST-000001`), or None."""
+    for match in REFERENCE_IN_TEXT.finditer(text):
+        if (reference := normalise_reference(match.group(0))) is not None:
+            return reference
+    return None
 
 
 def kind_of_reference(reference: str) -> RequestKind | None:

@@ -9,13 +9,15 @@ delivery's key), and the request filed the first time is the answer.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 
 from portal.domain.requests import SupportRequest
 from portal.unit_of_work import UnitOfWork
 from portal.views import RequestSummary, summarize
+
+T = TypeVar("T")
 
 
 def origin_key(origin: Mapping[str, Any] | None) -> str | None:
@@ -54,13 +56,46 @@ async def file_once(
 ) -> RequestSummary:
     """Run the use case `file`; if the same intent committed its request meanwhile (two runs of it at once: the
     unique origin key admits one), the answer is that request, not an error."""
+
+    async def filed(key: str) -> RequestSummary | None:
+        return await filed_under(uow, [key])
+
+    return await _once(origin, file, filed)
+
+
+async def told_before(uow: UnitOfWork, origin: Mapping[str, Any] | None) -> bool:
+    """Whether this origin's intent already recorded its event (call inside the use case's unit of work): the
+    same rule as `filed_before`, for what is told to support without filing a request."""
+    key = origin_key(origin)
+    return key is not None and await uow.recorded_under(key)
+
+
+async def tell_once(uow: UnitOfWork, origin: Mapping[str, Any] | None, tell: Callable[[], Awaitable[None]]) -> None:
+    """Run the use case `tell`, which records an event under the origin's key; if the same intent recorded it
+    meanwhile (the outbox's unique origin key admits one), that is done, not an error."""
+
+    async def told(key: str) -> bool | None:
+        async with uow:
+            return await uow.recorded_under(key) or None
+
+    async def run() -> bool:
+        await tell()
+        return True
+
+    await _once(origin, run, told)
+
+
+async def _once(
+    origin: Mapping[str, Any] | None, run: Callable[[], Awaitable[T]], found: Callable[[str], Awaitable[T | None]]
+) -> T:
+    """`run`, or what the same intent's concurrent run left under its origin key when the unique key refused ours."""
     try:
-        return await file()
+        return await run()
     except IntegrityError as error:
         key = origin_key(origin)
         if key is None or "origin_key" not in str(error.orig):
             raise
-        again = await filed_under(uow, [key])
+        again = await found(key)
         if again is None:
             raise
         return again

@@ -18,7 +18,7 @@ from portal.domain.conversation import Line, handoff_description
 from portal.domain.events import DomainEvent
 from portal.domain.requests import RequestKind
 from portal.services._loading import load_account
-from portal.services.asked import file_once, filed_before, note_origin
+from portal.services.asked import file_once, filed_before, note_origin, origin_key, tell_once, told_before
 from portal.unit_of_work import UnitOfWork
 from portal.views import RequestSummary, summarize
 
@@ -63,20 +63,30 @@ async def ask_for_person(
 
 
 async def _tell_support(uow: UnitOfWork, description: str, origin: Mapping[str, Any] | None) -> None:
-    """Only the Slack ids of where the person asked, and their conversation: nothing of any organization."""
+    """Only the Slack ids of where the person asked, and their conversation: nothing of any organization.
+
+    Told once per intent, as a request is filed once: a redelivered message or a retried turn finds the event it
+    already recorded, and support gets one card."""
     where = dict(origin or {})
-    async with uow:
-        uow.record(
-            DomainEvent(
-                HANDOFF_EVENT,
-                None,
-                {
-                    "slack_user_id": where.get("slack_user_id"),
-                    "slack_team_id": where.get("slack_team_id"),
-                    "channel_id": where.get("channel_id"),
-                    "thread_ts": where.get("thread_ts"),
-                    "conversation": description,
-                },
+
+    async def tell() -> None:
+        async with uow:
+            if await told_before(uow, origin):
+                return
+            uow.record(
+                DomainEvent(
+                    HANDOFF_EVENT,
+                    None,
+                    {
+                        "slack_user_id": where.get("slack_user_id"),
+                        "slack_team_id": where.get("slack_team_id"),
+                        "channel_id": where.get("channel_id"),
+                        "thread_ts": where.get("thread_ts"),
+                        "conversation": description,
+                    },
+                    key=origin_key(origin),
+                )
             )
-        )
-        await uow.commit()
+            await uow.commit()
+
+    await tell_once(uow, origin, tell)

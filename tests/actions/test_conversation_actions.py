@@ -8,6 +8,7 @@ from actions.account import ActionCheckAccount
 from actions.cancel import ActionCancelRequest
 from actions.faq import ActionAnswerFaq
 from actions.status import ActionShowStatus
+from actions.withdraw import ActionWithdrawRequest
 from portal import services
 from portal.bootstrap import Portal
 from tests.actions.support import responses, run, tracker
@@ -144,3 +145,20 @@ async def test_an_email_the_surface_did_not_verify_names_nobody(portal: Portal) 
     )
     assert slots["account_status"] == "no_account"
     assert responses(messages) == ["utter_no_account"]
+
+
+@pytest.mark.parametrize("typed", ["mt 1", "MT1", "mt-1", "Mt - 000001"])
+async def test_status_and_withdraw_read_a_reference_as_rasas_extractor_gives_it(portal: Portal, typed: str) -> None:
+    """On the Rasa-server path the entity's value is the text as typed: the actions take its canonical form."""
+    await services.request_transfer(portal.uow(), BEN, ["ACE0100002"], "bought it from VoltWay", terms_accepted=True)
+    entity = [{"entity": "reference", "value": typed, "start": 11, "end": 11 + len(typed)}]
+    _, status = await run(
+        ActionShowStatus(portal), tracker(BEN, "check_status", f"what about {typed}", entities=entity)
+    )
+    assert responses(status) == ["utter_status_one"]
+    assert "MT-000001" in status[0]["status_lines"]
+    _, withdraw = await run(
+        ActionWithdrawRequest(portal), tracker(BEN, "withdraw_request", f"withdraw {typed}", entities=entity)
+    )
+    assert responses(withdraw) == ["utter_confirm_withdraw"]
+    assert withdraw[0]["buttons"][0]["title"] == "Yes, withdraw MT-000001"

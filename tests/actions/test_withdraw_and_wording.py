@@ -11,6 +11,7 @@ from actions.status import ActionShowStatus
 from actions.withdraw import ActionWithdrawRequest
 from portal import services
 from portal.bootstrap import Portal
+from portal.domain.actors import Customer
 from tests.actions.support import responses, run, tracker
 
 ANNA, BEN, CARLA, DAVE = (
@@ -101,3 +102,15 @@ async def test_a_person_without_an_organization_reads_about_their_own_requests(p
     await services.open_service_ticket(portal.uow(), CARLA, "10001R002", "Socket 2 stops after a minute")
     _, carla = await run(ActionShowStatus(portal), tracker(CARLA, "check_status"))
     assert responses(carla) == ["utter_status_list"]
+
+
+async def test_the_confirming_button_carries_the_reason_given_with_the_command(portal: Portal) -> None:
+    await services.open_service_ticket(portal.uow(), CARLA, "10001R002", "Socket 2 stops after a minute")
+    found = [*entities("ST-000001", "yes"), {"entity": "withdraw_reason", "value": "x" * 1001}]
+    _, too_long = await run(ActionWithdrawRequest(portal), tracker(CARLA, "withdraw_request", entities=found))
+    assert responses(too_long) == ["utter_withdraw_reason_too_long"]  # only a changed button carries this
+    found[-1]["value"] = "it works again"
+    _, done = await run(ActionWithdrawRequest(portal), tracker(CARLA, "withdraw_request", entities=found))
+    assert responses(done) == ["utter_request_withdrawn"]
+    detail = await services.get_request(portal.uow(), Customer(CARLA), "ST-000001")
+    assert detail.history[-1].reason == "it works again"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.engine.entities import EntityExtractor, FoundEntity, normalise_reference
+from bot.engine.entities import EntityExtractor, FoundEntity
 from bot.engine.understanding import read_nlu
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,19 +94,3 @@ def test_spans_point_at_the_text_as_typed(extractor: EntityExtractor) -> None:
 def test_entity_types_without_a_normaliser_keep_the_text() -> None:
     extractor = EntityExtractor([("zipcode", r"\d{5}")])
     assert extractor.extract("zip 01234") == (FoundEntity("zipcode", "01234", 4, 9),)
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("mt-42", "MT-000042"),
-        ("MT000042", "MT-000042"),
-        (" st 7 ", "ST-000007"),
-        ("ar-000003", "AR-000003"),
-        ("XX-000001", None),
-        ("MT-", None),
-        ("MT-1234567", None),
-    ],
-)
-def test_references_normalise(text: str, expected: str | None) -> None:
-    assert normalise_reference(text) == expected

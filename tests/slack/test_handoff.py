@@ -11,9 +11,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
+from bot.slack.context import Conversation
 from portal.adapters import tables
+from portal.services.handoff import HANDOFF_EVENT
+from tests.engine.test_filing_keys import tracker_write_fails
 from tests.slack.conftest import TRIAGE, Harness
 from tests.slack.test_trust import EVIL, EXTRA_USERS, IMPOSTOR, Trust, sees_nothing_of_voltway
 
@@ -56,3 +60,21 @@ async def test_an_unverified_person_can_ask_for_a_person_and_files_nothing_for_a
     assert IMPOSTOR in card and EVIL in card
     assert "can I talk to a real person please" in card
     sees_nothing_of_voltway(card)  # only their Slack ids and their own words: not the email their profile shows
+
+
+async def test_a_handoff_without_an_account_run_again_posts_one_triage_card(desk: Trust) -> None:
+    """The same turn run again after it told support but could not be stored (the database failed, the process
+    died, the inbox offers its delivery again): support gets one card, and one event is recorded."""
+    t, h = desk, desk.h
+    conversation = Conversation(EVIL, IMPOSTOR, "D0EVIL", None, "im")
+    metadata = {**conversation.metadata(), "delivery": "ev:Ev0HANDOFF"}
+    await h.engine.handle(conversation.sender_id, "hello", conversation.metadata())
+    with tracker_write_fails(h.portal), pytest.raises(SQLAlchemyError):
+        await h.engine.turn(conversation.sender_id, "can I talk to a real person please", metadata)
+    reply = await h.engine.turn(conversation.sender_id, "can I talk to a real person please", metadata)
+    assert "asked the support team to get in touch" in " ".join(m.text for m in reply.messages)
+    await t.deliver()
+    cards = [p for p in triage_posts(h) if "asks to talk to support" in p]
+    async with h.portal.engine.connect() as conn:
+        events = await conn.scalar(select(func.count()).where(tables.outbox.c.name == HANDOFF_EVENT))
+    assert (len(cards), events) == (1, 1)

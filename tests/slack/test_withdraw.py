@@ -11,8 +11,11 @@ import json
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from bot.slack.blocks import PRESS
 from portal import services
+from portal.adapters import tables
 from portal.domain.actors import Agent
 from tests.slack import payloads
 from tests.slack.conftest import TRIAGE, Harness
@@ -86,8 +89,17 @@ async def test_support_withdraw_asks_then_the_yes_button_withdraws_and_the_triag
     [card] = sent(h, "chat.postMessage", TRIAGE)
     assert any(b["type"] == "actions" for b in card.args["blocks"])
 
-    question = await command(h, "U0CARLA", f"withdraw {ticket.reference.lower()}")
-    assert "Withdraw your service ticket *ST-000001* (10001R002)?" in shown(question)
+    # Without a reason: how to give one, and nothing changes (support wants to know why).
+    usage = await command(h, "U0CARLA", f"withdraw {ticket.reference.lower()}")
+    assert "tell support why after the reference, for example `withdraw ST-000001 it works again`" in shown(usage)
+    assert "Nothing was changed." in shown(usage)
+    assert titles(usage) == []
+    assert await status_of(h, "ST-000001") == "open"
+
+    question = await command(h, "U0CARLA", f"withdraw {ticket.reference.lower()} it charges again after a reset")
+    assert "Withdraw your service ticket *ST-000001* (10001R002), because “it charges again after a reset”?" in (
+        shown(question)
+    )
     assert titles(question) == ["Yes, withdraw ST-000001", "No, keep it"]
     assert await status_of(h, "ST-000001") == "open"  # asking changes nothing
 
@@ -97,6 +109,11 @@ async def test_support_withdraw_asks_then_the_yes_button_withdraws_and_the_triag
     )
     assert "ST-000001" in done.args["text"] and done.args["channel"] == CHANNEL  # privately, where she asked
     assert await status_of(h, "ST-000001") == "withdrawn"
+    async with h.portal.engine.connect() as conn:
+        reason = await conn.scalar(
+            select(tables.request_transitions.c.reason).where(tables.request_transitions.c.to_status == "withdrawn")
+        )
+    assert reason == "it charges again after a reset"  # support learns why
 
     h.fake.clear()
     await deliver(h)
@@ -113,7 +130,7 @@ async def test_support_withdraw_asks_then_the_yes_button_withdraws_and_the_triag
 async def test_no_keeps_it_and_a_decided_request_cannot_be_withdrawn(slack: Harness) -> None:
     h = slack
     await services.open_service_ticket(h.portal.uow(), CARLA, "10001R002", "Socket 2 stops after a minute")
-    question = await command(h, "U0CARLA", "withdraw ST-000001")
+    question = await command(h, "U0CARLA", "withdraw ST-000001 not needed")
     await press(h, "U0CARLA", CHANNEL, question, "No, keep it")
     [kept] = await h.fake.wait_for("chat.postEphemeral", where=lambda c: c.args.get("user") == "U0CARLA")
     assert "nothing was withdrawn" in kept.args["text"]
@@ -190,6 +207,18 @@ async def test_a_person_without_a_known_account_is_told_why(slack: Harness, user
         assert "can't find a support portal account" in answer
 
 
+async def test_a_reason_too_long_for_the_button_and_a_sentence_after_withdraw(slack: Harness) -> None:
+    h = slack
+    await services.open_service_ticket(h.portal.uow(), CARLA, "10001R002", "Socket 2 stops after a minute")
+    answer = await command(h, "U0CARLA", "withdraw ST-000001 " + "because " * 50)
+    assert "Please keep the reason under 300 characters. Nothing was changed." in shown(answer)
+    assert titles(answer) == []
+    # Words without a reference are no query: the conversation asks which request (not an "unknown request").
+    which = await command(h, "U0CARLA", "withdraw my ticket please")
+    assert "There is no request" not in json.dumps(which)
+    assert await status_of(h, "ST-000001") == "open"
+
+
 async def test_the_app_home_withdraw_button_asks_in_the_persons_dm(slack: Harness) -> None:
     h = slack
     await services.open_service_ticket(h.portal.uow(), CARLA, "10001R002", "Socket 2 stops after a minute")
@@ -227,3 +256,48 @@ async def test_a_colleague_withdraws_and_the_requester_learns_who(slack: Harness
     )
     [card] = [c for c in sent(h, "chat.update", TRIAGE) if "MT-000001" in c.args["text"]][-1:]
     assert not any(b["type"] == "actions" for b in card.args["blocks"])
+
+
+def action_ids(message: dict[str, Any]) -> list[str]:
+    return [e["action_id"] for b in message.get("blocks") or [] if b["type"] == "actions" for e in b["elements"]]
+
+
+async def test_support_status_of_ones_own_open_request_offers_withdraw_and_a_forged_press_is_refused(
+    slack: Harness,
+) -> None:
+    h = slack
+    await services.open_service_ticket(h.portal.uow(), CARLA, "10001R002", "Socket 2 stops after a minute")
+    await services.request_transfer(h.portal.uow(), BEN, ["ACE0100002"], "bought it in March", terms_accepted=True)
+    status = await command(h, "U0CARLA", "status st-1")
+    assert "*ST-000001*: service ticket" in shown(status)
+    assert titles(status) == ["Withdraw ST-000001"]
+    # The button of the App Home and of a confirmation: a press continues in the conversation, which asks first.
+    assert [a.rpartition("_")[0] for a in action_ids(status)] == [PRESS]
+    await press(h, "U0CARLA", CHANNEL, status, "Withdraw ST-000001")
+    [question] = await h.fake.wait_for("chat.postEphemeral", where=lambda c: c.args.get("user") == "U0CARLA")
+    assert titles(question.args) == ["Yes, withdraw ST-000001", "No, keep it"]
+    assert await status_of(h, "ST-000001") == "open"
+
+    # ben, of another organization, presses carla's button (its value forged into his own message): refused as
+    # unknown, audited, nothing changed.
+    await press(h, "U0BEN", CHANNEL, status, "Withdraw ST-000001")
+    [refused] = await h.fake.wait_for("chat.postEphemeral", where=lambda c: c.args.get("user") == "U0BEN")
+    assert "can't find a request ST-000001 that you can see" in refused.args["text"]
+    assert titles(refused.args) == []
+    entries = await services.audit_entries(h.portal.uow())
+    assert [(e.actor, e.action, e.reference, e.outcome) for e in entries] == [
+        ("slack:U0BEN", "withdraw", "ST-000001", "UnknownRequest")
+    ]
+    assert await status_of(h, "ST-000001") == "open"
+
+    # Only where a press would be accepted: ben's own transfer yes, not for its charger's Service Operator (who
+    # may see it), nor once support decided.
+    assert titles(await command(h, "U0BEN", "status MT-000001")) == ["Withdraw MT-000001"]
+    mention = payloads.app_mention(
+        "U0ANNA", "<@UBOT> status MT-000001", CHANNEL, payloads.next_ts(), user_team="T0VOLT"
+    )
+    await h.sender.event(mention)
+    [anna] = await h.fake.wait_for("chat.postEphemeral", where=lambda c: c.args.get("user") == "U0ANNA")
+    assert "MT-000001" in anna.args["text"] and titles(anna.args) == []
+    await services.set_ticket_status(h.portal.uow(), Agent("U0AGENT"), "ST-000001", "resolved")
+    assert titles(await command(h, "U0CARLA", "status ST-000001")) == []

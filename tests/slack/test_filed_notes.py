@@ -1,0 +1,61 @@
+"""The public note in a channel thread that a request was filed: once per request, however often it is submitted.
+
+A modal submission whose turn failed after the request committed is answered with the request it filed (and the
+thread told); the person, or Slack, then sends the same modal again, which finds the same request. The note comes
+from the request's `request.opened` event, recorded once with the request, not from each submission's answer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bot.slack.modals import FORM_CALLBACK
+from tests.engine.test_filing_keys import tracker_write_fails
+from tests.slack import payloads
+from tests.slack.conftest import Harness
+from tests.slack.journeys import Office, press_button
+
+CHANNEL = "C0SHARED"
+
+
+@pytest.fixture
+def office(slack: Harness) -> Office:
+    return Office.of(slack)
+
+
+def filed_notes(h: Harness) -> list[str]:
+    return [
+        str(c.args.get("text"))
+        for c in h.fake.calls_to("chat.postMessage")
+        if c.ok and c.args.get("channel") == CHANNEL and " filed " in str(c.args.get("text"))
+    ]
+
+
+async def test_a_modal_submitted_again_after_a_failure_is_announced_once_in_its_thread(office: Office) -> None:
+    h = office.h
+    thread = payloads.next_ts()
+    await h.sender.event(payloads.app_mention("U0CARLA", "<@UBOT> I have a question", CHANNEL, thread))
+    [categories] = await h.fake.wait_for("chat.postEphemeral")
+    await press_button(h, "U0CARLA", categories, "A service request on a charger", CHANNEL)
+    [opened] = await h.fake.wait_for("views.open")
+    view, view_id = opened.args["view"], opened.response["view"]["id"]
+    state = {
+        "serial": {"value": payloads.static_select_value("10001R002")},
+        "description": {"value": payloads.plain_text_value("Socket 2 will not lock the cable")},
+    }
+
+    def submission() -> dict[str, Any]:
+        """The modal's Submit pressed: each press is a new interaction (a new trigger), for the same modal."""
+        return payloads.view_submission(
+            "U0CARLA", "T0HOME", FORM_CALLBACK, str(view["private_metadata"]), state, view_id=view_id
+        )
+
+    with tracker_write_fails(h.portal):
+        status, first = await h.sender.interaction(submission())  # filed, but the turn could not be stored
+    assert status == 200 and "ST-000001" in first
+    status, again = await h.sender.interaction(submission())  # pressed again: the same modal, the same request
+    assert status == 200 and "ST-000001" in again
+    await office.deliver()
+    assert filed_notes(h) == ["<@U0CARLA> filed service ticket ST-000001. Support will follow up in this thread."]
