@@ -19,6 +19,8 @@ from contextvars import ContextVar, Token
 from datetime import UTC, datetime
 
 CHATTY_LOGGERS = ("slack_sdk", "slack_bolt", "aiosqlite")
+# One INFO line per custom action registered, at every start: nothing an operator needs to read.
+NOISY_AT_INFO = ("rasa_sdk.executor",)
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 LOG_FORMATS = ("text", "json")
 
@@ -34,6 +36,9 @@ def quiet_chatty_loggers() -> None:
     for name in CHATTY_LOGGERS:
         logger = logging.getLogger(name)
         logger.setLevel(max(logger.level, logging.INFO))
+    for name in NOISY_AT_INFO:
+        logger = logging.getLogger(name)
+        logger.setLevel(max(logger.level, logging.WARNING))
 
 
 @contextmanager

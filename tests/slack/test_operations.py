@@ -1,0 +1,29 @@
+"""HTTP mode: the probes and /metrics answer beside /slack/events, without a signature (Socket Mode: tests/ops)."""
+
+from __future__ import annotations
+
+import aiohttp
+
+from tests.slack import payloads
+from tests.slack.conftest import Harness
+from tests.slack.outage import records_unreachable
+
+
+async def test_probes_and_metrics_beside_the_events_endpoint(slack: Harness) -> None:
+    base = f"http://127.0.0.1:{slack.port}"
+    status, _ = await slack.sender.event(payloads.message_im("U0CARLA", "hello", "D0CARLA", payloads.next_ts()))
+    assert status == 200
+    await slack.fake.wait_for("chat.postMessage")
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{base}/readyz") as response:
+            assert (response.status, await response.json()) == (200, {"ok": True})
+        async with session.get(f"{base}/metrics") as response:
+            assert response.status == 200 and response.content_type == "text/plain"
+            lines = (await response.text()).splitlines()
+        assert "chargedesk_turns_total 1.0" in lines
+        assert "chargedesk_inbox_depth 0.0" in lines
+        async with records_unreachable(slack.portal), session.get(f"{base}/readyz") as response:
+            assert response.status == 503
+            assert (await response.json())["ok"] is False
+        async with session.get(f"{base}/readyz") as response:
+            assert response.status == 200
