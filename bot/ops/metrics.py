@@ -12,6 +12,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Literal
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -21,6 +22,8 @@ logger = logging.getLogger(__name__)
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # Turns take tens of milliseconds when the database is near, seconds when they wait for a lease or Slack.
+RateLimitedVia = Literal["queue", "reply"]  # the delivery sender, or the reply client (bot/slack/retries.py)
+RATE_LIMITED_VIA: tuple[RateLimitedVia, ...] = ("queue", "reply")
 TURN_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
@@ -77,8 +80,13 @@ class Metrics:
             registry=self.registry,
         )
         self.slack_rate_limited = Counter(
-            "chargedesk_slack_rate_limited", "Slack calls answered 429 (rate limited)", registry=self.registry
+            "chargedesk_slack_rate_limited",
+            "Slack calls answered 429 (rate limited), by the durable queue or by a reply someone waits for",
+            ["via"],
+            registry=self.registry,
         )
+        for via in RATE_LIMITED_VIA:
+            self.slack_rate_limited.labels(via)  # shown as 0 before the first 429
         self.deliveries_failed = Counter(
             "chargedesk_deliveries_failed", "Slack deliveries given up for good", registry=self.registry
         )
@@ -98,8 +106,8 @@ class Metrics:
     def fell_back(self) -> None:
         self.nlu_fallbacks.inc()
 
-    def rate_limited(self) -> None:
-        self.slack_rate_limited.inc()
+    def rate_limited(self, via: RateLimitedVia) -> None:
+        self.slack_rate_limited.labels(via).inc()
 
     def delivery_failed(self) -> None:
         self.deliveries_failed.inc()

@@ -88,7 +88,9 @@ def build_services(settings: Settings, engine: Engine, portal: Portal) -> Servic
     if not settings.slack_bot_token:
         raise ValueError("SLACK_BOT_TOKEN is needed to talk to Slack")
     # Replies, ephemerals, App Home publishes and look-ups retry 429 and 5xx within a bound (retries.py).
-    client = reply_client(settings.slack_bot_token, settings.slack_api_url)
+    client = reply_client(
+        settings.slack_bot_token, settings.slack_api_url, on_rate_limited=partial(engine.metrics.rate_limited, "reply")
+    )
     directory = Directory(client, portal)  # the one resolver of who someone is
     conversations = SlackConversations(engine, portal, client, directory, People(portal.engine, client, directory))
     agents = Agents(client, settings.agent_users, settings.agent_usergroup, directory=directory)

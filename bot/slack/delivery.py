@@ -497,7 +497,7 @@ class SlackSender:
             outcome = await self._call(job)
             await self._record(job, outcome)
         if outcome.kind == "ratelimited":
-            self._metrics.rate_limited()
+            self._metrics.rate_limited("queue")
         elif outcome.kind == "failed":
             self._metrics.delivery_failed()
 

@@ -47,10 +47,11 @@ def value(samples: Samples, name: str, **labels: str) -> float | None:
 async def test_every_app_has_a_registry_of_its_own() -> None:
     one, other = Metrics(), Metrics()
     one.fell_back()
-    one.rate_limited()
+    one.rate_limited("queue")
     assert value(await scraped(one), "chargedesk_nlu_fallbacks_total") == 1
+    assert value(await scraped(one), "chargedesk_slack_rate_limited_total", via="queue") == 1
     assert value(await scraped(other), "chargedesk_nlu_fallbacks_total") == 0
-    assert value(await scraped(other), "chargedesk_slack_rate_limited_total") == 0
+    assert value(await scraped(other), "chargedesk_slack_rate_limited_total", via="queue") == 0
 
 
 async def test_turns_are_counted_and_timed_and_fallbacks_counted(
@@ -93,7 +94,8 @@ async def test_the_sender_counts_429s_and_failed_deliveries(empty_portal: Portal
     finally:
         await fake.stop()
     samples = await scraped(metrics)
-    assert value(samples, "chargedesk_slack_rate_limited_total") == 1
+    assert value(samples, "chargedesk_slack_rate_limited_total", via="queue") == 1
+    assert value(samples, "chargedesk_slack_rate_limited_total", via="reply") == 0
     assert value(samples, "chargedesk_deliveries_failed_total") == 1
     assert [c.http_status for c in fake.calls_to("chat.postMessage")].count(200) == 2  # one failed with ok=false
 

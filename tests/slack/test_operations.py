@@ -27,3 +27,14 @@ async def test_probes_and_metrics_beside_the_events_endpoint(slack: Harness) -> 
             assert (await response.json())["ok"] is False
         async with session.get(f"{base}/readyz") as response:
             assert response.status == 200
+
+
+async def test_a_reply_slack_rate_limited_is_counted(slack: Harness) -> None:
+    slack.fake.fail_next("chat.postMessage", status=429, retry_after=0)
+    status, _ = await slack.sender.event(payloads.message_im("U0CARLA", "hello", "D0CARLA", payloads.next_ts()))
+    assert status == 200
+    await slack.fake.wait_for("chat.postMessage", count=2)  # the 429, then the reply
+    async with aiohttp.ClientSession() as session, session.get(f"http://127.0.0.1:{slack.port}/metrics") as response:
+        lines = (await response.text()).splitlines()
+    assert 'chargedesk_slack_rate_limited_total{via="reply"} 1.0' in lines
+    assert 'chargedesk_slack_rate_limited_total{via="queue"} 0.0' in lines
