@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import aiohttp
+import logging
 
+import aiohttp
+import pytest
+
+from bot.slack.app import failed
 from tests.slack import payloads
 from tests.slack.conftest import Harness
 from tests.slack.outage import records_unreachable
@@ -38,3 +42,15 @@ async def test_a_reply_slack_rate_limited_is_counted(slack: Harness) -> None:
         lines = (await response.text()).splitlines()
     assert 'chargedesk_slack_rate_limited_total{via="reply"} 1.0' in lines
     assert 'chargedesk_slack_rate_limited_total{via="queue"} 0.0' in lines
+
+
+async def test_what_no_listener_handled_is_logged_by_kind_only(caplog: pytest.LogCaptureFixture) -> None:
+    """bolt's `@app.error`: the failure's kind and type, never the request or the exception's text."""
+    caplog.set_level(logging.DEBUG, logger="bot.slack.app")
+    body = {"type": "event_callback", "event": {"text": "my charger at Hauptstrasse 5", "user": "U0CARLA"}}
+    await failed(RuntimeError("carla@citycharge.example: my charger at Hauptstrasse 5"), body)
+    await failed(ValueError("x"), {"command": "/support", "text": "carla@citycharge.example"})
+    assert [(r.levelno, r.getMessage()) for r in caplog.records if r.name == "bot.slack.app"] == [
+        (logging.ERROR, "event_callback failed: RuntimeError"),
+        (logging.ERROR, "command failed: ValueError"),
+    ]
