@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
-import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -15,7 +14,7 @@ from dotenv import load_dotenv
 
 from bot.assistant import open_assistant
 from bot.config import DESIGN_ROOT, Settings
-from bot.logs import quiet_chatty_loggers
+from bot.logs import configure_logging
 from bot.nlu_report import add_arguments as add_nlu_report_arguments
 from bot.shell import Shell, stdin_reader
 from portal.bootstrap import Portal
@@ -188,8 +187,8 @@ def _serve_actions(port: int) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     load_dotenv()
-    logging.basicConfig(level=Settings.from_env().log_level, format="%(levelname)s %(name)s: %(message)s")
-    quiet_chatty_loggers()
+    settings = Settings.from_env()
+    configure_logging(settings.log_level, settings.log_format)
     args = build_parser().parse_args(argv)
     if args.command == "db":
         from portal.migrations import upgrade

@@ -18,10 +18,11 @@ class Settings:
     rasa_url: str | None
     action_endpoint_url: str | None
     log_level: str
+    log_format: str = "text"  # LOG_FORMAT: "text" (timestamped lines) or "json" (one object per line, with ids)
     slack_signing_secret: str | None = None
     slack_app_token: str | None = None  # set: Socket Mode
     slack_api_url: str | None = None  # the Web API base URL (tests point it at a fake on loopback)
-    port: int = 3000
+    port: int = 3000  # HTTP: /slack/events and the probes; Socket Mode: the probes and /metrics only
     triage_channel: str | None = None
     agent_users: frozenset[str] = frozenset()
     agent_usergroup: str | None = None
@@ -36,7 +37,8 @@ class Settings:
             slack_bot_token=_optional("SLACK_BOT_TOKEN"),
             rasa_url=_optional("RASA_URL"),
             action_endpoint_url=_optional("ACTION_ENDPOINT_URL"),
-            log_level=os.environ.get("LOG_LEVEL", "WARNING").upper(),
+            log_level=os.environ.get("LOG_LEVEL", "WARNING").upper(),  # INFO adds start-up facts
+            log_format=os.environ.get("LOG_FORMAT", "text").strip().lower() or "text",
             slack_signing_secret=_optional("SLACK_SIGNING_SECRET"),
             slack_app_token=_optional("SLACK_APP_TOKEN"),
             slack_api_url=_optional("SLACK_API_URL"),

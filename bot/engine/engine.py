@@ -7,7 +7,7 @@ import contextlib
 import logging
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -21,11 +21,14 @@ from bot.engine.responses import BotMessage, render
 from bot.engine.store import TrackerStore
 from bot.engine.tracker import ACTION_LISTEN, Tracker, action_event, slot_event
 from bot.engine.understanding import Interpreter, nlu_files, read_nlu_files
+from bot.logs import log_context, request_id
+from bot.ops.metrics import Metrics
 
 logger = logging.getLogger(__name__)
 
 MAX_ACTIONS_PER_TURN = 10  # a design that loops forever must not take the process with it
 ERROR_RESPONSE = "utter_error_try_again"
+REQUEST_SLOT = "request_reference"  # the reference of the request a turn filed or talks about
 # The metadata entry naming the intent a user message files under; custom actions put it in the request's origin
 # (`actions.requester.origin_of`), and the portal files one request per key.
 FILING_KEY = "filing_key"
@@ -92,6 +95,7 @@ class Engine:
         custom_actions: CustomActions,
         clock: Callable[[], float] = time.time,
         leases: Leases | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.design = design
         self.domain = design.domain
@@ -107,6 +111,7 @@ class Engine:
         # Weak values: a conversation's lock lives only while a turn holds or awaits it (no growth per conversation).
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self.leases = leases if leases is not None else Leases(store.engine)
+        self.metrics = metrics if metrics is not None else Metrics()
 
     @classmethod
     def build(
@@ -117,13 +122,14 @@ class Engine:
         action_endpoint: str | None = None,
         dependencies: dict[str, Any] | None = None,
         clock: Callable[[], float] = time.time,
+        metrics: Metrics | None = None,
     ) -> Engine:
         """Load and check the design, train the classifier, and choose how custom actions run."""
         design, interpreter = prepare(root)
         actions: CustomActions = (
             HttpActions(action_endpoint) if action_endpoint else InProcessActions(**(dependencies or {}))
         )
-        return cls(design, interpreter, store, actions, clock)
+        return cls(design, interpreter, store, actions, clock, metrics=metrics)
 
     async def handle(self, sender_id: str, text: str, metadata: dict[str, Any] | None = None) -> list[BotMessage]:
         return (await self.turn(sender_id, text, metadata)).messages
@@ -151,15 +157,16 @@ class Engine:
         # The tracker's version is read in the transaction that takes the lease; its events usually come from
         # the store's memory, and the lease goes back in the transaction that stores the turn.
         loading = self.store.loading(sender_id)
-        async with local, self.leases.hold(sender_id, order_key, also=loading.check) as lease:
-            stored = await loading.events()
-            turn = Turn(Tracker(sender_id, self.domain, stored))
-            self._note_filing_key(turn.tracker, metadata, notes)
-            self._start_session_if_needed(turn)
-            self._understand(turn, text, metadata)
-            await self._act(turn)
-            await self.store.append(sender_id, len(stored), turn.new_events, also=lease.release)
-            return self._result(turn)
+        with self._observed(sender_id):
+            async with local, self.leases.hold(sender_id, order_key, also=loading.check) as lease:
+                stored = await loading.events()
+                turn = Turn(Tracker(sender_id, self.domain, stored))
+                self._note_filing_key(turn.tracker, metadata, notes)
+                self._start_session_if_needed(turn)
+                self._understand(turn, text, metadata)
+                await self._act(turn)
+                await self.store.append(sender_id, len(stored), turn.new_events, also=lease.release)
+                return self._result(turn)
 
     async def submit_form(
         self,
@@ -180,21 +187,28 @@ class Engine:
         """
         metadata = dict(metadata or {})
         loading = self.store.loading(sender_id)
-        async with self._lock(sender_id), self.leases.hold(sender_id, also=loading.check, wait=wait) as lease:
-            stored = await loading.events()
-            turn = Turn(Tracker(sender_id, self.domain, stored))
-            if turn.tracker.loop_name != form:
-                return FormSubmission({"": NOT_ACTIVE}, None)
-            self._note_filing_key(turn.tracker, metadata, notes)
-            turn.add(self._user_event("", {"name": None, "confidence": 1.0}, metadata))
-            errors = await self._refusals(form, turn.tracker, values)
-            if errors:
-                return FormSubmission(errors, None)
-            for name, value in values.items():
-                turn.add(slot_event(name, value, self.clock()))
-            await self._act(turn)
-            await self.store.append(sender_id, len(stored), turn.new_events, also=lease.release)
-            return FormSubmission({}, self._result(turn))
+        with self._observed(sender_id):
+            async with self._lock(sender_id), self.leases.hold(sender_id, also=loading.check, wait=wait) as lease:
+                stored = await loading.events()
+                turn = Turn(Tracker(sender_id, self.domain, stored))
+                if turn.tracker.loop_name != form:
+                    return FormSubmission({"": NOT_ACTIVE}, None)
+                self._note_filing_key(turn.tracker, metadata, notes)
+                turn.add(self._user_event("", {"name": None, "confidence": 1.0}, metadata))
+                errors = await self._refusals(form, turn.tracker, values)
+                if errors:
+                    return FormSubmission(errors, None)
+                for name, value in values.items():
+                    turn.add(slot_event(name, value, self.clock()))
+                await self._act(turn)
+                await self.store.append(sender_id, len(stored), turn.new_events, also=lease.release)
+                return FormSubmission({}, self._result(turn))
+
+    @contextlib.contextmanager
+    def _observed(self, sender_id: str) -> Iterator[None]:
+        """Around a turn: counted and timed; its log lines name the conversation (and the request it files)."""
+        with self.metrics.turn(), log_context(conversation_id=sender_id, request_id=None):
+            yield
 
     async def _refusals(self, form: str, tracker: Tracker, values: dict[str, Any]) -> dict[str, str]:
         errors: dict[str, str] = {}
@@ -245,7 +259,10 @@ class Engine:
             turn.add(action_event(ACTION_LISTEN, now))
 
     def _understand(self, turn: Turn, text: str, metadata: dict[str, Any]) -> None:
-        parse_data = self.interpreter.parse(text).as_parse_data()
+        parsed = self.interpreter.parse(text)
+        if parsed.is_fallback:
+            self.metrics.fell_back()
+        parse_data = parsed.as_parse_data()
         turn.add(self._user_event(text, parse_data["intent"], metadata, parse_data))
         for event in fill_slots_from_message(self.domain, turn.tracker, self.clock):
             turn.add(event)
@@ -293,6 +310,8 @@ class Engine:
             turn.add(action_event(action, self.clock()))
             for event in events:
                 turn.add(dict(event))
+            if reference := tracker.slots.get(REQUEST_SLOT):
+                request_id.set(str(reference))  # filed (or named) by this action: the turn's next lines carry it
             for message in messages:
                 turn.add(self._bot_event(message))
                 turn.messages.append(message)

@@ -1,4 +1,4 @@
-"""The slack-bolt AsyncApp, served over HTTP (`/slack/events`, `/healthz`) or Socket Mode."""
+"""The slack-bolt AsyncApp, served over HTTP (`/slack/events`, and `/healthz`, `/readyz`, `/metrics`) or Socket Mode."""
 
 from __future__ import annotations
 
@@ -6,21 +6,26 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.signature import SignatureVerifier
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
 from bot.engine.engine import Engine
 from bot.engine.store import TrackerStore
 from bot.logs import quiet_chatty_loggers
+from bot.ops.health import ops_routes
+from bot.ops.metrics import DatabaseReadings, Metrics
 from bot.slack.agents import Agents
 from bot.slack.consumer import Consumer
 from bot.slack.conversations import SlackConversations
+from bot.slack.delivery import queue_depth
 from bot.slack.identity import Directory
 from bot.slack.inbox import Inbox
 from bot.slack.listeners import register
@@ -29,6 +34,7 @@ from bot.slack.receipts import Receipts, deduplicate
 from bot.slack.retries import reply_client
 from bot.slack.turns import TurnRunner
 from bot.slack.verified import Rejected, bolt_request, parsed_body, verified_text
+from portal import services as portal_services
 from portal.bootstrap import Portal
 
 logger = logging.getLogger(__name__)
@@ -44,6 +50,8 @@ class SlackApp:
     inbox: Inbox | None = None
     consumer: Consumer | None = None  # None: turns run in worker processes (`chargedesk work`)
     signing_secret: str = ""  # what `web_app` verifies requests with; the HTTP endpoint needs it
+    metrics: Metrics = field(default_factory=Metrics)  # the engine's: /metrics shows its turns
+    database: AsyncEngine | None = None  # what /readyz checks
 
 
 @dataclass(frozen=True)
@@ -56,13 +64,23 @@ class Services:
     inbox: Inbox
 
 
-def build_engine(settings: Settings, portal: Portal) -> Engine:
+def build_engine(settings: Settings, portal: Portal, metrics: Metrics | None = None) -> Engine:
     """The engine a Slack process (or a turn worker) runs turns with: trackers and custom actions on `portal`."""
     return Engine.build(
         settings.design_root,
         TrackerStore(portal.engine),
         action_endpoint=settings.action_endpoint_url,
         dependencies={"portal": portal},
+        metrics=metrics,
+    )
+
+
+def database_readings(portal: Portal, inbox: Inbox) -> DatabaseReadings:
+    """What /metrics reads from the database when scraped."""
+    return DatabaseReadings(
+        inbox_depth=inbox.waiting,
+        delivery_queue_depth=partial(queue_depth, portal.engine),
+        requests_by_kind_and_state=lambda: portal_services.requests_by_kind_and_state(portal.uow()),
     )
 
 
@@ -70,7 +88,9 @@ def build_services(settings: Settings, engine: Engine, portal: Portal) -> Servic
     if not settings.slack_bot_token:
         raise ValueError("SLACK_BOT_TOKEN is needed to talk to Slack")
     # Replies, ephemerals, App Home publishes and look-ups retry 429 and 5xx within a bound (retries.py).
-    client = reply_client(settings.slack_bot_token, settings.slack_api_url)
+    client = reply_client(
+        settings.slack_bot_token, settings.slack_api_url, on_rate_limited=partial(engine.metrics.rate_limited, "reply")
+    )
     directory = Directory(client, portal)  # the one resolver of who someone is
     conversations = SlackConversations(engine, portal, client, directory, People(portal.engine, client, directory))
     agents = Agents(client, settings.agent_users, settings.agent_usergroup, directory=directory)
@@ -98,6 +118,7 @@ def build_app(settings: Settings, engine: Engine, portal: Portal, *, turns_in_pr
     bolt.use(deduplicate(Receipts(portal.engine, services.inbox)))
     register(bolt, services.conversations, services.agents, services.turns)
     bolt.error(failed)
+    engine.metrics.readings = database_readings(portal, services.inbox)
     consumer = None
     if turns_in_process:
         consumer = Consumer(services.inbox, services.turns)
@@ -109,6 +130,8 @@ def build_app(settings: Settings, engine: Engine, portal: Portal, *, turns_in_pr
         services.inbox,
         consumer,
         signing_secret=settings.slack_signing_secret,
+        metrics=engine.metrics,
+        database=portal.engine,
     )
 
 
@@ -139,7 +162,7 @@ def media_type(content_type: str) -> str:
 
 
 def web_app(app: SlackApp) -> web.Application:
-    """`/slack/events` (only requests Slack signed reach bolt, see `verified`) and `/healthz`."""
+    """`/slack/events` (only requests Slack signed reach bolt, see `verified`), and the probes and metrics."""
     if not app.signing_secret:
         raise ValueError("SLACK_SIGNING_SECRET is needed to serve Slack over HTTP")
     verifier = SignatureVerifier(app.signing_secret)
@@ -157,9 +180,6 @@ def web_app(app: SlackApp) -> web.Application:
             await app.bolt.async_dispatch(bolt_request(text, body, request.query_string, request.headers))
         )
 
-    async def health(_: web.Request) -> web.Response:
-        return web.json_response({"ok": True})
-
     server = web.Application(client_max_size=1024 * 1024)  # Slack's payloads are far smaller
     if app.consumer is not None:
         consumer = app.consumer
@@ -170,5 +190,6 @@ def web_app(app: SlackApp) -> web.Application:
 
         server.cleanup_ctx.append(run_turns)
     server.router.add_post("/slack/events", events)
-    server.router.add_get("/healthz", health)
+    if app.database is not None:
+        server.add_routes(ops_routes(app.database, app.metrics))
     return server

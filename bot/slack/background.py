@@ -12,6 +12,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
+from bot.ops.metrics import Metrics
 from bot.slack.delivery import SlackSender
 from bot.slack.notifier import HomeView, Notifier
 from bot.slack.people import People
@@ -28,7 +29,7 @@ async def expire_transfers(portal: Portal, days: int, stop: asyncio.Event) -> No
         try:
             expired = await services.expire_stale_transfers(portal.uow(), timedelta(days=days))
             if expired:
-                logger.warning("%d transfer(s) expired to support", len(expired))
+                logger.info("%d transfer(s) expired to support", len(expired))
         except Exception as error:  # the database may be restarting; the next hour tries again
             logger.error("expiring transfers failed: %s", type(error).__name__)
         with contextlib.suppress(TimeoutError):
@@ -75,10 +76,12 @@ def start_background(
     people: People,
     home_view: HomeView | None,
     stop: asyncio.Event,
+    metrics: Metrics | None = None,
 ) -> list[asyncio.Task[None]]:
-    """`people` is the Slack app's own (one resolver per process: one auth.test, one profile cache)."""
+    """`people` is the Slack app's own (one resolver per process: one auth.test, one profile cache); `metrics` the
+    app's, which count the sender's 429s and failed deliveries."""
     notifier = Notifier(portal, people, settings.triage_channel, home_view)
-    sender = SlackSender(portal.engine, client)
+    sender = SlackSender(portal.engine, client, metrics=metrics)
     return [
         asyncio.create_task(notifier.run(stop), name="notifier"),
         asyncio.create_task(sender.run(stop), name="sender"),

@@ -51,6 +51,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.schema import Table
 
+from bot.logs import log_context
+from bot.ops.metrics import Metrics
 from bot.slack.tables import slack_channels, slack_deliveries, slack_messages
 
 logger = logging.getLogger(__name__)
@@ -224,6 +226,13 @@ def _remember_message(conn: AsyncConnection, key: str, channel: str, ts: str, no
     return insert(slack_messages).values(values).on_conflict_do_update(index_elements=["key"], set_=replace)
 
 
+async def queue_depth(engine: AsyncEngine) -> int:
+    """The number of deliveries neither sent nor failed (the sender's backlog; a gauge of /metrics)."""
+    async with engine.connect() as conn:
+        count = await conn.scalar(select(func.count()).select_from(slack_deliveries).where(_pending()))
+        return int(count or 0)
+
+
 def _pending() -> ColumnElement[bool]:
     return and_(slack_deliveries.c.sent_at.is_(None), slack_deliveries.c.failed_at.is_(None))
 
@@ -273,6 +282,7 @@ class SlackSender:
         interval: float = 1.0,
         lease_seconds: float = 30.0,
         max_backoff: float = 300.0,
+        metrics: Metrics | None = None,
     ) -> None:
         if interval < 0 or lease_seconds <= 0 or max_backoff <= 0:
             raise ValueError("need interval >= 0, lease_seconds > 0 and max_backoff > 0")
@@ -290,6 +300,7 @@ class SlackSender:
         # for Slack; the other half is for the two short transactions around the call.
         self._call_timeout = lease_seconds / 2
         self._wake = asyncio.Event()
+        self._metrics = metrics if metrics is not None else Metrics()
 
     # ------------------------------------------------------------------ public API
 
@@ -346,9 +357,7 @@ class SlackSender:
 
     async def pending(self) -> int:
         """The number of deliveries neither sent nor failed."""
-        async with self._engine.connect() as conn:
-            count = await conn.scalar(select(func.count()).select_from(slack_deliveries).where(_pending()))
-            return int(count or 0)
+        return await queue_depth(self._engine)
 
     # ------------------------------------------------------------------ one round
 
@@ -423,6 +432,7 @@ class SlackSender:
                             .where(deliveries.c.id == head.id, _pending())
                             .values(failed_at=now, last_error=MESSAGE_NOT_POSTED)
                         )
+                        self._metrics.delivery_failed()
                         logger.warning(
                             "Slack delivery %d (%s on lane %s) failed: %s",
                             head.id,
@@ -483,8 +493,13 @@ class SlackSender:
     # ------------------------------------------------------------------ one call
 
     async def _send(self, job: _Job) -> None:
-        outcome = await self._call(job)
-        await self._record(job, outcome)
+        with log_context(delivery_id=job.delivery_id):
+            outcome = await self._call(job)
+            await self._record(job, outcome)
+        if outcome.kind == "ratelimited":
+            self._metrics.rate_limited("queue")
+        elif outcome.kind == "failed":
+            self._metrics.delivery_failed()
 
     async def _call(self, job: _Job) -> _Outcome:
         """Make the call; classify whatever happens. No transaction or connection is held here."""

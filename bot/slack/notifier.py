@@ -46,6 +46,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from bot.logs import log_context
 from bot.slack.blocks import escape
 from bot.slack.delivery import HOME_LANE_PREFIX, PUBLISH_VIEW, Delivery, enqueue
 from bot.slack.identity import IdentityUnavailable
@@ -113,16 +114,17 @@ class Notifier:
         planned: list[tuple[Event, list[Delivery]]] = []
         homes: dict[tuple[str, str], int] = {}  # whose App Home to refresh → the batch's last event concerning them
         for event in events:
-            try:
-                deliveries, affected = await self._plan(event)
-            except IdentityUnavailable:
-                # Slack cannot say who is verified right now: keep this event (and those after it, in order)
-                # for the next round rather than send its consent DMs to nobody.
-                logger.warning("planning notifications for event %d waits: Slack identity unavailable", event.id)
-                break
-            except Exception as error:  # one bad event must not stop every notification behind it
-                logger.error("planning notifications for event %d failed: %s", event.id, type(error).__name__)
-                deliveries, affected = [], set()
+            with log_context(request_id=event.reference):  # the lines about an event name its request
+                try:
+                    deliveries, affected = await self._plan(event)
+                except IdentityUnavailable:
+                    # Slack cannot say who is verified right now: keep this event (and those after it, in order)
+                    # for the next round rather than send its consent DMs to nobody.
+                    logger.warning("planning notifications for event %d waits: Slack identity unavailable", event.id)
+                    break
+                except Exception as error:  # one bad event must not stop every notification behind it
+                    logger.error("planning notifications for event %d failed: %s", event.id, type(error).__name__)
+                    deliveries, affected = [], set()
             homes.update(dict.fromkeys(affected, len(planned)))
             planned.append((event, deliveries))
         for person, index in sorted(homes.items()):

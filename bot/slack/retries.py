@@ -36,7 +36,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from aiohttp import ClientConnectorError, ClientOSError, ServerConnectionError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
@@ -130,8 +130,9 @@ def retry_after(response: HttpResponse) -> float:
 class BoundedRateLimitRetry(AsyncRateLimitErrorRetryHandler):
     """slack-sdk's 429 handler, waiting exactly Retry-After, and only while the call's budget allows it."""
 
-    def __init__(self, max_retry_count: int = MAX_RETRIES) -> None:
+    def __init__(self, max_retry_count: int = MAX_RETRIES, on_rate_limited: Callable[[], None] | None = None) -> None:
         super().__init__(max_retry_count=max_retry_count)
+        self._on_rate_limited = on_rate_limited  # told of every 429 (for /metrics)
 
     async def _can_retry_async(
         self,
@@ -143,6 +144,8 @@ class BoundedRateLimitRetry(AsyncRateLimitErrorRetryHandler):
     ) -> bool:
         if not await super()._can_retry_async(state=state, request=request, response=response, error=error):
             return False
+        if self._on_rate_limited is not None:
+            self._on_rate_limited()
         assert response is not None  # the parent only retries a response with status 429
         wait = retry_after(response)
         if not _fits(state, wait):
@@ -231,18 +234,24 @@ class BoundedConnectionErrorRetry(AsyncConnectionErrorRetryHandler):
         await _wait(state, _backoff(state), type(error).__name__, request)
 
 
-def retry_handlers() -> Sequence[AsyncRetryHandler]:
+def retry_handlers(on_rate_limited: Callable[[], None] | None = None) -> Sequence[AsyncRetryHandler]:
     """The handlers, in the order slack-sdk asks them (the first that wants to retry does)."""
-    return [BoundedRateLimitRetry(), BoundedServerErrorRetry(), BoundedConnectionErrorRetry()]
+    return [
+        BoundedRateLimitRetry(on_rate_limited=on_rate_limited),
+        BoundedServerErrorRetry(),
+        BoundedConnectionErrorRetry(),
+    ]
 
 
-def reply_client(token: str, base_url: str | None = None) -> AsyncWebClient:
+def reply_client(
+    token: str, base_url: str | None = None, on_rate_limited: Callable[[], None] | None = None
+) -> AsyncWebClient:
     """The Web API client for everything said while someone waits, with the retry rules above."""
     return AsyncWebClient(
         token=token,
         base_url=base_url or AsyncWebClient.BASE_URL,
         timeout=CALL_TIMEOUT_SECONDS,
-        retry_handlers=list(retry_handlers()),
+        retry_handlers=list(retry_handlers(on_rate_limited)),
     )
 
 

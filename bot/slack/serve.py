@@ -1,4 +1,8 @@
-"""`chargedesk run`: the Slack app, over Socket Mode when SLACK_APP_TOKEN is set, else HTTP on PORT."""
+"""`chargedesk run`: the Slack app, over Socket Mode when SLACK_APP_TOKEN is set, else HTTP on PORT.
+
+`/healthz`, `/readyz` and `/metrics` answer on PORT either way: beside `/slack/events` over HTTP, on a small server
+of their own beside the socket client in Socket Mode.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,8 @@ from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from bot.config import Settings
+from bot.ops.health import start_ops_server
+from bot.ops.metrics import Metrics
 from bot.slack.app import build_app, build_engine, turns_running, web_app
 from bot.slack.background import start_background
 from bot.slack.home import home_view
@@ -24,7 +30,8 @@ SHUTDOWN_GRACE_SECONDS = 20.0
 
 async def serve(settings: Settings, portal: Portal, host: str = "0.0.0.0") -> None:
     """Run until SIGTERM or SIGINT."""
-    engine = build_engine(settings, portal)
+    metrics = Metrics()  # this process's: the engine's turns, the sender's 429s and failures
+    engine = build_engine(settings, portal, metrics)
     workers = WorkerPool(settings.turn_workers) if settings.turn_workers > 0 else None
     if workers is not None and portal.engine.dialect.name == "sqlite":
         # Processes writing one SQLite file wait for its lock with growing back-off: acknowledgements get slower.
@@ -38,7 +45,9 @@ async def serve(settings: Settings, portal: Portal, host: str = "0.0.0.0") -> No
     async def home_of(user_id: str, team_id: str) -> dict[str, Any]:
         return await home_view(app.conversations, app.agents, user_id, team_id)
 
-    background = start_background(settings, portal, app.bolt.client, app.conversations.people, home_of, stop)
+    background = start_background(
+        settings, portal, app.bolt.client, app.conversations.people, home_of, stop, metrics=metrics
+    )
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
@@ -48,15 +57,21 @@ async def serve(settings: Settings, portal: Portal, host: str = "0.0.0.0") -> No
             async with AsyncExitStack() as stack:
                 if app.consumer is not None:
                     await stack.enter_async_context(turns_running(app.consumer))
+                ops = await start_ops_server(portal.engine, metrics, host, settings.port)
+                stack.push_async_callback(ops.cleanup)
                 await handler.connect_async()  # type: ignore[no-untyped-call]
-                logger.warning("chargedesk is connected to Slack (Socket Mode)")
+                logger.info(
+                    "chargedesk is connected to Slack (Socket Mode); /healthz, /readyz, /metrics on %s:%d",
+                    host,
+                    settings.port,
+                )
                 await stop.wait()
                 await handler.close_async()  # type: ignore[no-untyped-call]
         else:
-            runner = web.AppRunner(web_app(app))
+            runner = web.AppRunner(web_app(app), access_log=None)  # probes come every few seconds
             await runner.setup()
             await web.TCPSite(runner, host, settings.port).start()
-            logger.warning("chargedesk listens on %s:%d (/slack/events, /healthz)", host, settings.port)
+            logger.info("chargedesk listens on %s:%d (/slack/events, /healthz, /readyz, /metrics)", host, settings.port)
             await stop.wait()
             await runner.cleanup()  # no new requests; those being answered are finished
     finally:

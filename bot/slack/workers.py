@@ -47,7 +47,7 @@ class WorkerPool:
         answers = await asyncio.wait_for(asyncio.gather(*readiness), timeout=READY_TIMEOUT_SECONDS)
         if any(answer != READY for answer in answers):
             raise RuntimeError("a turn worker failed to start (its log says why)")
-        logger.warning("%d turn worker(s) ready", self.count)
+        logger.info("%d turn worker(s) ready", self.count)
 
     def ring(self) -> None:
         """Wake the workers: a turn is in the inbox. A full pipe means they are awake already."""

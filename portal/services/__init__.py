@@ -12,7 +12,7 @@ from portal.services.decisions import assign_request, reject_request, set_ticket
 from portal.services.eligibility import check_eligibility
 from portal.services.facts import organization_names, request_facts
 from portal.services.handoff import ask_for_person
-from portal.services.overview import account_overview, charger_overview, support_queue
+from portal.services.overview import account_overview, charger_overview, requests_by_kind_and_state, support_queue
 from portal.services.queries import charger_choices, check_serials, get_request, list_requests, organization_chargers
 from portal.services.tickets import open_service_ticket
 from portal.services.transfers import (
@@ -55,6 +55,7 @@ __all__ = [
     "reject_request",
     "request_facts",
     "request_transfer",
+    "requests_by_kind_and_state",
     "resolve_administrative_request",
     "set_ticket_status",
     "support_queue",

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, and_, false, or_, select
+from sqlalchemy import ColumnElement, and_, false, func, or_, select
 
 from portal.adapters import tables
 from portal.domain.actors import Actor, Agent, Customer
@@ -202,3 +202,11 @@ def _in_statuses(statuses: Mapping[RequestKind, Iterable[str]]) -> ColumnElement
         and_(rq.c.kind == kind.value, rq.c.status.in_([str(s) for s in allowed])) for kind, allowed in statuses.items()
     ]
     return or_(false(), *conditions)
+
+
+async def requests_by_kind_and_state(uow: UnitOfWork) -> dict[tuple[str, str], int]:
+    """How many requests there are of each (kind, status), for operations (counts only, nobody's details)."""
+    rq = tables.requests
+    async with uow:
+        rows = await uow.session.execute(select(rq.c.kind, rq.c.status, func.count()).group_by(rq.c.kind, rq.c.status))
+        return {(str(kind), str(status)): int(count) for kind, status, count in rows}

@@ -1,9 +1,11 @@
-"""`chargedesk run` as an operator starts it: HTTP on PORT, /healthz, signed Slack requests, a clean SIGTERM."""
+"""`chargedesk run` as an operator starts it: HTTP on PORT, the probes and /metrics, signed Slack requests, timestamped
+log lines with start-up facts at INFO, a clean SIGTERM."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import sys
 from pathlib import Path
@@ -17,6 +19,7 @@ from tests.slack.fake_slack import FakeSlack
 from tests.slack.signing import SlackSender
 
 ROOT = Path(__file__).resolve().parents[2]
+TIMESTAMP = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}"
 
 
 async def test_run_serves_slack_and_stops_on_sigterm(tmp_path: Path) -> None:
@@ -33,6 +36,7 @@ async def test_run_serves_slack_and_stops_on_sigterm(tmp_path: Path) -> None:
         "SLACK_API_URL": base_url,
         "PORT": str(port),
         "CHARGEDESK_TRIAGE_CHANNEL": "C0TRIAGE",
+        "LOG_LEVEL": "INFO",
     }
     env.pop("SLACK_APP_TOKEN", None)
     process = await asyncio.create_subprocess_exec(
@@ -61,6 +65,12 @@ async def test_run_serves_slack_and_stops_on_sigterm(tmp_path: Path) -> None:
         assert status == 200
         [greeting] = await fake.wait_for("chat.postMessage")
         assert greeting.args["channel"] == "D0CARLA"
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"http://127.0.0.1:{port}/readyz") as response:
+                assert (response.status, await response.json()) == (200, {"ok": True})
+            async with session.get(f"http://127.0.0.1:{port}/metrics") as response:
+                assert response.status == 200
+                assert "chargedesk_turns_total 1.0" in (await response.text()).splitlines()
         status, _ = await sender.event(
             payloads.message_im("U0CARLA", "hello", "D0CARLA", payloads.next_ts()), signed=False
         )
@@ -70,8 +80,12 @@ async def test_run_serves_slack_and_stops_on_sigterm(tmp_path: Path) -> None:
         _, stderr = await process.communicate()
         assert code == 0, stderr.decode()
         assert "xoxb-test" not in stderr.decode() and SECRET not in stderr.decode()  # secrets never logged
-        [warning] = [line for line in stderr.decode().splitlines() if "CHARGEDESK_TRIAGE_CHANNEL" in line]
-        assert warning.startswith("WARNING ") and "C0TRIAGE is shared with another workspace" in warning
+        lines = stderr.decode().splitlines()
+        [warning] = [line for line in lines if "CHARGEDESK_TRIAGE_CHANNEL" in line]
+        assert re.match(rf"{TIMESTAMP} WARNING ", warning) and "C0TRIAGE is shared with another workspace" in warning
+        [listening] = [line for line in lines if "chargedesk listens on" in line]
+        assert re.match(rf"{TIMESTAMP} INFO bot\.slack\.serve: ", listening)  # a fact, not a warning
+        assert not [line for line in lines if "hello" in line or "carla@" in line]  # nothing anyone typed or is
         assert [c.args["channel"] for c in fake.calls_to("conversations.info")] == ["C0TRIAGE"]
     finally:
         if process.returncode is None:
