@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 
 from portal.settings import database_url
 
-DESIGN_ROOT = Path(__file__).resolve().parent.parent  # domain/, data/, config.yml
+# The conversation design (domain/, data/, config.yml, in Rasa 3 format), shipped inside the package: found through
+# importlib.resources, so `pip install .` runs from any directory. Wheels install as plain folders, hence a Path.
+DESIGN_ROOT = Path(str(files("bot") / "design"))
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,10 @@ over HTTP at an action server with exactly the JSON Rasa sends.
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import logging
+import pkgutil
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -50,7 +52,7 @@ class InProcessActions:
             self.executor.register_package("actions")
 
     def _register(self, dependencies: dict[str, Any]) -> None:
-        self.executor._import_submodules("actions")
+        _import_actions()
         for cls in utils.all_subclasses(Action):
             if not cls.__module__.startswith("actions.") or inspect.isabstract(cls):
                 continue
@@ -63,6 +65,17 @@ class InProcessActions:
 
     async def close(self) -> None:
         return None
+
+
+def _import_actions() -> None:
+    """Import every module of the actions package: each Action subclass is known once its module is imported.
+
+    Our own walk, not rasa-sdk's private `ActionExecutor._import_submodules`, which a release may change.
+    """
+    import actions
+
+    for module in pkgutil.walk_packages(actions.__path__, "actions."):
+        importlib.import_module(module.name)
 
 
 class HttpActions:
