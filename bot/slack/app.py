@@ -70,7 +70,7 @@ def build_services(settings: Settings, engine: Engine, portal: Portal) -> Servic
     if not settings.slack_bot_token:
         raise ValueError("SLACK_BOT_TOKEN is needed to talk to Slack")
     # Replies, ephemerals, App Home publishes and look-ups retry 429 and 5xx within a bound (retries.py).
-    client = reply_client(settings.slack_bot_token, settings.slack_api_url)
+    client = reply_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
     directory = Directory(client, portal)  # the one resolver of who someone is
     conversations = SlackConversations(engine, portal, client, directory, People(portal.engine, client, directory))
     agents = Agents(client, settings.agent_users, settings.agent_usergroup, directory=directory)
@@ -90,7 +90,7 @@ def build_app(settings: Settings, engine: Engine, portal: Portal, *, turns_in_pr
     services = build_services(settings, engine, portal)
     bolt = AsyncApp(
         client=services.conversations.client,
-        signing_secret=settings.slack_signing_secret,
+        signing_secret=settings.slack_signing_secret.get_secret_value(),
         # Listeners acknowledge first; what they do after runs once the HTTP response is on its way.
         process_before_response=False,
     )
@@ -108,7 +108,7 @@ def build_app(settings: Settings, engine: Engine, portal: Portal, *, turns_in_pr
         services.agents,
         services.inbox,
         consumer,
-        signing_secret=settings.slack_signing_secret,
+        signing_secret=settings.slack_signing_secret.get_secret_value(),
     )
 
 
