@@ -12,8 +12,8 @@ from rasa_sdk.types import DomainDict
 from actions.explanations import explain, say_no_account
 from actions.portal_access import UsesPortal
 from actions.requester import latest_intent, requester_of
-from actions.wording import moment
 from portal import services
+from portal.dates import moment
 from portal.domain.eligibility import Outcome
 
 ACCOUNT_OUTCOMES = {Outcome.NO_ACCOUNT, Outcome.NOT_LINKED, Outcome.NOT_YET_SERVICE_CUSTOMER}
