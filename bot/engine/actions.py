@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import aiohttp
 from rasa_sdk import Action, utils
+from rasa_sdk.events import Restarted
 from rasa_sdk.executor import ActionExecutor
 
 from bot.engine.design import REQUESTED_SLOT, Domain
@@ -120,7 +121,7 @@ class ActionRunner:
             messages = [render(fallback, self.domain.responses[fallback], tracker.slots, {})]
             return [], messages if fallback in self.domain.responses else []
         if name == "action_restart":
-            return [{"event": "restart", "timestamp": self.clock()}], []
+            return [Restarted(timestamp=self.clock())], []
         if name in self.domain.custom_actions:
             return await self._custom(name, tracker)
         raise ActionFailed(f"no action {name}")
