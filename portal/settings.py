@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Self, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -52,9 +53,8 @@ class EnvironmentSettings(BaseSettings):
     @classmethod
     def from_env(cls) -> Self:
         """The settings of the environment and .env; a `SettingsError` names every variable of the wrong form."""
-        reading = type(cls.__name__, (cls,), {"_from_environment": True, "__module__": cls.__module__})
         try:
-            settings: Self = reading()
+            settings: Self = _reading(cls)()
         except ValidationError as error:
             raise SettingsError(explain(error, cls)) from None
         return settings
@@ -64,6 +64,15 @@ class EnvironmentSettings(BaseSettings):
     def _blank_is_unset(cls, value: Any) -> Any:
         # "SLACK_APP_TOKEN=" or spaces in .env mean "not set", as an absent variable does.
         return None if isinstance(value, str) and not value.strip() else value
+
+
+S = TypeVar("S", bound=EnvironmentSettings)
+
+
+@cache
+def _reading(cls: type[S]) -> type[S]:
+    """`cls` with the environment and .env as sources (a class is made once: pydantic builds validators for it)."""
+    return type(cls.__name__, (cls,), {"_from_environment": True, "__module__": cls.__module__})
 
 
 def explain(error: ValidationError, model: type[BaseModel]) -> str:
