@@ -13,8 +13,8 @@ from actions.explanations import explain, say_no_account
 from actions.opening import description_from_opening
 from actions.portal_access import UsesPortal
 from actions.requester import latest_intent, requester_of
-from actions.wording import moment
 from portal import services
+from portal.dates import moment
 from portal.domain.eligibility import Outcome
 
 ADMIN_FORM = "admin_request_form"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.requester import Requester
-from actions.wording import day, intent_payload, moment
+from actions.wording import intent_payload
+from portal.dates import day, moment
 from portal.domain.eligibility import EligibilityDecision, Outcome
 
 # The surface's reason when it has no email for the person: Slack did not share it (users.info without `email`).

@@ -18,8 +18,9 @@ from actions.account import ActionCheckAccount
 from actions.portal_access import UsesPortal
 from actions.requester import latest_intent, origin_of, requester_of
 from actions.slots import reset_request_slots
-from actions.wording import day, intent_payload, serial_list
+from actions.wording import intent_payload, serial_list
 from portal import services
+from portal.dates import day
 from portal.domain.conversation import Line, is_plea_for_help, process_question
 from portal.domain.serials import find_serials
 

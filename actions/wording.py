@@ -4,18 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import date, datetime
 
+from portal.dates import day
 from portal.status_text import kind_label, status_label
 from portal.views import RequestSummary
-
-
-def day(value: date) -> str:
-    return f"{value.day} {value:%B %Y}"
-
-
-def moment(value: datetime) -> str:
-    return f"{value.day} {value:%B %Y, %H:%M} UTC"
 
 
 def serial_list(serials: Sequence[str]) -> str:

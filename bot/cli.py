@@ -10,8 +10,6 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
-from dotenv import load_dotenv
-
 from bot.assistant import open_assistant
 from bot.config import DESIGN_ROOT, Settings
 from bot.logs import configure_logging
@@ -23,6 +21,7 @@ from portal.domain.actors import Agent
 from portal.errors import ImportFailed, PortalError
 from portal.imports import ImportKind, import_csv
 from portal.services import link_workspace
+from portal.settings import SettingsError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -168,7 +167,7 @@ async def _post_entry(channel: str) -> int:
     if not settings.slack_bot_token:
         print("Set SLACK_BOT_TOKEN first.", file=sys.stderr)
         return 2
-    client = reply_client(settings.slack_bot_token, settings.slack_api_url)
+    client = reply_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
     text, blocks = entry_message()
     await client.chat_postMessage(channel=channel, text=text, blocks=blocks)
     print(f"entry message posted in {channel}")
@@ -186,10 +185,13 @@ def _serve_actions(port: int) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    load_dotenv()
-    settings = Settings.from_env()
-    configure_logging(settings.log_level, settings.log_format)
     args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()  # the environment, then .env in the working directory
+    except SettingsError as error:
+        print(f"Please fix these settings (environment or .env):\n{error}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level, settings.log_format)
     if args.command == "db":
         from portal.migrations import upgrade
         from portal.settings import database_url
@@ -216,7 +218,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_with_portal(_work(args.doorbell_fd, args.ready_fd)))
     if args.command == "post-entry":
         return asyncio.run(_post_entry(args.channel))
-    if args.command == "run" or Settings.from_env().slack_bot_token:
+    if args.command == "run" or settings.slack_bot_token:
         return asyncio.run(_with_portal(_run_slack))
     return asyncio.run(_with_portal(_shell(None)))
 

@@ -2,63 +2,114 @@
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
+import re
+from importlib.resources import files
 from pathlib import Path
+from typing import Annotated, Literal
 
-from portal.settings import database_url
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic_settings import NoDecode
 
-DESIGN_ROOT = Path(__file__).resolve().parent.parent  # domain/, data/, config.yml
+from portal.settings import PortalSettings
+
+# The conversation design (domain/, data/, config.yml, in Rasa 3 format), shipped inside the package: found through
+# importlib.resources, so `pip install .` runs from any directory. Wheels install as plain folders, hence a Path.
+DESIGN_ROOT = Path(str(files("bot") / "design"))
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+LogFormat = Literal["text", "json"]
+_URL = "an http(s) URL, e.g. http://localhost:5005"
 
 
-@dataclass(frozen=True)
-class Settings:
-    database_url: str
-    slack_bot_token: str | None
-    rasa_url: str | None
-    action_endpoint_url: str | None
-    log_level: str
-    log_format: str = "text"  # LOG_FORMAT: "text" (timestamped lines) or "json" (one object per line, with ids)
-    slack_signing_secret: str | None = None
-    slack_app_token: str | None = None  # set: Socket Mode
-    slack_api_url: str | None = None  # the Web API base URL (tests point it at a fake on loopback)
-    port: int = 3000  # HTTP: /slack/events and the probes; Socket Mode: the probes and /metrics only
-    triage_channel: str | None = None
-    agent_users: frozenset[str] = frozenset()
-    agent_usergroup: str | None = None
-    transfer_expiry_days: int = 14  # transfers without the Service Operator's answer go to support after this
-    turn_workers: int = 0  # processes `chargedesk run` starts to run conversation turns (0: it runs them itself)
-    design_root: Path = DESIGN_ROOT
+class Settings(PortalSettings):
+    """Every setting of the assistant, each from the variable named by its alias; `Settings.from_env()` reads them."""
 
+    slack_bot_token: SecretStr | None = Field(
+        None, alias="SLACK_BOT_TOKEN", description="the app's bot token, xoxb-… (OAuth & Permissions)"
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        None, alias="SLACK_SIGNING_SECRET", description="the app's signing secret (Basic Information)"
+    )
+    slack_app_token: SecretStr | None = Field(  # set: Socket Mode
+        None, alias="SLACK_APP_TOKEN", description="an app-level token with connections:write, xapp-…"
+    )
+    slack_api_url: str | None = Field(  # the Web API base URL (tests point it at a fake on loopback)
+        None, alias="SLACK_API_URL", description="an http(s) URL ending in /, e.g. https://slack.com/api/"
+    )
+    rasa_url: str | None = Field(None, alias="RASA_URL", description=_URL)
+    action_endpoint_url: str | None = Field(
+        None, alias="ACTION_ENDPOINT_URL", description="an http(s) URL, e.g. http://localhost:5055/webhook"
+    )
+    log_level: LogLevel = Field(
+        "WARNING", alias="LOG_LEVEL", description="one of DEBUG, INFO, WARNING, ERROR, CRITICAL"
+    )
+    log_format: LogFormat = Field("text", alias="LOG_FORMAT", description="text (timestamped lines) or json")
+    # HTTP mode: /slack/events and the probes; Socket Mode: the probes and /metrics only.
+    port: int = Field(3000, ge=1, le=65535, alias="PORT", description="a TCP port number, 1 to 65535")
+    triage_channel: str | None = Field(
+        None, alias="CHARGEDESK_TRIAGE_CHANNEL", description="a channel id, e.g. C0123456789"
+    )
+    agent_users: Annotated[frozenset[str], NoDecode] = Field(
+        frozenset(), alias="CHARGEDESK_AGENT_USERS", description="user ids separated by commas, e.g. U0123,U0456"
+    )
+    agent_usergroup: str | None = Field(
+        None, alias="CHARGEDESK_AGENT_USERGROUP", description="a user group id, e.g. S0123456789"
+    )
+    # Transfers without the Service Operator's answer go to support after this many days.
+    transfer_expiry_days: int = Field(
+        14, ge=1, alias="CHARGEDESK_TRANSFER_EXPIRY_DAYS", description="a whole number of days, 1 or more"
+    )
+    # Processes `chargedesk run` starts to run conversation turns (0: it runs them itself).
+    turn_workers: int = Field(
+        0, ge=0, alias="CHARGEDESK_TURN_WORKERS", description="a whole number of processes, 0 or more"
+    )
+    design_root: Path = Field(
+        DESIGN_ROOT, alias="CHARGEDESK_DESIGN_ROOT", description="a folder with domain/, data/ and config.yml"
+    )
+
+    @field_validator("slack_bot_token", "slack_app_token")
     @classmethod
-    def from_env(cls) -> Settings:
-        return cls(
-            database_url=database_url(),
-            slack_bot_token=_optional("SLACK_BOT_TOKEN"),
-            rasa_url=_optional("RASA_URL"),
-            action_endpoint_url=_optional("ACTION_ENDPOINT_URL"),
-            log_level=os.environ.get("LOG_LEVEL", "WARNING").upper(),  # INFO adds start-up facts
-            log_format=os.environ.get("LOG_FORMAT", "text").strip().lower() or "text",
-            slack_signing_secret=_optional("SLACK_SIGNING_SECRET"),
-            slack_app_token=_optional("SLACK_APP_TOKEN"),
-            slack_api_url=_optional("SLACK_API_URL"),
-            port=int(os.environ.get("PORT", "3000")),
-            triage_channel=_optional("CHARGEDESK_TRIAGE_CHANNEL"),
-            agent_users=frozenset(
-                u.strip() for u in os.environ.get("CHARGEDESK_AGENT_USERS", "").split(",") if u.strip()
-            ),
-            agent_usergroup=_optional("CHARGEDESK_AGENT_USERGROUP"),
-            transfer_expiry_days=int(os.environ.get("CHARGEDESK_TRANSFER_EXPIRY_DAYS", "14")),
-            turn_workers=int(os.environ.get("CHARGEDESK_TURN_WORKERS", "0")),
-        )
+    def _a_token(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        prefix = "xapp-" if info.field_name == "slack_app_token" else "xoxb-"
+        if value is not None and not value.get_secret_value().startswith(prefix):
+            raise ValueError(f"not a {prefix} token")
+        return value
+
+    @field_validator("slack_api_url", "rasa_url", "action_endpoint_url")
+    @classmethod
+    def _an_http_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"https?://[^/\s]+", value.strip()):
+            raise ValueError("not an http(s) URL")
+        return value.strip() if value else value
+
+    @field_validator("triage_channel", "agent_usergroup")
+    @classmethod
+    def _a_slack_id(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Z][A-Z0-9]{2,}", value.strip()):
+            raise ValueError("not a Slack id")
+        return value.strip() if value else value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_case(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower_case(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("agent_users", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(user.strip() for user in value.split(",") if user.strip())
+        return value
 
     def __repr__(self) -> str:
-        # Never print tokens or the signing secret (settings end up in logs and tracebacks).
+        # Never print tokens, the signing secret or the database password (settings end up in logs and tracebacks).
         return (
             f"Settings(database={self.database_url.split('@')[-1]!r}, slack={'yes' if self.slack_bot_token else 'no'})"
         )
 
-
-def _optional(name: str) -> str | None:
-    value = os.environ.get(name, "").strip()
-    return value or None
+    __str__ = __repr__

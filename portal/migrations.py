@@ -1,19 +1,20 @@
-"""Apply the Alembic migrations in migrations/ — the only way the schema changes."""
+"""Apply the Alembic migrations shipped in bot/migrations/ — the only way the schema changes."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+# One history for the whole database, so it lives with the composition (bot/); env.py reads every layer's tables.
+# A "package:folder" location: Alembic finds it through importlib.resources, so an installed wheel (not only the
+# source tree) runs the migrations from any working directory. A name, not an import: the portal stays below the bot.
+SCRIPT_LOCATION = "bot:migrations"
 
 
 def alembic_config(url: str | None = None) -> Config:
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("script_location", SCRIPT_LOCATION)
     if url:
         # ConfigParser interpolation would choke on "%" in passwords.
         config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))

@@ -6,13 +6,16 @@ over HTTP at an action server with exactly the JSON Rasa sends.
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import logging
+import pkgutil
 from collections.abc import Callable
 from typing import Any, Protocol
 
 import aiohttp
 from rasa_sdk import Action, utils
+from rasa_sdk.events import Restarted
 from rasa_sdk.executor import ActionExecutor
 
 from bot.engine.design import REQUESTED_SLOT, Domain
@@ -50,7 +53,7 @@ class InProcessActions:
             self.executor.register_package("actions")
 
     def _register(self, dependencies: dict[str, Any]) -> None:
-        self.executor._import_submodules("actions")
+        _import_actions()
         for cls in utils.all_subclasses(Action):
             if not cls.__module__.startswith("actions.") or inspect.isabstract(cls):
                 continue
@@ -63,6 +66,17 @@ class InProcessActions:
 
     async def close(self) -> None:
         return None
+
+
+def _import_actions() -> None:
+    """Import every module of the actions package: each Action subclass is known once its module is imported.
+
+    Our own walk, not rasa-sdk's private `ActionExecutor._import_submodules`, which a release may change.
+    """
+    import actions
+
+    for module in pkgutil.walk_packages(actions.__path__, "actions."):
+        importlib.import_module(module.name)
 
 
 class HttpActions:
@@ -107,7 +121,7 @@ class ActionRunner:
             messages = [render(fallback, self.domain.responses[fallback], tracker.slots, {})]
             return [], messages if fallback in self.domain.responses else []
         if name == "action_restart":
-            return [{"event": "restart", "timestamp": self.clock()}], []
+            return [Restarted(timestamp=self.clock())], []
         if name in self.domain.custom_actions:
             return await self._custom(name, tracker)
         raise ActionFailed(f"no action {name}")

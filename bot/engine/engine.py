@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from rasa_sdk.events import ActionExecutionRejected, BotUttered, SessionStarted, UserUttered
+
 from bot.engine.actions import ActionRunner, CustomActions, HttpActions, InProcessActions
 from bot.engine.design import ConversationDesign, load_design
 from bot.engine.forms import FormRejected, FormRunner, fill_slots_from_message
@@ -255,7 +257,7 @@ class Engine:
         if not events or expired:
             now = self.clock()
             turn.add(action_event("action_session_start", now))
-            turn.add({"event": "session_started", "timestamp": now})
+            turn.add(SessionStarted(timestamp=now))
             turn.add(action_event(ACTION_LISTEN, now))
 
     def _understand(self, turn: Turn, text: str, metadata: dict[str, Any]) -> None:
@@ -273,15 +275,10 @@ class Engine:
         parse = dict(parse_data or {"intent": intent, "entities": [], "text": text, "intent_ranking": []})
         parse["metadata"] = metadata
         conversation = metadata.get("conversation")
-        return {
-            "event": "user",
-            "text": text,
-            "parse_data": parse,
-            "input_channel": conversation.get("surface") if isinstance(conversation, dict) else None,
-            "message_id": None,
-            "metadata": metadata,
-            "timestamp": self.clock(),
-        }
+        surface = conversation.get("surface") if isinstance(conversation, dict) else None
+        event: dict[str, Any] = UserUttered(text, parse, timestamp=self.clock(), input_channel=surface)
+        # Rasa 3.6 stores the message id and metadata with the message; rasa-sdk's UserUttered takes neither.
+        return {**event, "message_id": None, "metadata": metadata}
 
     async def _act(self, turn: Turn) -> None:
         tracker = turn.tracker
@@ -299,7 +296,7 @@ class Engine:
                 else:
                     events, messages = await self.runner.run(action, tracker)
             except FormRejected:
-                turn.add({"event": "action_execution_rejected", "name": action, "timestamp": self.clock()})
+                turn.add(ActionExecutionRejected(action, timestamp=self.clock()))
                 continue
             except Exception as error:  # a failing action must not lose the conversation
                 logger.error("action %s failed: %s", action, type(error).__name__)
@@ -325,13 +322,9 @@ class Engine:
             turn.messages.append(message)
 
     def _bot_event(self, message: BotMessage) -> dict[str, Any]:
-        return {
-            "event": "bot",
-            "text": message.text,
-            "data": message.as_event_data(),
-            "metadata": {"utter_action": message.response} if message.response else {},
-            "timestamp": self.clock(),
-        }
+        metadata = {"utter_action": message.response} if message.response else {}
+        event: dict[str, Any] = BotUttered(message.text, message.as_event_data(), metadata, timestamp=self.clock())
+        return event
 
 
 def form_instance(stored: Tracker) -> str | None:

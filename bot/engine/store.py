@@ -14,12 +14,12 @@ deleted meanwhile; the version tells, and the append's compare-and-set refuses s
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from cachetools import LRUCache
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -67,27 +67,24 @@ class _Cache:
     """The events' JSON of recently used conversations, least recently used dropped first beyond `budget`."""
 
     def __init__(self, budget: int) -> None:
-        self.budget = budget
-        self.size = 0
-        self._entries: OrderedDict[str, _Cached] = OrderedDict()
+        # Sized by characters of JSON, not by entries: one long conversation weighs as much as many short ones.
+        self._entries: LRUCache[str, _Cached] = LRUCache(maxsize=budget, getsizeof=lambda entry: entry.size)
+
+    @property
+    def size(self) -> int:
+        return int(self._entries.currsize)
 
     def get(self, sender_id: str, version: Version) -> list[str] | None:
         entry = self._entries.get(sender_id)
         if entry is None or entry.version != version:
             return None
-        self._entries.move_to_end(sender_id)
         return entry.texts
 
     def put(self, sender_id: str, version: Version, texts: list[str]) -> None:
         self.drop(sender_id)
-        size = sum(len(text) for text in texts)
-        if size > self.budget:
-            return
-        self._entries[sender_id] = _Cached(version, texts, size)
-        self.size += size
-        while self.size > self.budget:
-            _, oldest = self._entries.popitem(last=False)
-            self.size -= oldest.size
+        entry = _Cached(version, texts, sum(len(text) for text in texts))
+        if entry.size <= self._entries.maxsize:  # larger than the whole budget: not kept
+            self._entries[sender_id] = entry
 
     def extend(self, sender_id: str, expected: int, new_count: int, texts: list[str]) -> None:
         """Add an append's events to a conversation cached at `expected` events; forget it if it was not."""
@@ -98,9 +95,7 @@ class _Cache:
         self.put(sender_id, Version(new_count, entry.version.created_at), entry.texts + texts)
 
     def drop(self, sender_id: str) -> None:
-        entry = self._entries.pop(sender_id, None)
-        if entry is not None:
-            self.size -= entry.size
+        self._entries.pop(sender_id, None)
 
 
 class TrackerLoad:

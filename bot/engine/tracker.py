@@ -11,6 +11,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from rasa_sdk.events import ActionExecuted, ActiveLoop, SlotSet
+
 from bot.engine.design import REQUESTED_SLOT, Domain
 
 ACTION_LISTEN = "action_listen"
@@ -21,16 +23,22 @@ class UnsupportedEvent(ValueError):
     """An action returned an event the engine does not implement."""
 
 
+# Events are built by rasa-sdk's own constructors (rasa_sdk.events), the format the actions return too.
+
+
 def action_event(name: str, at: float) -> dict[str, Any]:
-    return {"event": "action", "name": name, "policy": None, "confidence": 1.0, "timestamp": at}
+    event: dict[str, Any] = ActionExecuted(name, confidence=1.0, timestamp=at)  # the engine's policies are rules
+    return event
 
 
 def slot_event(name: str, value: Any, at: float) -> dict[str, Any]:
-    return {"event": "slot", "name": name, "value": value, "timestamp": at}
+    event: dict[str, Any] = SlotSet(name, value, timestamp=at)
+    return event
 
 
 def loop_event(name: str | None, at: float) -> dict[str, Any]:
-    return {"event": "active_loop", "name": name, "timestamp": at}
+    event: dict[str, Any] = ActiveLoop(name, timestamp=at)
+    return event
 
 
 @dataclass

@@ -89,7 +89,9 @@ def build_services(settings: Settings, engine: Engine, portal: Portal) -> Servic
         raise ValueError("SLACK_BOT_TOKEN is needed to talk to Slack")
     # Replies, ephemerals, App Home publishes and look-ups retry 429 and 5xx within a bound (retries.py).
     client = reply_client(
-        settings.slack_bot_token, settings.slack_api_url, on_rate_limited=partial(engine.metrics.rate_limited, "reply")
+        settings.slack_bot_token.get_secret_value(),
+        settings.slack_api_url,
+        on_rate_limited=partial(engine.metrics.rate_limited, "reply"),
     )
     directory = Directory(client, portal)  # the one resolver of who someone is
     conversations = SlackConversations(engine, portal, client, directory, People(portal.engine, client, directory))
@@ -110,7 +112,7 @@ def build_app(settings: Settings, engine: Engine, portal: Portal, *, turns_in_pr
     services = build_services(settings, engine, portal)
     bolt = AsyncApp(
         client=services.conversations.client,
-        signing_secret=settings.slack_signing_secret,
+        signing_secret=settings.slack_signing_secret.get_secret_value(),
         # Listeners acknowledge first; what they do after runs once the HTTP response is on its way.
         process_before_response=False,
     )
@@ -129,7 +131,7 @@ def build_app(settings: Settings, engine: Engine, portal: Portal, *, turns_in_pr
         services.agents,
         services.inbox,
         consumer,
-        signing_secret=settings.slack_signing_secret,
+        signing_secret=settings.slack_signing_secret.get_secret_value(),
         metrics=engine.metrics,
         database=portal.engine,
     )

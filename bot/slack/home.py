@@ -15,8 +15,9 @@ from bot.slack.agents import Agents
 from bot.slack.blocks import ENTRY_BUTTON, MAX_SECTION, choices, escape, thread_block_id
 from bot.slack.conversations import SlackConversations
 from bot.slack.identity import IDENTITY_UNAVAILABLE, WORKSPACE_NOT_VERIFIED, IdentityUnavailable
-from bot.slack.support import NO_ACCOUNT, day, moment, no_account_text, request_line, withdraw_button
+from bot.slack.support import NO_ACCOUNT, no_account_text, request_line, withdraw_button
 from portal import services
+from portal.dates import day, moment
 from portal.errors import UnknownAccount
 from portal.services.overview import AccountOverview
 from portal.status_text import kind_label, status_label

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import ClientError
+from cachetools import TTLCache
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -29,6 +30,7 @@ from portal.services.workspaces import TEAM_ID, Identity, IdentityStatus
 logger = logging.getLogger(__name__)
 
 CACHE_SECONDS = 600.0  # an email change shows up within ten minutes (links and accounts at once: not cached)
+CACHE_SIZE = 10_000  # people per process: memory stays bounded however many write to the app
 SLACK_TIMEOUT_SECONDS = 5.0  # how long a users.info / auth.test may take before we say "try again"
 
 # What people hear; /support's listener words its answer from IDENTITY_UNAVAILABLE too.
@@ -98,12 +100,13 @@ class Directory:
         portal: Portal,
         clock: Callable[[], float] = time.monotonic,
         timeout: float | None = None,
+        cache_size: int = CACHE_SIZE,
     ) -> None:
         self.client = client
         self.portal = portal
         self.clock = clock
         self.timeout = timeout
-        self._profiles: dict[str, tuple[float, Profile]] = {}
+        self._profiles: TTLCache[str, Profile] = TTLCache(cache_size, CACHE_SECONDS, timer=clock)
         self._home: tuple[str, str | None] | None = None
         self._asked: set[str] = set()  # workspaces this process already asked support about
 
@@ -126,8 +129,8 @@ class Directory:
 
     async def profile(self, user_id: str) -> Profile:
         cached = self._profiles.get(user_id)
-        if cached and self.clock() - cached[0] < CACHE_SECONDS:
-            return cached[1]
+        if cached is not None:
+            return cached
         try:
             response = await self._call(self.client.users_info, user=user_id)
         except IdentityUnavailable as error:
@@ -136,7 +139,7 @@ class Directory:
             profile = Profile(None, None, None)  # a definite answer: nobody we can identify
         else:
             profile = profile_of(response.get("user") or {})
-        self._profiles[user_id] = (self.clock(), profile)
+        self._profiles[user_id] = profile
         return profile
 
     async def resolve(

@@ -14,19 +14,21 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
+from cachetools import LRUCache, TTLCache
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import Column, Index, String, Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.slack.identity import Directory, Person, profile_of
+from bot.slack.identity import CACHE_SIZE, Directory, Person, profile_of
 from portal.adapters.tables import metadata
 from portal.adapters.types import UtcDateTime
 from portal.bootstrap import Portal
 
 logger = logging.getLogger(__name__)
 LOOKUP_CACHE_SECONDS = 600.0
+_NOT_LOOKED_UP = object()  # None in the cache is an answer: Slack knows nobody with that email
 
 slack_people = Table(
     "slack_people",
@@ -48,14 +50,19 @@ class People:
         directory: Directory | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         monotonic: Callable[[], float] = time.monotonic,
+        cache_size: int = CACHE_SIZE,
     ) -> None:
         self.engine = engine
         self.client = client
         self.directory = directory or Directory(client, Portal(engine))
         self.now = now
         self.monotonic = monotonic
-        self._known: dict[str, tuple[str, str | None, str]] = {}  # user_id -> (team, enterprise, email) stored
-        self._lookups: dict[str, tuple[float, tuple[str, str | None, str | None] | None]] = {}
+        # user_id -> (team, enterprise, email) as stored: spares a write per turn; forgetting one costs one write.
+        self._known: LRUCache[str, tuple[str, str | None, str]] = LRUCache(cache_size)
+        # email -> (user id, team, enterprise), or None: Slack found nobody.
+        self._lookups: TTLCache[str, tuple[str, str | None, str | None] | None] = TTLCache(
+            cache_size, LOOKUP_CACHE_SECONDS, timer=monotonic
+        )
 
     async def remember(self, person: Person) -> None:
         """Learn a verified person (an unverified one is never stored: they must not receive anyone's DMs)."""
@@ -111,9 +118,9 @@ class People:
         return found
 
     async def _lookup(self, email: str) -> tuple[str, str | None, str | None] | None:
-        cached = self._lookups.get(email)
-        if cached and self.monotonic() - cached[0] < LOOKUP_CACHE_SECONDS:
-            return cached[1]
+        cached = self._lookups.get(email, _NOT_LOOKED_UP)
+        if cached is not _NOT_LOOKED_UP:
+            return cached  # type: ignore[return-value]
         try:
             response = await self.client.users_lookupByEmail(email=email)
             user = response.get("user") or {}
@@ -124,5 +131,5 @@ class People:
                 logger.warning("users.lookupByEmail failed: %s", error.response.get("error"))
                 return None  # a passing failure is not cached
             hit = None
-        self._lookups[email] = (self.monotonic(), hit)
+        self._lookups[email] = hit
         return hit

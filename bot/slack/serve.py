@@ -53,7 +53,7 @@ async def serve(settings: Settings, portal: Portal, host: str = "0.0.0.0") -> No
         loop.add_signal_handler(sig, stop.set)
     try:
         if settings.slack_app_token:
-            handler = AsyncSocketModeHandler(app.bolt, settings.slack_app_token)
+            handler = AsyncSocketModeHandler(app.bolt, settings.slack_app_token.get_secret_value())
             async with AsyncExitStack() as stack:
                 if app.consumer is not None:
                     await stack.enter_async_context(turns_running(app.consumer))

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from datetime import date, datetime
 from typing import Any
 
 from actions.withdraw import confirm_buttons
@@ -22,6 +21,7 @@ from bot.slack.blocks import ENTRY_BUTTON, MAX_SECTION, choices, escape, thread_
 from bot.slack.conversations import SlackConversations
 from bot.slack.identity import WORKSPACE_NOT_VERIFIED
 from portal import services
+from portal.dates import day, moment
 from portal.domain.actors import Actor, Customer
 from portal.domain.eligibility import EligibilityDecision, Outcome
 from portal.domain.requests import kind_of_reference, normalise_reference
@@ -377,14 +377,6 @@ def request_line(summary: RequestSummary) -> str:
         f"• *{escape(summary.reference)}* {kind_label(summary.kind)}{about}: "
         f"{escape(status_label(summary.kind, summary.status))}; opened {day(summary.created_at.date())}"
     )
-
-
-def day(value: date) -> str:
-    return f"{value.day} {value:%B %Y}"
-
-
-def moment(value: datetime) -> str:
-    return f"{value.day} {value:%B %Y, %H:%M} UTC"
 
 
 def _reply(text: str, buttons: Sequence[Button] = ()) -> Reply:

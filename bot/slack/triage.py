@@ -8,6 +8,7 @@ from typing import Any
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextBlock, MarkdownTextObject, SectionBlock
 
 from bot.slack.blocks import escape
+from portal.dates import short_moment
 from portal.services.facts import RequestFacts
 from portal.status_text import kind_label, status_label
 
@@ -32,10 +33,6 @@ def who(actor: str) -> str:
     if kind == "account":
         return escape(ident)
     return escape(actor)
-
-
-def when(at: Any) -> str:
-    return f"{at.day} {at:%b %Y %H:%M} UTC"
 
 
 def buttons_for(facts: RequestFacts) -> list[tuple[str, str, str | None]]:
@@ -84,7 +81,7 @@ def triage_message(facts: RequestFacts) -> tuple[str, list[dict[str, Any]]]:
     if last is not None and len(facts.history) > 1:
         reason = f": {escape(last.reason)}" if last.reason else ""
         what = escape(status_label(facts.kind, last.to_status)).capitalize()
-        notes.append(f"{what} by {who(last.actor)}, {when(last.at)}{reason}")
+        notes.append(f"{what} by {who(last.actor)}, {short_moment(last.at)}{reason}")
     if facts.assignee:
         notes.append(f"Assigned to <@{escape(facts.assignee)}>")
     if notes:

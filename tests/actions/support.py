@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.config import DESIGN_ROOT
 from bot.engine.design import load_domain
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @cache
 def domain() -> dict[str, Any]:
     """domain/*.yml merged, as Rasa sends it to the action server."""
-    return dict(load_domain(ROOT / "domain").raw)
+    return dict(load_domain(DESIGN_ROOT / "domain").raw)
 
 
 def metadata(email: str | None) -> dict[str, Any]:

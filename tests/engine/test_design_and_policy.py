@@ -7,12 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import DESIGN_ROOT
 from bot.engine.design import ConversationDesign, DesignError, load_design
 from bot.engine.policy import Policy
 from bot.engine.replay import check_story
 from bot.engine.understanding import Interpreter
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_story_is_what_the_engine_does(trained: tuple[ConversationDesign, Interpreter]) -> None:
@@ -37,8 +36,8 @@ def test_a_wrong_story_is_caught(trained: tuple[ConversationDesign, Interpreter]
 @pytest.fixture
 def design_copy(tmp_path: Path) -> Path:
     for part in ("domain", "data"):
-        shutil.copytree(ROOT / part, tmp_path / part)
-    shutil.copy(ROOT / "config.yml", tmp_path / "config.yml")
+        shutil.copytree(DESIGN_ROOT / part, tmp_path / part)
+    shutil.copy(DESIGN_ROOT / "config.yml", tmp_path / "config.yml")
     return tmp_path
 
 

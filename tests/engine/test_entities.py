@@ -6,25 +6,22 @@ server would use (the spans are the same; Rasa reports values as typed, the engi
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from bot.config import DESIGN_ROOT
 from bot.engine.entities import EntityExtractor, FoundEntity
 from bot.engine.understanding import read_nlu
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def extractor() -> EntityExtractor:
-    nlu = read_nlu(ROOT / "data" / "nlu.yml")
+    nlu = read_nlu(DESIGN_ROOT / "data" / "nlu.yml")
     return EntityExtractor.from_regexes(nlu.regexes, nlu.annotated_entity_types)
 
 
 @pytest.fixture(scope="module")
 def as_rasa() -> EntityExtractor:
-    nlu = read_nlu(ROOT / "data" / "nlu.yml")
+    nlu = read_nlu(DESIGN_ROOT / "data" / "nlu.yml")
     return EntityExtractor.from_regexes(nlu.regexes, nlu.annotated_entity_types, normalise=False)
 
 

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import yaml
 
+from bot.config import DESIGN_ROOT
 from bot.engine.design import load_design
 from bot.engine.understanding import (
     DEFAULT_INTENTS,
@@ -32,16 +33,14 @@ from bot.engine.understanding import (
     read_nlu_files,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
-
 
 def _domain_intents() -> list[str]:
     # The whole domain (every file under domain/), so intents that other topics add elsewhere count too.
-    return list(load_design(ROOT).domain.intents)
+    return list(load_design(DESIGN_ROOT).domain.intents)
 
 
 def _fallback_settings() -> tuple[float, float]:
-    config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
+    config = yaml.safe_load((DESIGN_ROOT / "config.yml").read_text(encoding="utf-8"))
     fallback = next(item for item in config["pipeline"] if item["name"] == "FallbackClassifier")
     return float(fallback["threshold"]), float(fallback["ambiguity_threshold"])
 
@@ -56,7 +55,7 @@ ENTITIES = ("serial", "reference")
 @pytest.fixture(scope="module")
 def nlu() -> NluTrainingData:
     # Every data/nlu*.yml, as the engine reads them.
-    return read_nlu_files(nlu_files(ROOT / "data"))
+    return read_nlu_files(nlu_files(DESIGN_ROOT / "data"))
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import DESIGN_ROOT
 from bot.engine.understanding import Entity, nlu_files, read_nlu_files
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _write(path: Path, content: str) -> Path:
@@ -57,4 +56,4 @@ def test_a_broken_topic_file_is_named(tmp_path: Path) -> None:
 
 
 def test_the_project_reads_its_nlu_files() -> None:
-    assert (ROOT / "data" / "nlu.yml") in nlu_files(ROOT / "data")
+    assert (DESIGN_ROOT / "data" / "nlu.yml") in nlu_files(DESIGN_ROOT / "data")

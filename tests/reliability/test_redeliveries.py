@@ -49,11 +49,7 @@ async def test_a_redelivery_to_another_process_after_a_restart_is_ignored(slack:
     await h.fake.wait_for("chat.postMessage")
     # A second app — another process, or this one restarted — on the same database gets Slack's retry.
     settings = Settings(
-        database_url="unused",
         slack_bot_token="xoxb-test",
-        rasa_url=None,
-        action_endpoint_url=None,
-        log_level="WARNING",
         slack_signing_secret=SECRET,
         slack_api_url=h.fake.base_url,
     )

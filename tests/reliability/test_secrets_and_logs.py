@@ -51,9 +51,6 @@ def test_settings_never_show_their_secrets() -> None:
     settings = Settings(
         database_url="postgresql+asyncpg://chargedesk:pa55word@db.internal/chargedesk",
         slack_bot_token="xoxb-real-token",
-        rasa_url=None,
-        action_endpoint_url=None,
-        log_level="INFO",
         slack_signing_secret="real-signing-secret",
         slack_app_token="xapp-real-token",
     )

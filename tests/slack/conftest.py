@@ -49,11 +49,7 @@ async def slack(portal: Portal, trained: tuple[ConversationDesign, Interpreter])
     fake = FakeSlack(users=USERS)
     base_url = await fake.start()
     settings = Settings(
-        database_url="unused",
         slack_bot_token="xoxb-test",
-        rasa_url=None,
-        action_endpoint_url=None,
-        log_level="WARNING",
         slack_signing_secret=SECRET,
         slack_api_url=base_url,
         triage_channel=TRIAGE,

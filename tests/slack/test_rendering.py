@@ -11,6 +11,7 @@ from bot.slack.blocks import render, thread_of_block
 from bot.slack.context import Conversation
 from bot.slack.identity import CACHE_SECONDS, Directory
 from bot.slack.modals import CHARGER_SEARCH, form_view, read_values
+from bot.slack.people import LOOKUP_CACHE_SECONDS, People
 
 CONVERSATION = Conversation("T0HOME", "U0CARLA", "C0SHARED", "1700000000.000100", "channel")
 
@@ -82,3 +83,41 @@ async def test_emails_are_cached_for_a_while() -> None:
     now[0] = CACHE_SECONDS + 1
     await directory.profile("U1")
     assert client.calls == 2
+
+
+async def test_the_profile_cache_is_bounded_least_recently_used_first() -> None:
+    client = CountingClient()
+    directory = Directory(client, None, cache_size=2)  # type: ignore[arg-type]
+    for user in ("U1", "U2", "U1", "U3"):  # U2 is the least recently used when U3 comes
+        await directory.profile(user)
+    assert client.calls == 3
+    await directory.profile("U1")
+    assert client.calls == 3
+    await directory.profile("U2")  # forgotten: asked again
+    assert client.calls == 4
+
+
+class LookupClient:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def users_lookupByEmail(self, email: str) -> dict[str, Any]:
+        self.calls += 1
+        return {"ok": True, "user": {"id": f"U{self.calls}", "team_id": "T0HOME", "profile": {"email": email}}}
+
+
+async def test_email_look_ups_are_cached_for_a_while_and_bounded() -> None:
+    now = [0.0]
+    client = LookupClient()
+    people = People(None, client, directory=object(), monotonic=lambda: now[0], cache_size=2)  # type: ignore[arg-type]
+    assert await people._lookup("a@example.com") == ("U1", "T0HOME", None)
+    now[0] = LOOKUP_CACHE_SECONDS - 1
+    assert await people._lookup("a@example.com") == ("U1", "T0HOME", None)
+    assert client.calls == 1
+    now[0] = LOOKUP_CACHE_SECONDS + 1
+    assert await people._lookup("a@example.com") == ("U2", "T0HOME", None)
+    for email in ("b@example.com", "c@example.com"):
+        await people._lookup(email)
+    assert client.calls == 4
+    await people._lookup("a@example.com")  # pushed out by b and c
+    assert client.calls == 5

@@ -86,11 +86,7 @@ class Desk:
 async def desk(portal: Portal, trained: tuple[ConversationDesign, Interpreter]) -> AsyncIterator[Desk]:
     fake = FakeSlack(users={**USERS, **AGENT_USERS})
     settings = Settings(
-        database_url="unused",
         slack_bot_token="xoxb-test",
-        rasa_url=None,
-        action_endpoint_url=None,
-        log_level="WARNING",
         slack_signing_secret=SECRET,
         slack_api_url=await fake.start(),
         agent_users=frozenset(AGENT_USERS),
