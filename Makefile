@@ -8,8 +8,6 @@ RASA_PYTHON ?= $(firstword $(wildcard $(shell pyenv root 2>/dev/null)/versions/3
 RASA_VENV := .venv-rasa
 RASA_STAMP := $(RASA_VENV)/.installed
 RASA := RASA_TELEMETRY_ENABLED=false $(RASA_VENV)/bin/rasa
-# The conversation design ships inside the package (found through importlib.resources once installed).
-DESIGN := bot/design
 
 .PHONY: run test lint typecheck rasa-check bench bench-rasa nlu-report clean
 
@@ -54,7 +52,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# Not part of `make test` (about 2.7 GB): run it whenever $(DESIGN)/domain/, data/ or config.yml change.
+# Not part of `make test` (about 2.7 GB): run it whenever domain/, data/ or config.yml change.
 $(RASA_STAMP):
 	@test -n "$(RASA_PYTHON)" || { echo "rasa-check needs Python 3.10 (e.g. pyenv install 3.10)"; exit 1; }
 	$(RASA_PYTHON) -m venv $(RASA_VENV)
@@ -63,9 +61,8 @@ $(RASA_STAMP):
 	touch $(RASA_STAMP)
 
 rasa-check: $(RASA_STAMP)
-	$(RASA) data validate --domain $(DESIGN)/domain --data $(DESIGN)/data --config $(DESIGN)/config.yml
-	$(RASA) train --domain $(DESIGN)/domain --data $(DESIGN)/data --config $(DESIGN)/config.yml \
-		--out var/rasa-models --fixed-model-name chargedesk
+	$(RASA) data validate --domain domain --data data --config config.yml
+	$(RASA) train --domain domain --data data --config config.yml --out var/rasa-models --fixed-model-name chargedesk
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from importlib.resources import files
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -12,9 +12,25 @@ from pydantic_settings import NoDecode
 
 from portal.settings import PortalSettings
 
-# The conversation design (domain/, data/, config.yml, in Rasa 3 format), shipped inside the package: found through
-# importlib.resources, so `pip install .` runs from any directory. Wheels install as plain folders, hence a Path.
-DESIGN_ROOT = Path(str(files("bot") / "design"))
+
+def _design_root() -> Path:
+    """Where the conversation design (domain/, data/, config.yml, in Rasa 3 format) is.
+
+    In a checkout (and an editable install) it is the top of the repository, beside bot/, where Rasa's CLI expects it.
+    `pip install .` ships it as the data-only package chargedesk_design (pyproject.toml maps it), found through the
+    import system so the assistant runs from any directory. A wheel installs it as a plain folder, hence a Path.
+    """
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "config.yml").is_file() and (checkout / "domain").is_dir():
+        return checkout
+    spec = find_spec("chargedesk_design")
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        if (Path(location) / "config.yml").is_file():
+            return Path(location)
+    raise RuntimeError("the conversation design is missing: reinstall chargedesk (pip install .)")
+
+
+DESIGN_ROOT = _design_root()
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 LogFormat = Literal["text", "json"]

@@ -18,8 +18,9 @@ from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("portal", "actions", "bot", "rasa_sdk_plugins")
-# Files found at run time through importlib.resources (bot/config.py, portal/migrations.py).
-SHIPPED = ("bot/design", "bot/migrations")
+# The conversation design, at the top of the repository, ships as the package chargedesk_design (bot/config.py finds
+# it); the migrations ship inside bot (portal/migrations.py).
+DESIGN = ("domain", "data", "config.yml", "endpoints.yml")
 
 
 @pytest.fixture(scope="module")
@@ -28,8 +29,10 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     source = tmp_path_factory.mktemp("source")
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, source / name)
-    for package in PACKAGES:
-        shutil.copytree(ROOT / package, source / package, ignore=shutil.ignore_patterns("__pycache__"))
+    for folder in (*PACKAGES, "domain", "data"):
+        shutil.copytree(ROOT / folder, source / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("config.yml", "endpoints.yml"):
+        shutil.copy(ROOT / name, source / name)
     out = tmp_path_factory.mktemp("wheel")
     offline = ["--no-deps", "--no-build-isolation", "--no-index", "--quiet"]
     subprocess.run(
@@ -44,15 +47,31 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_the_wheel_ships_the_conversation_design_and_the_migrations(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
-    expected = {
+    design = {
+        "chargedesk_design/" + path.relative_to(ROOT).as_posix()
+        for name in DESIGN
+        for path in ([ROOT / name] if (ROOT / name).is_file() else (ROOT / name).glob("*.yml"))
+    }
+    migrations = {
         path.relative_to(ROOT).as_posix()
-        for folder in SHIPPED
-        for path in (ROOT / folder).rglob("*")
+        for path in (ROOT / "bot" / "migrations").rglob("*")
         if path.is_file() and "__pycache__" not in path.parts
     }
-    assert {"bot/design/config.yml", "bot/design/domain/intents.yml", "bot/design/data/nlu.yml"} <= expected
-    assert {"bot/migrations/env.py", "bot/migrations/script.py.mako"} <= expected
-    assert expected - names == set()
+    assert {"chargedesk_design/config.yml", "chargedesk_design/domain/intents.yml"} <= design
+    assert "chargedesk_design/data/nlu.yml" in design
+    assert {"bot/migrations/env.py", "bot/migrations/script.py.mako"} <= migrations
+    assert (design | migrations) - names == set()
+
+
+def test_every_code_package_is_listed_for_the_wheel() -> None:
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"])
+    found = {
+        ".".join(path.relative_to(ROOT).parts)
+        for package in PACKAGES
+        for path in [ROOT / package, *(ROOT / package).rglob("*")]
+        if path.is_dir() and "__pycache__" not in path.parts and any(path.glob("*.py"))
+    }
+    assert found - listed == set(), "add these packages to [tool.setuptools] packages in pyproject.toml"
 
 
 def test_the_installed_wheel_upgrades_the_database_and_opens_the_shell_from_another_directory(
