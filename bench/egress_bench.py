@@ -35,9 +35,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench.engine_bench import TARGET_COLUMNS, command_line, markdown_table
 from bot.reports import write_section
-from bot.slack.delivery import Delivery, SlackSender, enqueue
+from bot.slack.egress.delivery import Delivery, SlackSender, enqueue
 from portal.bootstrap import Portal
-from tests.slack.fake_slack import Call, FakeSlack
+from tests.support.fake_slack import Call, FakeSlack
 
 CHANNEL = "C0EGRESS"
 TOKEN = "xoxb-bench"

@@ -49,13 +49,13 @@ from bot.engine.engine import Engine, prepare
 from bot.engine.store import TrackerStore
 from bot.reports import write_section
 from bot.slack.app import SlackApp, build_app, web_app
-from bot.slack.inbox import Inbox
-from bot.slack.workers import WorkerPool
+from bot.slack.ingress.inbox import Inbox
+from bot.slack.ingress.workers import WorkerPool
 from portal.bootstrap import Portal
 from portal.demo import seed_demo
-from tests.slack.fake_slack import HOME_TEAM_ID, FakeSlack, start_local_server
-from tests.slack.payloads import block_actions, message_im, next_ts
-from tests.slack.signing import FORM, JSON, SLACK_USER_AGENT, SlackSender, signature_headers
+from tests.support.fake_slack import HOME_TEAM_ID, FakeSlack, start_local_server
+from tests.support.payloads import block_actions, message_im, next_ts
+from tests.support.signing import FORM, JSON, SLACK_USER_AGENT, SlackSender, signature_headers
 
 SECRET = "bench-signing-secret"
 CARLA_EMAIL = "carla@citycharge.example"

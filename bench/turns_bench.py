@@ -34,9 +34,9 @@ from bench.egress_bench import fresh_postgres_database
 from bench.engine_bench import SCRIPT, TARGET_COLUMNS, command_line, markdown_table
 from bench.ingress_bench import SECRET, bench_users, percentile, serve_chargedesk
 from bot.reports import write_section
-from tests.slack.fake_slack import FakeSlack
-from tests.slack.payloads import message_im, next_ts
-from tests.slack.signing import JSON, SLACK_USER_AGENT, SlackSender, signature_headers
+from tests.support.fake_slack import FakeSlack
+from tests.support.payloads import message_im, next_ts
+from tests.support.signing import JSON, SLACK_USER_AGENT, SlackSender, signature_headers
 
 TARGET_P99_MS = 100.0
 PAUSE_S = 2.0  # a person reading a reply and typing the next message takes longer than this

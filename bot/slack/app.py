@@ -18,17 +18,17 @@ from bot.config import Settings
 from bot.engine.engine import Engine
 from bot.engine.store import TrackerStore
 from bot.logs import quiet_chatty_loggers
-from bot.slack.agents import Agents
-from bot.slack.consumer import Consumer
-from bot.slack.conversations import SlackConversations
-from bot.slack.identity import Directory
-from bot.slack.inbox import Inbox
+from bot.slack.egress.retries import reply_client
+from bot.slack.ingress.consumer import Consumer
+from bot.slack.ingress.conversations import SlackConversations
+from bot.slack.ingress.inbox import Inbox
+from bot.slack.ingress.receipts import Receipts, deduplicate
+from bot.slack.ingress.turns import TurnRunner
+from bot.slack.ingress.verified import Rejected, bolt_request, parsed_body, verified_text
 from bot.slack.listeners import register
-from bot.slack.people import People
-from bot.slack.receipts import Receipts, deduplicate
-from bot.slack.retries import reply_client
-from bot.slack.turns import TurnRunner
-from bot.slack.verified import Rejected, bolt_request, parsed_body, verified_text
+from bot.slack.people.agents import Agents
+from bot.slack.people.identity import Directory
+from bot.slack.people.registry import People
 from portal.bootstrap import Portal
 
 logger = logging.getLogger(__name__)

@@ -14,8 +14,8 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from bot.config import Settings
 from bot.slack.app import build_app, build_engine, turns_running, web_app
 from bot.slack.background import start_background
-from bot.slack.home import home_view
-from bot.slack.workers import WorkerPool
+from bot.slack.ingress.workers import WorkerPool
+from bot.slack.messages.home import home_view
 from portal.bootstrap import Portal
 
 logger = logging.getLogger(__name__)

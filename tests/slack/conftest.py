@@ -17,8 +17,8 @@ from bot.engine.store import TrackerStore
 from bot.engine.understanding import Interpreter
 from bot.slack.app import build_app, web_app
 from portal.bootstrap import Portal
-from tests.slack.fake_slack import Call, FakeSlack, start_local_server
-from tests.slack.signing import SlackSender
+from tests.support.fake_slack import Call, FakeSlack, start_local_server
+from tests.support.signing import SlackSender
 
 SECRET = "test-signing-secret"
 USERS = {

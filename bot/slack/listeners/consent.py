@@ -15,10 +15,10 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.slack.agents import Agents
-from bot.slack.context import acting_team
-from bot.slack.conversations import TRY_AGAIN, SlackConversations
-from bot.slack.identity import IDENTITY_UNAVAILABLE, WORKSPACE_NOT_VERIFIED, IdentityUnavailable
+from bot.slack.ingress.context import acting_team
+from bot.slack.ingress.conversations import TRY_AGAIN, SlackConversations
+from bot.slack.people.agents import Agents
+from bot.slack.people.identity import IDENTITY_UNAVAILABLE, WORKSPACE_NOT_VERIFIED, IdentityUnavailable
 from portal import services
 from portal.errors import AlreadyAnswered, InvalidTransition, UnknownRequest
 

@@ -6,9 +6,9 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.slack.context import Conversation, acting_team
-from bot.slack.conversations import SlackConversations
-from bot.slack.modals import CHARGER_SEARCH
+from bot.slack.ingress.context import Conversation, acting_team
+from bot.slack.ingress.conversations import SlackConversations
+from bot.slack.messages.modals import CHARGER_SEARCH
 
 MAX_OPTIONS = 100
 

@@ -14,9 +14,8 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.slack.agents import Agents, audited_agent
-from bot.slack.conversations import SlackConversations
-from bot.slack.decisions import (
+from bot.slack.ingress.conversations import SlackConversations
+from bot.slack.messages.decisions import (
     DECISION_TITLES,
     LINK_CALLBACK,
     REASON_CALLBACK,
@@ -24,8 +23,9 @@ from bot.slack.decisions import (
     reason_view,
     submitted_text,
 )
-from bot.slack.identity import IDENTITY_UNAVAILABLE, IdentityUnavailable
-from bot.slack.triage import APPROVE, ASSIGN, CLOSE, LINK, PROGRESS, REJECT, RESOLVE
+from bot.slack.messages.triage import APPROVE, ASSIGN, CLOSE, LINK, PROGRESS, REJECT, RESOLVE
+from bot.slack.people.agents import Agents, audited_agent
+from bot.slack.people.identity import IDENTITY_UNAVAILABLE, IdentityUnavailable
 from portal import services
 from portal.domain.actors import Agent
 from portal.domain.requests import looks_like_reference

@@ -11,15 +11,15 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.engine.engine import TurnResult
 from bot.engine.responses import BotMessage
-from bot.slack.context import Conversation
-from bot.slack.conversations import (
+from bot.slack.ingress.context import Conversation
+from bot.slack.ingress.conversations import (
     TRY_AGAIN,
     UNAVAILABLE,
     SlackConversations,
     filed_result,
     modal_key,
 )
-from bot.slack.modals import FORM_CALLBACK, FROM_MESSAGE_CALLBACK, form_view, label, message_view, read_values
+from bot.slack.messages.modals import FORM_CALLBACK, FROM_MESSAGE_CALLBACK, form_view, label, message_view, read_values
 from portal import services
 from portal.domain.serials import find_serials
 

@@ -12,12 +12,12 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.slack.agents import Agents, audited_agent
-from bot.slack.conversations import SlackConversations
-from bot.slack.decisions import submitted_text
-from bot.slack.identity import IDENTITY_UNAVAILABLE, IdentityUnavailable
+from bot.slack.ingress.conversations import SlackConversations
 from bot.slack.listeners.triage import NOTHING_CHANGED, UNREACHABLE
-from bot.slack.workspaces import LINK_WORKSPACE, LINK_WORKSPACE_CALLBACK, link_workspace_view
+from bot.slack.messages.decisions import submitted_text
+from bot.slack.messages.workspaces import LINK_WORKSPACE, LINK_WORKSPACE_CALLBACK, link_workspace_view
+from bot.slack.people.agents import Agents, audited_agent
+from bot.slack.people.identity import IDENTITY_UNAVAILABLE, IdentityUnavailable
 from portal import services
 from portal.domain.actors import Agent
 from portal.errors import PortalError

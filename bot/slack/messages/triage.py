@@ -7,7 +7,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextBlock, MarkdownTextObject, SectionBlock
 
-from bot.slack.blocks import escape
+from bot.slack.messages.blocks import escape
 from portal.services.facts import RequestFacts
 from portal.status_text import kind_label, status_label
 

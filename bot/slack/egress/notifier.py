@@ -44,13 +44,13 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from bot.slack.blocks import escape
-from bot.slack.delivery import HOME_LANE_PREFIX, PUBLISH_VIEW, Delivery, enqueue
-from bot.slack.identity import IdentityUnavailable
-from bot.slack.people import People
-from bot.slack.triage import consent_answered_message, consent_message, handoff_card, triage_message
-from bot.slack.workspaces import message_key as workspace_message_key
-from bot.slack.workspaces import workspace_card, workspace_linked_card
+from bot.slack.egress.delivery import HOME_LANE_PREFIX, PUBLISH_VIEW, Delivery, enqueue
+from bot.slack.messages.blocks import escape
+from bot.slack.messages.triage import consent_answered_message, consent_message, handoff_card, triage_message
+from bot.slack.messages.workspaces import message_key as workspace_message_key
+from bot.slack.messages.workspaces import workspace_card, workspace_linked_card
+from bot.slack.people.identity import IdentityUnavailable
+from bot.slack.people.registry import People
 from portal import services
 from portal.adapters import tables
 from portal.bootstrap import Portal

@@ -11,11 +11,11 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.slack.agents import Agents
-from bot.slack.blocks import ENTRY_BUTTON, MAX_SECTION, choices, escape, thread_block_id
-from bot.slack.conversations import SlackConversations
-from bot.slack.identity import IDENTITY_UNAVAILABLE, WORKSPACE_NOT_VERIFIED, IdentityUnavailable
-from bot.slack.support import NO_ACCOUNT, day, moment, no_account_text, request_line, withdraw_button
+from bot.slack.ingress.conversations import SlackConversations
+from bot.slack.messages.blocks import ENTRY_BUTTON, MAX_SECTION, choices, escape, thread_block_id
+from bot.slack.messages.support import NO_ACCOUNT, day, moment, no_account_text, request_line, withdraw_button
+from bot.slack.people.agents import Agents
+from bot.slack.people.identity import IDENTITY_UNAVAILABLE, WORKSPACE_NOT_VERIFIED, IdentityUnavailable
 from portal import services
 from portal.errors import UnknownAccount
 from portal.services.overview import AccountOverview

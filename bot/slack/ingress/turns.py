@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bot.slack import support
-from bot.slack.agents import Agents
-from bot.slack.context import Conversation
-from bot.slack.conversations import SlackConversations
-from bot.slack.identity import IDENTITY_UNAVAILABLE, IdentityUnavailable
-from bot.slack.intake import QueuedTurn, TurnKind
+from bot.slack.ingress.context import Conversation
+from bot.slack.ingress.conversations import SlackConversations
+from bot.slack.ingress.intake import QueuedTurn, TurnKind
+from bot.slack.messages import support
+from bot.slack.people.agents import Agents
+from bot.slack.people.identity import IDENTITY_UNAVAILABLE, IdentityUnavailable
 
 # Slack's trigger ids let us open a modal for 3 seconds after the click; past this age a form is offered in the
 # conversation instead (a DM asks field by field, a channel thread gets an "open the form" button).

@@ -17,10 +17,10 @@ from typing import Any
 from actions.withdraw import confirm_buttons
 from actions.withdraw import withdraw_button as action_withdraw_button
 from bot.engine.responses import Button
-from bot.slack.agents import Agents
-from bot.slack.blocks import ENTRY_BUTTON, MAX_SECTION, choices, escape, thread_block_id
-from bot.slack.conversations import SlackConversations
-from bot.slack.identity import WORKSPACE_NOT_VERIFIED
+from bot.slack.ingress.conversations import SlackConversations
+from bot.slack.messages.blocks import ENTRY_BUTTON, MAX_SECTION, choices, escape, thread_block_id
+from bot.slack.people.agents import Agents
+from bot.slack.people.identity import WORKSPACE_NOT_VERIFIED
 from portal import services
 from portal.domain.actors import Actor, Customer
 from portal.domain.eligibility import EligibilityDecision, Outcome
@@ -82,7 +82,7 @@ async def answer(
     `team_id` is the asker's own workspace (it differs from ours for Slack Connect users). Who the asker is comes
     from the identity resolver: a verified email names their account; an unverified workspace hears that and
     nothing else. Agents (members of the home workspace) see every request and charger. Raises
-    IdentityUnavailable (bot.slack.identity) when Slack cannot say who the asker is right now.
+    IdentityUnavailable (bot.slack.people.identity) when Slack cannot say who the asker is right now.
     """
     words = text.split()
     command = words[0].lower() if words else ""
