@@ -46,7 +46,8 @@ from sqlalchemy import select, update
 
 from bot.slack.egress.delivery import HOME_LANE_PREFIX, PUBLISH_VIEW, Delivery, enqueue
 from bot.slack.messages.blocks import escape
-from bot.slack.messages.triage import consent_answered_message, consent_message, handoff_card, triage_message
+from bot.slack.messages.consent import consent_answered_message, consent_message
+from bot.slack.messages.triage import handoff_card, triage_message
 from bot.slack.messages.workspaces import message_key as workspace_message_key
 from bot.slack.messages.workspaces import workspace_card, workspace_linked_card
 from bot.slack.people.identity import IdentityUnavailable
