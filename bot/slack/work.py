@@ -1,4 +1,4 @@
-"""`chargedesk work`: one turn worker (see bot/slack/workers.py), until SIGTERM or until its doorbell closes."""
+"""`chargedesk work`: one turn worker (see bot/slack/ingress/workers.py), until SIGTERM or until its doorbell closes."""
 
 from __future__ import annotations
 
