@@ -30,9 +30,10 @@ from bot.slack.messages.modals import FORM_CALLBACK
 from portal.adapters import tables
 from portal.adapters.database import SQLITE_BUSY_TIMEOUT_MS, create_engine
 from tests.conftest import Database
-from tests.slack.conftest import Harness, button, slack  # noqa: F401  (the `slack` fixture)
+from tests.slack.conftest import slack  # noqa: F401  (the `slack` fixture)
 from tests.support import payloads
 from tests.support.fake_slack import Call
+from tests.support.harness import Harness
 from tests.support.journeys import press_button
 
 DESCRIPTION = "Socket 2 will not lock the cable"

@@ -18,9 +18,9 @@ import pytest
 
 from bot.slack.messages.modals import FORM_CALLBACK
 from tests.reliability.processes import ChargedeskProcess, Rig, figure, rig, wait_until
-from tests.slack.conftest import USERS, button
 from tests.support import payloads
 from tests.support.fake_slack import Call
+from tests.support.harness import USERS, button
 
 pytestmark = pytest.mark.postgres
 

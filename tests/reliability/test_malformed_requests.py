@@ -17,8 +17,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.slack.conftest import SECRET, Harness, slack  # noqa: F401  (the `slack` fixture)
+from tests.slack.conftest import slack  # noqa: F401  (the `slack` fixture)
 from tests.support import payloads
+from tests.support.harness import SECRET, Harness
 from tests.support.signing import signature_headers
 
 EXAMPLES = 2500  # per database; each is one HTTP request on loopback

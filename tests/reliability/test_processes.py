@@ -24,9 +24,9 @@ from bot.slack.messages.decisions import REASON_CALLBACK
 from portal import services
 from portal.bootstrap import Portal
 from tests.reliability.processes import AGENT, TRIAGE, ChargedeskProcess, SlowSlack, figure, rig, wait_until
-from tests.slack.conftest import USERS
 from tests.support import payloads
 from tests.support.fake_slack import Call
+from tests.support.harness import USERS
 from tests.support.signing import new_event_id
 
 pytestmark = pytest.mark.postgres

@@ -11,8 +11,9 @@ import pytest
 
 from bot.config import Settings
 from bot.slack.messages.modals import FORM_CALLBACK
-from tests.slack.conftest import SECRET, USERS, Harness, slack  # noqa: F401  (the `slack` fixture)
+from tests.slack.conftest import slack  # noqa: F401  (the `slack` fixture)
 from tests.support import payloads
+from tests.support.harness import SECRET, USERS, Harness
 from tests.support.journeys import open_transfer_modal, transfer_state
 from tests.support.outage import records_unreachable, table_unavailable
 

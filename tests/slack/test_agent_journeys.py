@@ -28,9 +28,9 @@ from portal import services
 from portal.adapters import tables
 from portal.status_text import STATUS_LABELS
 from tests.conftest import FrozenClock
-from tests.slack.conftest import AGENT, TRIAGE, Harness, button, inputs, text_of
 from tests.support import payloads
 from tests.support.fake_slack import Call
+from tests.support.harness import AGENT, TRIAGE, Harness, button, inputs, text_of
 from tests.support.journeys import TRANSFER_REASON, Office, open_transfer_modal, press_button, transfer_state
 
 CHANNEL = "C0SHARED"

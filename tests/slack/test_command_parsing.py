@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.slack.conftest import Harness
 from tests.support import payloads
+from tests.support.harness import Harness
 
 COMMANDS = {
     "text": {"text": "status payload"},

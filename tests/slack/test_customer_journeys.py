@@ -10,9 +10,9 @@ from sqlalchemy import select
 from bot.slack.messages.modals import FORM_CALLBACK, FROM_MESSAGE_CALLBACK
 from portal import services
 from portal.adapters import tables
-from tests.slack.conftest import Harness, inputs, text_of
 from tests.support import payloads
 from tests.support.fake_slack import Call
+from tests.support.harness import Harness, inputs, text_of
 from tests.support.journeys import press_button
 
 CHANNEL = "C0SHARED"  # a Slack Connect channel shared with customers

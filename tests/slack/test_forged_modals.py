@@ -15,8 +15,8 @@ from bot.slack.listeners.views import FORGED
 from bot.slack.messages.modals import FORM_CALLBACK, FROM_MESSAGE_CALLBACK
 from portal import services
 from portal.adapters import tables
-from tests.slack.conftest import Harness
 from tests.support import payloads
+from tests.support.harness import Harness
 from tests.support.journeys import press_button
 
 TICKET = {

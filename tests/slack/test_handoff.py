@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import select
 
 from portal.adapters import tables
-from tests.slack.conftest import TRIAGE, Harness
 from tests.slack.test_trust import EVIL, EXTRA_USERS, IMPOSTOR, Trust, sees_nothing_of_voltway
+from tests.support.harness import TRIAGE, Harness
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ from bot.slack.listeners.triage import NOT_A_REQUEST, REFUSAL
 from bot.slack.messages.decisions import LINK_CALLBACK, REASON_CALLBACK
 from portal import services
 from portal.bootstrap import Portal
-from tests.slack.conftest import AGENT, TRIAGE, Harness
 from tests.support import payloads
+from tests.support.harness import AGENT, TRIAGE, Harness
 from tests.support.outage import records_unreachable
 
 FORGED = {

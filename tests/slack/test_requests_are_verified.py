@@ -7,8 +7,8 @@ import time
 import aiohttp
 import pytest
 
-from tests.slack.conftest import Harness
 from tests.support import payloads
+from tests.support.harness import Harness
 from tests.support.signing import STALE_SECONDS
 
 

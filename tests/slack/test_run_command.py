@@ -11,9 +11,9 @@ from pathlib import Path
 import aiohttp
 
 from tests.actions.test_action_server import free_port
-from tests.slack.conftest import SECRET, USERS
 from tests.support import payloads
 from tests.support.fake_slack import FakeSlack
+from tests.support.harness import SECRET, USERS
 from tests.support.signing import SlackSender
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,8 +10,8 @@ import json
 
 from bot.slack.messages.modals import FORM_CALLBACK
 from portal import services
-from tests.slack.conftest import Harness, inputs, text_of
 from tests.support import payloads
+from tests.support.harness import Harness, inputs, text_of
 from tests.support.journeys import press_button
 
 DM = "D0CARLA"

@@ -31,9 +31,9 @@ from bot.slack.people.identity import IDENTITY_UNAVAILABLE
 from portal import services
 from portal.bootstrap import Portal
 from tests.conftest import FrozenClock
-from tests.slack.conftest import SECRET, USERS, inputs
 from tests.support import payloads
 from tests.support.fake_slack import Call, FakeSlack, start_local_server
+from tests.support.harness import SECRET, USERS, inputs
 from tests.support.signing import SlackSender
 
 CHANNEL = "C0SHARED"

@@ -28,9 +28,9 @@ from portal import services
 from portal.adapters import tables
 from portal.demo import VOLTWAY
 from portal.domain.actors import Agent
-from tests.slack.conftest import AGENT, TRIAGE, Harness, button
 from tests.support import payloads
 from tests.support.fake_slack import Call
+from tests.support.harness import AGENT, TRIAGE, Harness, button
 from tests.support.journeys import Office
 
 ANNA, BEN, CARLA = "anna@voltway.example", "ben@greenfleet.example", "carla@citycharge.example"

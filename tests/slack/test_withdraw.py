@@ -14,9 +14,9 @@ import pytest
 
 from portal import services
 from portal.domain.actors import Agent
-from tests.slack.conftest import TRIAGE, Harness
 from tests.support import payloads
 from tests.support.fake_slack import Call
+from tests.support.harness import TRIAGE, Harness
 from tests.support.journeys import Office
 
 CHANNEL = "C0SHARED"

@@ -10,9 +10,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.slack.egress.delivery import SlackSender
 from bot.slack.egress.notifier import Notifier
 from bot.slack.people.registry import People
-from tests.slack.conftest import TRIAGE, Harness, button
 from tests.support import payloads
 from tests.support.fake_slack import Call
+from tests.support.harness import TRIAGE, Harness, button
 
 TRANSFER_REASON = "Bought from VoltWay with the installation in 2025"
 
