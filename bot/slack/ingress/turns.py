@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
+
 from bot.slack.ingress.context import Conversation
 from bot.slack.ingress.conversations import SlackConversations
 from bot.slack.ingress.intake import QueuedTurn, TurnKind
@@ -44,10 +46,8 @@ class TurnRunner:
                 )
             except IdentityUnavailable:
                 # Not "no account": Slack could not say who this is; the next mention works again.
-                answer = (
-                    IDENTITY_UNAVAILABLE,
-                    [{"type": "section", "text": {"type": "mrkdwn", "text": IDENTITY_UNAVAILABLE}}],
-                )
+                notice = SectionBlock(text=MarkdownTextObject(text=IDENTITY_UNAVAILABLE))
+                answer = (IDENTITY_UNAVAILABLE, [notice.to_dict()])
             if answer is not None:
                 reply, blocks = answer
                 await self.conversations.client.chat_postEphemeral(

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
+from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
+
 from actions.withdraw import confirm_buttons
 from actions.withdraw import withdraw_button as action_withdraw_button
 from bot.engine.responses import Button
@@ -366,9 +368,9 @@ def moment(value: datetime) -> str:
 
 
 def _reply(text: str, buttons: Sequence[Button] = ()) -> Reply:
-    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": text[:MAX_SECTION]}}]
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=text[:MAX_SECTION]))]
     if buttons:
         # No thread: a press starts the conversation where the answer was shown (a DM or the channel).
-        blocks.append(choices(buttons, thread_block_id(0, None)).to_dict())
+        blocks.append(choices(buttons, thread_block_id(0, None)))
     fallback = re.sub(r"[*`]", "", text)[:MAX_SECTION]
-    return fallback, blocks
+    return fallback, [block.to_dict() for block in blocks]
