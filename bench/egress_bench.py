@@ -16,28 +16,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
-import os
-import platform
 import sys
-import tempfile
 import time
-import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 from aiohttp import web
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import make_url, text
-from sqlalchemy.ext.asyncio import create_async_engine
 
-from bench.engine_bench import TARGET_COLUMNS, command_line, markdown_table
-from bot.reports import write_section
-from bot.slack.delivery import Delivery, SlackSender, enqueue
-from portal.bootstrap import Portal
-from tests.slack.fake_slack import Call, FakeSlack
+from bench.common import TARGET_COLUMNS, command_line, machine, markdown_table, migrated_portal, publish
+from bot.slack.egress.delivery import Delivery, SlackSender, enqueue
+from tests.support.fake_slack import Call, FakeSlack
 
 CHANNEL = "C0EGRESS"
 TOKEN = "xoxb-bench"
@@ -79,51 +69,13 @@ class RateLimitedSlack(FakeSlack):
         return web.json_response(body, status=429, headers=headers)
 
 
-@asynccontextmanager
-async def fresh_postgres_database(url: str, prefix: str = "chargedesk_bench") -> AsyncIterator[str]:
-    """Create an empty database next to the one `url` names; yield its URL; drop it (with its connections)."""
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    admin = create_async_engine(url, isolation_level="AUTOCOMMIT", hide_parameters=True)
-    try:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield make_url(url).set(database=name).render_as_string(hide_password=False)
-        finally:
-            async with admin.connect() as conn:
-                await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        await admin.dispose()
-
-
-@asynccontextmanager
-async def migrated_portal(postgres_url: str | None) -> AsyncIterator[Portal]:
-    """A portal on a fresh, migrated database: a temporary SQLite file, or a new PostgreSQL database."""
-    if postgres_url:
-        async with fresh_postgres_database(postgres_url) as url:
-            portal = Portal.connect(url)
-            try:
-                await portal.upgrade()
-                yield portal
-            finally:
-                await portal.close()
-        return
-    with tempfile.TemporaryDirectory() as directory:
-        portal = Portal.connect(f"sqlite+aiosqlite:///{Path(directory) / 'egress.db'}")
-        try:
-            await portal.upgrade()
-            yield portal
-        finally:
-            await portal.close()
-
-
 async def drain_once(
     notifications: int, rate: float, burst: int, interval: float, postgres_url: str | None = None
 ) -> dict[str, float]:
     """Enqueue `notifications` posts into one channel, drain them with one sender; the figures of that run."""
     texts = [f"notification {index:05d}" for index in range(notifications)]
     minimum = max(0, notifications - burst) / rate
-    async with migrated_portal(postgres_url) as portal, RateLimitedSlack(rate, burst) as fake:
+    async with migrated_portal(postgres_url, "egress") as portal, RateLimitedSlack(rate, burst) as fake:
         deliveries = [
             Delivery(CHANNEL, "chat.postMessage", {"channel": CHANNEL, "text": body}, key=f"egress-{index}")
             for index, body in enumerate(texts)
@@ -206,8 +158,7 @@ def report(results: dict[str, float], command: str, database: str = "SQLite") ->
         f"Command: `{command}` — {int(r['notifications'])} notifications into one channel, one sender; fake Slack "
         f"allows {r['rate']:g} message/s per channel with bursts of {int(r['burst'])} and answers 429 with "
         f"Retry-After (whole seconds) beyond; theoretical minimum = (notifications - burst) ÷ rate; machine: "
-        f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}, Python {platform.python_version()}, "
-        f"{database}.",
+        f"{machine()}, {database}.",
         "",
         *markdown_table(TARGET_COLUMNS, rows),
         "",
@@ -230,9 +181,7 @@ def main() -> None:
     )
     command = command_line("bench.egress_bench", sys.argv[1:], args.postgres_url)
     section = report(results, command, "PostgreSQL" if args.postgres_url else "SQLite")
-    print(section)
-    if args.write:
-        write_section(args.write, section)
+    publish(section, args.write)
 
 
 if __name__ == "__main__":

@@ -12,23 +12,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import platform
 import resource
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import make_url
-
+from bench.common import TARGET_COLUMNS, command_line, machine, markdown_table, percentile, publish
 from bot.config import DESIGN_ROOT
 from bot.engine.actions import InProcessActions
 from bot.engine.engine import Engine, prepare
 from bot.engine.store import TrackerStore
-from bot.reports import write_section
 from portal.bootstrap import Portal
 from portal.demo import seed_demo
 
@@ -57,8 +52,7 @@ class Run:
         return self.turns / self.seconds
 
     def percentile(self, p: float) -> float:
-        ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+        return percentile(self.latencies_ms, p)
 
 
 async def converse(engine: Engine, sender: str, latencies: list[float], pause: float) -> None:
@@ -164,33 +158,12 @@ def report(results: dict[str, float], command: str, concurrency: int) -> str:
     lines = [
         "## Embedded engine (issue 4)",
         "",
-        f"Command: `{command}` — {int(r['turns'])} turns; machine: {os.cpu_count()} cores, "
-        f"{platform.processor() or platform.machine()}, Python {platform.python_version()}, SQLite.",
+        f"Command: `{command}` — {int(r['turns'])} turns; machine: {machine()}, SQLite.",
         "",
         *markdown_table(TARGET_COLUMNS, rows),
         "",
     ]
     return "\n".join(lines)
-
-
-TARGET_COLUMNS = ("measure", "result", "target", "")  # the last column says whether the target was met
-
-
-def markdown_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
-    """The lines of a Markdown table: the header, its rule, and one line per row (cells as given)."""
-
-    def line(cells: Sequence[str]) -> str:
-        return "| " + " | ".join(cells) + " |"
-
-    return [line(header), "|" + "---|" * len(header), *(line(row) for row in rows)]
-
-
-def command_line(module: str, argv: Sequence[str], database_url: str | None = None) -> str:
-    """How a benchmark was run, for its report, with the password of `database_url` (if any) hidden."""
-    if database_url:
-        hidden = make_url(database_url).render_as_string(hide_password=True)
-        argv = [hidden if a == database_url else a.replace(database_url, hidden) for a in argv]
-    return f"python -m {module} {' '.join(argv)}".strip()
 
 
 def main() -> None:
@@ -202,9 +175,7 @@ def main() -> None:
     args = parser.parse_args()
     results = asyncio.run(main_async(args.conversations, args.concurrency, args.database_url))
     section = report(results, command_line("bench.engine_bench", sys.argv[1:], args.database_url), args.concurrency)
-    print(section)
-    if args.write:
-        write_section(args.write, section)
+    publish(section, args.write)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,6 @@ import asyncio
 import contextlib
 import json
 import os
-import platform
 import re
 import sys
 import tempfile
@@ -41,21 +40,19 @@ import aiohttp
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bench.egress_bench import fresh_postgres_database
-from bench.engine_bench import command_line, markdown_table
+from bench.common import command_line, fresh_postgres_database, machine, markdown_table, percentile, publish
 from bot.config import DESIGN_ROOT, Settings
 from bot.engine.actions import InProcessActions
 from bot.engine.engine import Engine, prepare
 from bot.engine.store import TrackerStore
-from bot.reports import write_section
 from bot.slack.app import SlackApp, build_app, web_app
-from bot.slack.inbox import Inbox
-from bot.slack.workers import WorkerPool
+from bot.slack.ingress.inbox import Inbox
+from bot.slack.ingress.workers import WorkerPool
 from portal.bootstrap import Portal
 from portal.demo import seed_demo
-from tests.slack.fake_slack import HOME_TEAM_ID, FakeSlack, start_local_server
-from tests.slack.payloads import block_actions, message_im, next_ts
-from tests.slack.signing import FORM, JSON, SLACK_USER_AGENT, SlackSender, signature_headers
+from tests.support.fake_slack import HOME_TEAM_ID, FakeSlack, start_local_server
+from tests.support.payloads import block_actions, message_im, next_ts
+from tests.support.signing import FORM, JSON, SLACK_USER_AGENT, SlackSender, signature_headers
 
 SECRET = "bench-signing-secret"
 CARLA_EMAIL = "carla@citycharge.example"
@@ -209,13 +206,6 @@ def signed_requests(load: Load) -> list[tuple[bytes, dict[str, str]]]:
         headers.update(signature_headers(load.secret, body))
         requests.append((body, headers))
     return requests
-
-
-def percentile(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
 
 
 async def generate(load: Load) -> LoadResult:
@@ -412,8 +402,7 @@ def report(results: dict[str, float], command: str, rates: list[float], seconds:
         "## Slack ingress (acknowledgement latency)",
         "",
         f"Command: `{command}` — {int(r['requests'])} signed requests on loopback, {seconds:g} s per rate, "
-        f"3 message.im events per block_actions click; machine: {os.cpu_count()} cores, "
-        f"{platform.processor() or platform.machine()}, Python {platform.python_version()}.",
+        f"3 message.im events per block_actions click; machine: {machine()}.",
         "",
         *markdown_table(header, rows),
         "",
@@ -449,9 +438,7 @@ def main() -> None:
     results = asyncio.run(main_async(args.rates, args.seconds, args.users, args.workers, args.postgres_url))
     command = command_line("bench.ingress_bench", sys.argv[1:], args.postgres_url)
     section = report(results, command, args.rates, args.seconds)
-    print(section)
-    if args.write:
-        write_section(args.write, section)
+    publish(section, args.write)
 
 
 if __name__ == "__main__":

@@ -26,13 +26,12 @@ from typing import Any
 
 import aiohttp
 
-from bench.engine_bench import markdown_table
+from bench.common import markdown_table, percentile, publish
 from bot.config import DESIGN_ROOT
 from bot.engine.actions import InProcessActions
 from bot.engine.engine import Engine, prepare
 from bot.engine.rasa_server import RasaServer
 from bot.engine.store import TrackerStore
-from bot.reports import write_section
 from portal.bootstrap import Portal
 from portal.demo import seed_demo
 
@@ -121,11 +120,6 @@ async def converse(say: Say, tag: str, concurrency: int, latencies: list[float])
 
     await asyncio.gather(*(limited(job) for job in jobs))
     return len(jobs)
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
 
 
 async def measure(say: Say, tag: str) -> dict[str, float]:
@@ -274,9 +268,7 @@ def main() -> None:
     if not RASA.exists() or not MODEL.exists():
         sys.exit("run `make rasa-check` first (it builds .venv-rasa and trains the model)")
     section = report(asyncio.run(main_async()))
-    print(section)
-    if args.write:
-        write_section(args.write, section)
+    publish(section, args.write)
 
 
 if __name__ == "__main__":

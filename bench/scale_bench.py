@@ -19,7 +19,6 @@ import asyncio
 import gc
 import multiprocessing
 import os
-import platform
 import resource
 import sys
 import tempfile
@@ -32,13 +31,12 @@ from typing import Any
 
 from sqlalchemy import text
 
-from bench.egress_bench import fresh_postgres_database
-from bench.engine_bench import CARLA, TARGET_COLUMNS, command_line, markdown_table
+from bench.common import TARGET_COLUMNS, command_line, fresh_postgres_database, machine, markdown_table, publish
+from bench.engine_bench import CARLA
 from bot.config import DESIGN_ROOT
 from bot.engine.actions import InProcessActions
 from bot.engine.engine import Engine, prepare
 from bot.engine.store import TrackerStore
-from bot.reports import write_section
 from portal.bootstrap import Portal
 from portal.demo import seed_demo
 
@@ -410,8 +408,7 @@ def report(results: dict[str, float], command: str, database: str = "SQLite") ->
         "",
         f"Command: `{command}` — Part A: {int(r['conversations']):,} conversations ({int(r['turns']):,} turns: "
         f"{' / '.join(SHORT)}, every other one also {LONG[-1]!r}), {CONCURRENCY} at a time, in one process on "
-        f"{database}.{part_b} Machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
-        f"Python {platform.python_version()}.",
+        f"{database}.{part_b} Machine: {machine()}.",
         "",
         *markdown_table(TARGET_COLUMNS, rows),
         "",
@@ -443,9 +440,7 @@ def main() -> None:
     )
     command = command_line("bench.scale_bench", sys.argv[1:], args.postgres_url)
     section = report(results, command, "PostgreSQL" if args.database == "postgres" else "SQLite")
-    print(section)
-    if args.write:
-        write_section(args.write, section)
+    publish(section, args.write)
 
 
 if __name__ == "__main__":

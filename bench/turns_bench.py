@@ -19,8 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import platform
 import random
 import sys
 import tempfile
@@ -30,13 +28,20 @@ from typing import Any
 
 import aiohttp
 
-from bench.egress_bench import fresh_postgres_database
-from bench.engine_bench import SCRIPT, TARGET_COLUMNS, command_line, markdown_table
-from bench.ingress_bench import SECRET, bench_users, percentile, serve_chargedesk
-from bot.reports import write_section
-from tests.slack.fake_slack import FakeSlack
-from tests.slack.payloads import message_im, next_ts
-from tests.slack.signing import JSON, SLACK_USER_AGENT, SlackSender, signature_headers
+from bench.common import (
+    TARGET_COLUMNS,
+    command_line,
+    fresh_postgres_database,
+    machine,
+    markdown_table,
+    percentile,
+    publish,
+)
+from bench.engine_bench import SCRIPT
+from bench.ingress_bench import SECRET, bench_users, serve_chargedesk
+from tests.support.fake_slack import FakeSlack
+from tests.support.payloads import message_im, next_ts
+from tests.support.signing import JSON, SLACK_USER_AGENT, SlackSender, signature_headers
 
 TARGET_P99_MS = 100.0
 PAUSE_S = 2.0  # a person reading a reply and typing the next message takes longer than this
@@ -189,8 +194,7 @@ def report(results: dict[str, float], command: str, conversations: int) -> str:
         "",
         f"Command: `{command}` — per database and load, {int(r['sqlite_paced_turns'])} turns; "
         f"SQLite runs turns in the Slack process, PostgreSQL in {int(r['workers'])} turn worker process(es) "
-        f"(CHARGEDESK_TURN_WORKERS); machine: {os.cpu_count()} cores, "
-        f"{platform.processor() or platform.machine()}, Python {platform.python_version()}.",
+        f"(CHARGEDESK_TURN_WORKERS); machine: {machine()}.",
         "",
         *markdown_table(TARGET_COLUMNS, rows),
         "",
@@ -216,9 +220,7 @@ def main() -> None:
     args = parser.parse_args()
     results = asyncio.run(main_async(args.conversations, args.turns, args.postgres_url, args.pause, args.workers))
     section = report(results, command_line("bench.turns_bench", sys.argv[1:], args.postgres_url), args.conversations)
-    print(section)
-    if args.write:
-        write_section(args.write, section)
+    publish(section, args.write)
 
 
 if __name__ == "__main__":

@@ -147,7 +147,7 @@ async def _run_slack(portal: Portal) -> int:
 
 def _work(doorbell_fd: int | None, ready_fd: int | None) -> Callable[[Portal], Awaitable[int]]:
     async def run(portal: Portal) -> int:
-        from bot.slack.worker import work
+        from bot.slack.work import work
 
         settings = Settings.from_env()
         if not settings.slack_bot_token:
@@ -160,8 +160,8 @@ def _work(doorbell_fd: int | None, ready_fd: int | None) -> Callable[[Portal], A
 
 
 async def _post_entry(channel: str) -> int:
-    from bot.slack.blocks import entry_message
-    from bot.slack.retries import reply_client
+    from bot.slack.egress.retries import reply_client
+    from bot.slack.messages.blocks import entry_message
 
     settings = Settings.from_env()
     if not settings.slack_bot_token:

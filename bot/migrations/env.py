@@ -9,10 +9,10 @@ from sqlalchemy.engine import Connection
 
 from bot.engine import leases as _engine_leases  # noqa: F401  (registers the conversation leases)
 from bot.engine import tables as _engine_tables  # noqa: F401  (registers the dialogue engine's tables)
-from bot.slack import inbox as _slack_inbox  # noqa: F401  (registers the Slack inbox)
-from bot.slack import people as _slack_people  # noqa: F401  (registers the Slack people registry)
-from bot.slack import receipts as _slack_receipts  # noqa: F401  (registers the Slack request receipts)
 from bot.slack import tables as _slack_tables  # noqa: F401  (registers the Slack delivery queue's tables)
+from bot.slack.ingress import inbox as _slack_inbox  # noqa: F401  (registers the Slack inbox)
+from bot.slack.ingress import receipts as _slack_receipts  # noqa: F401  (registers the Slack request receipts)
+from bot.slack.people import registry as _slack_people  # noqa: F401  (registers the Slack people registry)
 from portal.adapters.database import create_engine
 from portal.adapters.tables import metadata
 from portal.settings import database_url

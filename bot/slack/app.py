@@ -22,18 +22,18 @@ from bot.engine.store import TrackerStore
 from bot.logs import quiet_chatty_loggers
 from bot.ops.health import ops_routes
 from bot.ops.metrics import DatabaseReadings, Metrics
-from bot.slack.agents import Agents
-from bot.slack.consumer import Consumer
-from bot.slack.conversations import SlackConversations
-from bot.slack.delivery import queue_depth
-from bot.slack.identity import Directory
-from bot.slack.inbox import Inbox
+from bot.slack.egress.delivery import queue_depth
+from bot.slack.egress.retries import reply_client
+from bot.slack.ingress.consumer import Consumer
+from bot.slack.ingress.conversations import SlackConversations
+from bot.slack.ingress.inbox import Inbox
+from bot.slack.ingress.receipts import Receipts, deduplicate
+from bot.slack.ingress.turns import TurnRunner
+from bot.slack.ingress.verified import Rejected, bolt_request, parsed_body, verified_text
 from bot.slack.listeners import register
-from bot.slack.people import People
-from bot.slack.receipts import Receipts, deduplicate
-from bot.slack.retries import reply_client
-from bot.slack.turns import TurnRunner
-from bot.slack.verified import Rejected, bolt_request, parsed_body, verified_text
+from bot.slack.people.agents import Agents
+from bot.slack.people.identity import Directory
+from bot.slack.people.registry import People
 from portal import services as portal_services
 from portal.bootstrap import Portal
 

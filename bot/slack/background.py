@@ -13,9 +13,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
 from bot.ops.metrics import Metrics
-from bot.slack.delivery import SlackSender
-from bot.slack.notifier import HomeView, Notifier
-from bot.slack.people import People
+from bot.slack.egress.delivery import SlackSender
+from bot.slack.egress.notifier import HomeView, Notifier
+from bot.slack.people.registry import People
 from portal import services
 from portal.bootstrap import Portal
 

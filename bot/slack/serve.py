@@ -20,8 +20,8 @@ from bot.ops.health import start_ops_server
 from bot.ops.metrics import Metrics
 from bot.slack.app import build_app, build_engine, turns_running, web_app
 from bot.slack.background import start_background
-from bot.slack.home import home_view
-from bot.slack.workers import WorkerPool
+from bot.slack.ingress.workers import WorkerPool
+from bot.slack.messages.home import home_view
 from portal.bootstrap import Portal
 
 logger = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """The Slack delivery queue's tables: messages waiting to be sent, the ts of posted messages, and the send lanes.
 
 They live on portal's `metadata` so that one Alembic history (migrations/) creates and checks the whole schema;
-migration 0004 creates them. `bot.slack.delivery` is the only code that writes them.
+migration 0004 creates them. `bot.slack.egress.delivery` is the only code that writes them.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.engine_bench import SCRIPT, command_line, main_async, markdown_table, report
+from bench.common import command_line, markdown_table
+from bench.engine_bench import SCRIPT, main_async, report
 from bot.reports import write_section
 
 

@@ -118,7 +118,7 @@ async def test_a_whole_form_submitted_at_once(portal: Portal, engine: Engine) ->
     assert list(unknown.errors) == ["serial"]
     assert "ACE7654321" in unknown.errors["serial"]
 
-    # A modal is its own summary: pressing Send on it is the customer's Submit (bot/slack/modals.py sends True).
+    # A modal is its own summary: pressing Send on it is the customer's Submit (bot/slack/messages/modals.py: True).
     filed = await engine.submit_form(
         "conv-form",
         "service_ticket_form",

@@ -22,7 +22,7 @@ from portal.bootstrap import Portal
 from portal.migrations import upgrade_engine
 from tests.actions.test_action_server import free_port
 from tests.conftest import Database
-from tests.slack.outage import records_unreachable
+from tests.support.outage import records_unreachable
 
 
 async def get(url: str) -> tuple[int, dict[str, Any]]:

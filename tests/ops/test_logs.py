@@ -21,10 +21,10 @@ from bot.engine.store import TrackerStore
 from bot.engine.understanding import Interpreter
 from bot.logs import JsonFormatter, TextFormatter, log_context
 from bot.ops.metrics import Metrics
-from bot.slack.delivery import Delivery, SlackSender, enqueue
+from bot.slack.egress.delivery import Delivery, SlackSender, enqueue
 from portal.bootstrap import Portal
-from tests.slack.fake_slack import FakeSlack
 from tests.slack.test_delivery import client_for
+from tests.support.fake_slack import FakeSlack
 
 ROOT = Path(__file__).resolve().parents[2]
 BEN_EMAIL = "ben@greenfleet.example"

@@ -13,15 +13,15 @@ from bot.engine.store import TrackerStore
 from bot.engine.understanding import Interpreter
 from bot.ops.metrics import Metrics
 from bot.slack.app import database_readings
-from bot.slack.context import Conversation
-from bot.slack.delivery import Delivery, SlackSender, enqueue
-from bot.slack.inbox import Inbox
-from bot.slack.intake import QueuedTurn, TurnKind
+from bot.slack.egress.delivery import Delivery, SlackSender, enqueue
+from bot.slack.ingress.context import Conversation
+from bot.slack.ingress.inbox import Inbox
+from bot.slack.ingress.intake import QueuedTurn, TurnKind
 from portal import services
 from portal.bootstrap import Portal
-from tests.slack.fake_slack import FakeSlack
-from tests.slack.outage import records_unreachable
 from tests.slack.test_delivery import client_for
+from tests.support.fake_slack import FakeSlack
+from tests.support.outage import records_unreachable
 
 UNDERSTOOD = "hello"
 NOT_UNDERSTOOD = "zxqv plorb wemf"

@@ -27,9 +27,9 @@ from sqlalchemy.pool import NullPool
 
 from tests.actions.test_action_server import free_port
 from tests.conftest import POSTGRES_ENV, postgres_url
-from tests.slack.conftest import SECRET
-from tests.slack.fake_slack import Call, FakeSlack
-from tests.slack.signing import SlackSender
+from tests.support.fake_slack import Call, FakeSlack
+from tests.support.harness import SECRET
+from tests.support.signing import SlackSender
 
 ROOT = Path(__file__).resolve().parents[2]
 AGENT = "U0AGENT"

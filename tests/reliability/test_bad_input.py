@@ -13,10 +13,15 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.slack.modals import FORM_CALLBACK
+from bot.slack.messages.modals import FORM_CALLBACK
 from portal.domain.text import without_control_characters
-from tests.slack import payloads
-from tests.slack.conftest import Harness, button, slack, text_of  # noqa: F401  (the `slack` fixture)
+from tests.slack.conftest import slack  # noqa: F401  (the `slack` fixture)
+from tests.support import payloads
+from tests.support.harness import (
+    Harness,
+    button,
+    text_of,
+)
 
 NASTY = [
     "<!channel> <!here> <@U0AGENT> please look",

@@ -24,16 +24,19 @@ from sqlalchemy import event, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.engine.leases import conversation_leases
-from bot.slack.conversations import TRY_AGAIN, UNSURE
-from bot.slack.inbox import slack_inbox
-from bot.slack.modals import FORM_CALLBACK
+from bot.slack.ingress.conversations import TRY_AGAIN, UNSURE
+from bot.slack.ingress.inbox import slack_inbox
+from bot.slack.messages.modals import FORM_CALLBACK
 from portal.adapters import tables
 from portal.adapters.database import SQLITE_BUSY_TIMEOUT_MS, create_engine
 from tests.conftest import Database
-from tests.slack import payloads
-from tests.slack.conftest import Harness, button, slack  # noqa: F401  (the `slack` fixture)
-from tests.slack.fake_slack import Call
-from tests.slack.journeys import press_button
+from tests.slack.conftest import slack  # noqa: F401  (the `slack` fixture)
+from tests.support import payloads
+from tests.support.fake_slack import Call
+from tests.support.harness import (
+    Harness,
+)
+from tests.support.journeys import press_button
 
 DESCRIPTION = "Socket 2 will not lock the cable"
 SUBMIT = "submit"  # the answer to the summary, which files in a conversation (issue 13)
@@ -457,5 +460,5 @@ async def test_every_fault_between_commit_and_answer_files_once_and_tells_the_tr
     assert duplicates == 0
     assert lost == []
     assert false_try_again == []
-    # A reply Slack refused once is retried (bot/slack/retries.py): everyone hears their reference in the end.
+    # A reply Slack refused once is retried (bot/slack/egress/retries.py): everyone hears their reference in the end.
     assert untold == []

@@ -16,11 +16,11 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.slack.modals import FORM_CALLBACK
+from bot.slack.messages.modals import FORM_CALLBACK
 from tests.reliability.processes import ChargedeskProcess, Rig, figure, rig, wait_until
-from tests.slack import payloads
-from tests.slack.conftest import USERS, button
-from tests.slack.fake_slack import Call
+from tests.support import payloads
+from tests.support.fake_slack import Call
+from tests.support.harness import USERS, button
 
 pytestmark = pytest.mark.postgres
 

@@ -17,9 +17,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.slack import payloads
-from tests.slack.conftest import SECRET, Harness, slack  # noqa: F401  (the `slack` fixture)
-from tests.slack.signing import signature_headers
+from tests.slack.conftest import slack  # noqa: F401  (the `slack` fixture)
+from tests.support import payloads
+from tests.support.harness import (
+    SECRET,
+    Harness,
+)
+from tests.support.signing import signature_headers
 
 EXAMPLES = 2500  # per database; each is one HTTP request on loopback
 LOG_BYTES_PER_REQUEST = 120  # at most one short DEBUG line each

@@ -19,15 +19,15 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.slack.conversations import TRY_AGAIN
-from bot.slack.decisions import REASON_CALLBACK
+from bot.slack.ingress.conversations import TRY_AGAIN
+from bot.slack.messages.decisions import REASON_CALLBACK
 from portal import services
 from portal.bootstrap import Portal
 from tests.reliability.processes import AGENT, TRIAGE, ChargedeskProcess, SlowSlack, figure, rig, wait_until
-from tests.slack import payloads
-from tests.slack.conftest import USERS
-from tests.slack.fake_slack import Call
-from tests.slack.signing import new_event_id
+from tests.support import payloads
+from tests.support.fake_slack import Call
+from tests.support.harness import USERS
+from tests.support.signing import new_event_id
 
 pytestmark = pytest.mark.postgres
 

@@ -10,12 +10,17 @@ from bot.engine.actions import InProcessActions
 from bot.engine.engine import Engine
 from bot.engine.store import TrackerStore
 from bot.slack.app import build_app, web_app
-from bot.slack.modals import FORM_CALLBACK
+from bot.slack.messages.modals import FORM_CALLBACK
 from portal import services
-from tests.slack import payloads
-from tests.slack.conftest import SECRET, Harness, button, slack  # noqa: F401  (the `slack` fixture)
-from tests.slack.fake_slack import start_local_server
-from tests.slack.signing import SlackSender
+from tests.slack.conftest import slack  # noqa: F401  (the `slack` fixture)
+from tests.support import payloads
+from tests.support.fake_slack import start_local_server
+from tests.support.harness import (
+    SECRET,
+    Harness,
+    button,
+)
+from tests.support.signing import SlackSender
 
 EVENTS = 100
 

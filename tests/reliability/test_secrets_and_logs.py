@@ -10,11 +10,16 @@ import re
 import pytest
 
 from bot.config import Settings
-from bot.slack.modals import FORM_CALLBACK
-from tests.slack import payloads
-from tests.slack.conftest import SECRET, USERS, Harness, slack  # noqa: F401  (the `slack` fixture)
-from tests.slack.journeys import open_transfer_modal, transfer_state
-from tests.slack.outage import records_unreachable, table_unavailable
+from bot.slack.messages.modals import FORM_CALLBACK
+from tests.slack.conftest import slack  # noqa: F401  (the `slack` fixture)
+from tests.support import payloads
+from tests.support.harness import (
+    SECRET,
+    USERS,
+    Harness,
+)
+from tests.support.journeys import open_transfer_modal, transfer_state
+from tests.support.outage import records_unreachable, table_unavailable
 
 DESCRIPTION = "Bought from VoltWay with the installation in 2025, invoice 2025-118"
 

@@ -16,22 +16,22 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select
 
-from bot.slack.agents import Agents
-from bot.slack.conversations import SlackConversations
-from bot.slack.delivery import SlackSender
-from bot.slack.home import home_view
-from bot.slack.identity import Directory
-from bot.slack.modals import FORM_CALLBACK
-from bot.slack.notifier import Notifier
-from bot.slack.people import People
+from bot.slack.egress.delivery import SlackSender
+from bot.slack.egress.notifier import Notifier
+from bot.slack.ingress.conversations import SlackConversations
+from bot.slack.messages.home import home_view
+from bot.slack.messages.modals import FORM_CALLBACK
+from bot.slack.people.agents import Agents
+from bot.slack.people.identity import Directory
+from bot.slack.people.registry import People
 from portal import services
 from portal.adapters import tables
 from portal.status_text import STATUS_LABELS
 from tests.conftest import FrozenClock
-from tests.slack import payloads
-from tests.slack.conftest import AGENT, TRIAGE, Harness, button, inputs, text_of
-from tests.slack.fake_slack import Call
-from tests.slack.journeys import TRANSFER_REASON, Office, open_transfer_modal, press_button, transfer_state
+from tests.support import payloads
+from tests.support.fake_slack import Call
+from tests.support.harness import AGENT, TRIAGE, Harness, button, inputs, text_of
+from tests.support.journeys import TRANSFER_REASON, Office, open_transfer_modal, press_button, transfer_state
 
 CHANNEL = "C0SHARED"
 

@@ -1,7 +1,7 @@
 """Slash commands are parsed by their fields: the word "payload" in their text, channel or user name changes nothing.
 
 slack-bolt 1.30 took any form body containing "payload" for an interactivity payload and answered such a command
-404 (see `bot/slack/verified.py`).
+404 (see `bot/slack/ingress/verified.py`).
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.slack import payloads
-from tests.slack.conftest import Harness
+from tests.support import payloads
+from tests.support.harness import Harness
 
 COMMANDS = {
     "text": {"text": "status payload"},

@@ -7,13 +7,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.slack.modals import FORM_CALLBACK, FROM_MESSAGE_CALLBACK
+from bot.slack.messages.modals import FORM_CALLBACK, FROM_MESSAGE_CALLBACK
 from portal import services
 from portal.adapters import tables
-from tests.slack import payloads
-from tests.slack.conftest import Harness, inputs, text_of
-from tests.slack.fake_slack import Call
-from tests.slack.journeys import Office, press_button
+from tests.support import payloads
+from tests.support.fake_slack import Call
+from tests.support.harness import Harness, inputs, text_of
+from tests.support.journeys import Office, press_button
 
 CHANNEL = "C0SHARED"  # a Slack Connect channel shared with customers
 

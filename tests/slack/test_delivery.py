@@ -26,12 +26,12 @@ from sqlalchemy import func, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.slack.delivery import MESSAGE_NOT_POSTED, Delivery, SlackSender, enqueue
+from bot.slack.egress.delivery import MESSAGE_NOT_POSTED, Delivery, SlackSender, enqueue
 from bot.slack.tables import slack_channels, slack_deliveries, slack_messages
 from portal.adapters.database import create_engine
 from portal.bootstrap import Portal
 from tests.conftest import Database, FrozenClock
-from tests.slack.fake_slack import Call, FakeSlack, start_local_server
+from tests.support.fake_slack import Call, FakeSlack, start_local_server
 
 TOKEN = "xoxb-test"
 INTERVAL = 0.05  # seconds between two posts in one lane; small to keep the tests fast
@@ -378,7 +378,7 @@ async def test_a_permanent_error_fails_that_delivery_only_and_the_lane_goes_on(
         ["other lane", "next one"],
     )
     warnings = [
-        r.getMessage() for r in caplog.records if r.name == "bot.slack.delivery" and r.levelno == logging.WARNING
+        r.getMessage() for r in caplog.records if r.name == "bot.slack.egress.delivery" and r.levelno == logging.WARNING
     ]
     assert any("channel_not_found" in message for message in warnings)
     assert any(MESSAGE_NOT_POSTED in message for message in warnings)

@@ -7,9 +7,9 @@ import json
 from sqlalchemy import select
 
 from portal.adapters import tables
-from tests.slack import payloads
-from tests.slack.conftest import Harness, inputs, text_of
 from tests.slack.test_customer_journeys import CHANNEL, click, raise_from_message, submit
+from tests.support import payloads
+from tests.support.harness import Harness, inputs, text_of
 
 
 async def requests_in(h: Harness) -> list[tuple[str, str, str]]:

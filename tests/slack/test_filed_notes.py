@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from bot.slack.modals import FORM_CALLBACK
+from bot.slack.messages.modals import FORM_CALLBACK
 from tests.engine.test_filing_keys import tracker_write_fails
-from tests.slack import payloads
-from tests.slack.conftest import Harness
-from tests.slack.journeys import Office, press_button
+from tests.support import payloads
+from tests.support.harness import Harness
+from tests.support.journeys import Office, press_button
 
 CHANNEL = "C0SHARED"
 

@@ -10,14 +10,14 @@ from typing import Any
 
 from sqlalchemy import event, func, select
 
-from bot.slack.conversations import TRY_AGAIN
+from bot.slack.ingress.conversations import TRY_AGAIN
 from bot.slack.listeners.views import FORGED
-from bot.slack.modals import FORM_CALLBACK, FROM_MESSAGE_CALLBACK
+from bot.slack.messages.modals import FORM_CALLBACK, FROM_MESSAGE_CALLBACK
 from portal import services
 from portal.adapters import tables
-from tests.slack import payloads
-from tests.slack.conftest import Harness
-from tests.slack.journeys import press_button
+from tests.support import payloads
+from tests.support.harness import Harness
+from tests.support.journeys import press_button
 
 TICKET = {
     "serial": {"value": payloads.static_select_value("10001R002")},

@@ -14,12 +14,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.slack.context import Conversation
+from bot.slack.ingress.context import Conversation
 from portal.adapters import tables
 from portal.services.handoff import HANDOFF_EVENT
 from tests.engine.test_filing_keys import tracker_write_fails
-from tests.slack.conftest import TRIAGE, Harness
 from tests.slack.test_trust import EVIL, EXTRA_USERS, IMPOSTOR, Trust, sees_nothing_of_voltway
+from tests.support.harness import TRIAGE, Harness
 
 
 @pytest.fixture

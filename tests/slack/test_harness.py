@@ -21,9 +21,9 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from tests.slack import payloads as p
-from tests.slack.fake_slack import Call, FakeSlack, start_local_server
-from tests.slack.signing import STALE_SECONDS, SlackSender, signature_headers
+from tests.support import payloads as p
+from tests.support.fake_slack import Call, FakeSlack, start_local_server
+from tests.support.signing import STALE_SECONDS, SlackSender, signature_headers
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 TOKEN = "xoxb-test"

@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import event
 
-from bot.slack.context import Conversation
-from bot.slack.inbox import Inbox
-from bot.slack.intake import QueuedTurn, TurnKind, turn_of
-from bot.slack.receipts import Receipts
+from bot.slack.ingress.context import Conversation
+from bot.slack.ingress.inbox import Inbox
+from bot.slack.ingress.intake import QueuedTurn, TurnKind, turn_of
+from bot.slack.ingress.receipts import Receipts
 from portal.bootstrap import Portal
-from tests.slack import payloads
+from tests.support import payloads
 
 CARLA = Conversation("T0HOME", "U0CARLA", "D0CARLA", None, "im")
 BEN = Conversation("T0HOME", "U0BEN", "D0BEN", None, "im")

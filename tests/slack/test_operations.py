@@ -8,9 +8,9 @@ import aiohttp
 import pytest
 
 from bot.slack.app import failed
-from tests.slack import payloads
-from tests.slack.conftest import Harness
-from tests.slack.outage import records_unreachable
+from tests.support import payloads
+from tests.support.harness import Harness
+from tests.support.outage import records_unreachable
 
 
 async def test_probes_and_metrics_beside_the_events_endpoint(slack: Harness) -> None:

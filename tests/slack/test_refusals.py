@@ -10,13 +10,13 @@ import logging
 
 import pytest
 
-from bot.slack.decisions import LINK_CALLBACK, REASON_CALLBACK
 from bot.slack.listeners.triage import NOT_A_REQUEST, REFUSAL
+from bot.slack.messages.decisions import LINK_CALLBACK, REASON_CALLBACK
 from portal import services
 from portal.bootstrap import Portal
-from tests.slack import payloads
-from tests.slack.conftest import AGENT, TRIAGE, Harness
-from tests.slack.outage import records_unreachable
+from tests.support import payloads
+from tests.support.harness import AGENT, TRIAGE, Harness
+from tests.support.outage import records_unreachable
 
 FORGED = {
     "17 characters": "MT-0000000000001X",

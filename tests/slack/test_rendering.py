@@ -7,11 +7,11 @@ from typing import Any
 from bot.engine.design import ConversationDesign
 from bot.engine.responses import BotMessage, Button
 from bot.engine.understanding import Interpreter
-from bot.slack.blocks import render, thread_of_block
-from bot.slack.context import Conversation
-from bot.slack.identity import CACHE_SECONDS, Directory
-from bot.slack.modals import CHARGER_SEARCH, form_view, read_values
-from bot.slack.people import LOOKUP_CACHE_SECONDS, People
+from bot.slack.ingress.context import Conversation
+from bot.slack.messages.blocks import render, thread_of_block
+from bot.slack.messages.modals import CHARGER_SEARCH, form_view, read_values
+from bot.slack.people.identity import CACHE_SECONDS, Directory
+from bot.slack.people.registry import LOOKUP_CACHE_SECONDS, People
 
 CONVERSATION = Conversation("T0HOME", "U0CARLA", "C0SHARED", "1700000000.000100", "channel")
 

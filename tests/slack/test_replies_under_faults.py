@@ -16,12 +16,12 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import func, select
 
-from bot.slack.delivery import SlackSender
+from bot.slack.egress.delivery import SlackSender
 from bot.slack.tables import slack_deliveries
 from tests.conftest import FrozenClock
-from tests.slack import payloads
-from tests.slack.conftest import Harness
-from tests.slack.fake_slack import Call
+from tests.support import payloads
+from tests.support.fake_slack import Call
+from tests.support.harness import Harness
 
 CHANNEL = "C0SHARED"
 REPLIES = ("chat.postMessage", "chat.postEphemeral", "views.publish", "response_url")

@@ -7,9 +7,9 @@ import time
 import aiohttp
 import pytest
 
-from tests.slack import payloads
-from tests.slack.conftest import Harness
-from tests.slack.signing import STALE_SECONDS
+from tests.support import payloads
+from tests.support.harness import Harness
+from tests.support.signing import STALE_SECONDS
 
 
 async def test_url_verification_echoes_the_challenge(slack: Harness) -> None:

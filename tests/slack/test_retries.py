@@ -1,4 +1,4 @@
-"""The retry rules of the shared Web API client (bot/slack/retries.py), against the fake Slack on loopback."""
+"""The retry rules of the shared Web API client (bot/slack/egress/retries.py), against the fake Slack on loopback."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack import retries
-from bot.slack.retries import reply_client
-from tests.slack.fake_slack import FakeSlack
+from bot.slack.egress import retries
+from bot.slack.egress.retries import reply_client
+from tests.support.fake_slack import FakeSlack
 
 TOKEN = "xoxb-test"
 

@@ -13,10 +13,10 @@ from pathlib import Path
 import aiohttp
 
 from tests.actions.test_action_server import free_port
-from tests.slack import payloads
-from tests.slack.conftest import SECRET, USERS
-from tests.slack.fake_slack import FakeSlack
-from tests.slack.signing import SlackSender
+from tests.support import payloads
+from tests.support.fake_slack import FakeSlack
+from tests.support.harness import SECRET, USERS
+from tests.support.signing import SlackSender
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMESTAMP = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}"

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 
-from bot.slack.modals import FORM_CALLBACK
+from bot.slack.messages.modals import FORM_CALLBACK
 from portal import services
-from tests.slack import payloads
-from tests.slack.conftest import Harness, inputs, text_of
-from tests.slack.journeys import press_button
+from tests.support import payloads
+from tests.support.harness import Harness, inputs, text_of
+from tests.support.journeys import press_button
 
 DM = "D0CARLA"
 

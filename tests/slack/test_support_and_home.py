@@ -23,17 +23,18 @@ from bot.engine.design import ConversationDesign
 from bot.engine.engine import Engine
 from bot.engine.store import TrackerStore
 from bot.engine.understanding import Interpreter
-from bot.slack import identity, support
 from bot.slack.app import build_app, web_app
-from bot.slack.identity import IDENTITY_UNAVAILABLE
 from bot.slack.listeners import commands
+from bot.slack.messages import support
+from bot.slack.people import identity
+from bot.slack.people.identity import IDENTITY_UNAVAILABLE
 from portal import services
 from portal.bootstrap import Portal
 from tests.conftest import FrozenClock
-from tests.slack import payloads
-from tests.slack.conftest import SECRET, USERS, inputs
-from tests.slack.fake_slack import Call, FakeSlack, start_local_server
-from tests.slack.signing import SlackSender
+from tests.support import payloads
+from tests.support.fake_slack import Call, FakeSlack, start_local_server
+from tests.support.harness import SECRET, USERS, inputs
+from tests.support.signing import SlackSender
 
 CHANNEL = "C0SHARED"
 AGENT = "U0AGENT"  # a support agent without a portal account

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from bot.slack.background import check_triage_channel
-from bot.slack.retries import reply_client
-from tests.slack.fake_slack import FakeSlack
+from bot.slack.egress.retries import reply_client
+from tests.support.fake_slack import FakeSlack
 
 TRIAGE = "C0TRIAGE"
 PRIVATE = {"is_private": True, "is_shared": False, "is_ext_shared": False, "is_org_shared": False}

@@ -18,20 +18,20 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import OperationalError
 
 from bot.cli import _link_workspace
-from bot.slack import identity
-from bot.slack.conversations import TRY_AGAIN
-from bot.slack.identity import IDENTITY_UNAVAILABLE, WORKSPACE_NOT_VERIFIED
+from bot.slack.ingress.conversations import TRY_AGAIN
 from bot.slack.listeners.consent import NOT_YOURS
-from bot.slack.people import slack_people
-from bot.slack.workspaces import LINK_WORKSPACE, LINK_WORKSPACE_CALLBACK
+from bot.slack.messages.workspaces import LINK_WORKSPACE, LINK_WORKSPACE_CALLBACK
+from bot.slack.people import identity
+from bot.slack.people.identity import IDENTITY_UNAVAILABLE, WORKSPACE_NOT_VERIFIED
+from bot.slack.people.registry import slack_people
 from portal import services
 from portal.adapters import tables
 from portal.demo import VOLTWAY
 from portal.domain.actors import Agent
-from tests.slack import payloads
-from tests.slack.conftest import AGENT, TRIAGE, Harness, button
-from tests.slack.fake_slack import Call
-from tests.slack.journeys import Office
+from tests.support import payloads
+from tests.support.fake_slack import Call
+from tests.support.harness import AGENT, TRIAGE, Harness, button
+from tests.support.journeys import Office
 
 ANNA, BEN, CARLA = "anna@voltway.example", "ben@greenfleet.example", "carla@citycharge.example"
 IMPOSTOR, EVIL = "U0EVIL", "T0EVIL"

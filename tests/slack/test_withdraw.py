@@ -13,14 +13,14 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.slack.blocks import PRESS
+from bot.slack.messages.blocks import PRESS
 from portal import services
 from portal.adapters import tables
 from portal.domain.actors import Agent
-from tests.slack import payloads
-from tests.slack.conftest import TRIAGE, Harness
-from tests.slack.fake_slack import Call
-from tests.slack.journeys import Office
+from tests.support import payloads
+from tests.support.fake_slack import Call
+from tests.support.harness import TRIAGE, Harness
+from tests.support.journeys import Office
 
 CHANNEL = "C0SHARED"
 CARLA, BEN, ANNA = "carla@citycharge.example", "ben@greenfleet.example", "anna@voltway.example"

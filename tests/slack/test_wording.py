@@ -6,8 +6,8 @@ from typing import Any
 
 from bot.engine.design import ConversationDesign
 from bot.engine.understanding import Interpreter
-from bot.slack.context import Conversation
-from bot.slack.modals import form_view
+from bot.slack.ingress.context import Conversation
+from bot.slack.messages.modals import form_view
 
 CONVERSATION = Conversation("T0HOME", "U0BEN", "C0SHARED", "1700000000.000100", "channel")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.slack.agents import Agents
-from bot.slack.conversations import SlackConversations
+from bot.slack.ingress.conversations import SlackConversations
+from bot.slack.ingress.turns import TurnRunner
 from bot.slack.listeners import (
     actions,
     commands,
@@ -18,7 +18,7 @@ from bot.slack.listeners import (
     views,
     workspaces,
 )
-from bot.slack.turns import TurnRunner
+from bot.slack.people.agents import Agents
 
 
 def register(app: AsyncApp, conversations: SlackConversations, agents: Agents, turns: TurnRunner) -> None:

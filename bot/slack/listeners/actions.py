@@ -6,11 +6,11 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.slack.blocks import OPEN_FORM
-from bot.slack.conversations import SlackConversations
-from bot.slack.intake import CONVERSATION_BUTTON, conversation_of_press
+from bot.slack.ingress.conversations import SlackConversations
+from bot.slack.ingress.intake import CONVERSATION_BUTTON, conversation_of_press
+from bot.slack.ingress.turns import TurnRunner
 from bot.slack.listeners.events import run_unless_queued
-from bot.slack.turns import TurnRunner
+from bot.slack.messages.blocks import OPEN_FORM
 
 
 def register(app: AsyncApp, conversations: SlackConversations, turns: TurnRunner) -> None:

@@ -17,11 +17,11 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.slack import support
-from bot.slack.agents import Agents
-from bot.slack.conversations import SlackConversations
-from bot.slack.identity import IDENTITY_UNAVAILABLE, IdentityUnavailable
-from bot.slack.retries import response_client
+from bot.slack.egress.retries import response_client
+from bot.slack.ingress.conversations import SlackConversations
+from bot.slack.messages import support
+from bot.slack.people.agents import Agents
+from bot.slack.people.identity import IDENTITY_UNAVAILABLE, IdentityUnavailable
 
 logger = logging.getLogger(__name__)
 

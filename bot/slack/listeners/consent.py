@@ -9,16 +9,16 @@ already answered. Slack or the database failing is said as such, never as a refu
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.slack.agents import Agents
-from bot.slack.context import acting_team
-from bot.slack.conversations import TRY_AGAIN, SlackConversations
-from bot.slack.identity import IDENTITY_UNAVAILABLE, WORKSPACE_NOT_VERIFIED, IdentityUnavailable
+from bot.slack.ingress.context import acting_team
+from bot.slack.ingress.conversations import TRY_AGAIN, SlackConversations
+from bot.slack.messages.consent import CONSENT, DECLINE
+from bot.slack.people.agents import Agents
+from bot.slack.people.identity import IDENTITY_UNAVAILABLE, WORKSPACE_NOT_VERIFIED, IdentityUnavailable
 from portal import services
 from portal.errors import AlreadyAnswered, InvalidTransition, UnknownRequest
 
@@ -30,15 +30,12 @@ NOT_YOURS = "Only the people of the chargers' current Service Operator can answe
 def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -> None:
     portal, client, directory = conversations.portal, conversations.client, conversations.directory
 
-    @app.action(re.compile("^consent_(yes|no)$"))
-    async def answered(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
-        await ack()
+    async def answer(body: dict[str, Any], action: dict[str, Any], *, consent: bool) -> None:
         user = body.get("user") or {}
         user_id = str(user.get("id"))
         team_id = acting_team(user, (body.get("team") or {}).get("id"))
         channel = str((body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id"))
         reference = str(action.get("value") or "")
-        consent = action.get("action_id") == "consent_yes"
         verb = "consent" if consent else "decline"
 
         async def say(text: str) -> None:
@@ -67,3 +64,13 @@ def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -
         except (SQLAlchemyError, OSError) as error:
             logger.error("consent press failed: %s", type(error).__name__)
             await say(TRY_AGAIN)
+
+    @app.action(CONSENT)
+    async def consented(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        await answer(body, action, consent=True)
+
+    @app.action(DECLINE)
+    async def declined(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        await answer(body, action, consent=False)

@@ -6,9 +6,9 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.slack.intake import turn_of
-from bot.slack.receipts import QUEUED
-from bot.slack.turns import TurnRunner
+from bot.slack.ingress.intake import turn_of
+from bot.slack.ingress.receipts import QUEUED
+from bot.slack.ingress.turns import TurnRunner
 
 
 async def run_unless_queued(turns: TurnRunner, body: dict[str, Any], context: dict[str, Any]) -> None:

@@ -6,9 +6,9 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.slack.agents import Agents
-from bot.slack.conversations import SlackConversations
-from bot.slack.home import publish_home
+from bot.slack.ingress.conversations import SlackConversations
+from bot.slack.messages.home import publish_home
+from bot.slack.people.agents import Agents
 
 
 def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -> None:

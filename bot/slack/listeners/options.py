@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.models.blocks import Option, PlainTextObject
 
-from bot.slack.context import Conversation, acting_team
-from bot.slack.conversations import SlackConversations
-from bot.slack.modals import CHARGER_SEARCH
+from bot.slack.ingress.context import Conversation, acting_team
+from bot.slack.ingress.conversations import SlackConversations
+from bot.slack.messages.modals import CHARGER_SEARCH
 
 MAX_OPTIONS = 100
 
@@ -22,4 +23,4 @@ def register(app: AsyncApp, conversations: SlackConversations) -> None:
         )
         typed = "".join(str(body.get("value") or "").split()).upper()
         serials = [s for s in await conversations.chargers_of(asker) if typed in s][:MAX_OPTIONS]
-        await ack(options=[{"text": {"type": "plain_text", "text": s}, "value": s} for s in serials])
+        await ack(options=[Option(text=PlainTextObject(text=s), value=s) for s in serials])

@@ -6,12 +6,12 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.slack.context import Conversation, acting_team
-from bot.slack.conversations import SlackConversations
-from bot.slack.intake import GLOBAL_SHORTCUT
+from bot.slack.ingress.context import Conversation, acting_team
+from bot.slack.ingress.conversations import SlackConversations
+from bot.slack.ingress.intake import GLOBAL_SHORTCUT
+from bot.slack.ingress.turns import TurnRunner
 from bot.slack.listeners.events import run_unless_queued
-from bot.slack.modals import from_message_view
-from bot.slack.turns import TurnRunner
+from bot.slack.messages.modals import from_message_view
 
 MESSAGE_SHORTCUT = "chargedesk_from_message"
 

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import json
 import logging
-import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.slack.agents import Agents, audited_agent
-from bot.slack.conversations import SlackConversations
-from bot.slack.decisions import (
+from bot.slack.ingress.conversations import SlackConversations
+from bot.slack.messages.decisions import (
     DECISION_TITLES,
     LINK_CALLBACK,
     REASON_CALLBACK,
@@ -24,8 +23,9 @@ from bot.slack.decisions import (
     reason_view,
     submitted_text,
 )
-from bot.slack.identity import IDENTITY_UNAVAILABLE, IdentityUnavailable
-from bot.slack.triage import APPROVE, ASSIGN, CLOSE, LINK, PROGRESS, REJECT, RESOLVE
+from bot.slack.messages.triage import APPROVE, ASSIGN, CLOSE, LINK, PROGRESS, REJECT, RESOLVE
+from bot.slack.people.agents import Agents, audited_agent
+from bot.slack.people.identity import IDENTITY_UNAVAILABLE, IdentityUnavailable
 from portal import services
 from portal.domain.actors import Agent
 from portal.domain.requests import looks_like_reference
@@ -33,6 +33,7 @@ from portal.errors import PortalError, ReasonRequired
 from portal.services.facts import RequestFacts
 
 logger = logging.getLogger(__name__)
+Decision = Callable[[Agent, RequestFacts, str, str], Awaitable[None]]  # (agent, request, channel, trigger id)
 
 REFUSAL = "Only support agents can decide requests. Nothing was changed."
 # The records are out of reach (the database restarting, locked, gone): the agent hears it, nothing is guessed.
@@ -92,12 +93,57 @@ def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -
             "private_metadata",
         )
 
-    @app.action(re.compile("^triage_"))
-    async def decide(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
-        await ack()
-        user_id = str((body.get("user") or {}).get("id"))
+    # What each triage button does once the press is checked (an agent, a real request, not decided yet), one
+    # entry per action id as the bolt starter template has it; `decide` does the checks and the failure handling.
+    async def approve(agent: Agent, facts: RequestFacts, channel: str, trigger: str) -> None:
+        if facts.kind == "transfer" and facts.status == "awaiting_support":
+            await services.approve_transfer(portal.uow(), agent, facts.reference)
+            return
+        # Without the Service Operator's consent an approval needs a reason on record.
+        prompt = "Why approve without the Service Operator's consent?"
+        await client.views_open(trigger_id=trigger, view=reason_view("approve", facts.reference, channel, prompt))
+
+    async def reject(agent: Agent, facts: RequestFacts, channel: str, trigger: str) -> None:
+        view = reason_view("reject", facts.reference, channel, "Why is it rejected?")
+        await client.views_open(trigger_id=trigger, view=view)
+
+    async def resolve(agent: Agent, facts: RequestFacts, channel: str, trigger: str) -> None:
+        if facts.kind == "administrative":
+            view = reason_view("resolve", facts.reference, channel, "What was done?")
+            await client.views_open(trigger_id=trigger, view=view)
+            return
+        await services.set_ticket_status(portal.uow(), agent, facts.reference, "resolved")
+
+    async def progress(agent: Agent, facts: RequestFacts, channel: str, trigger: str) -> None:
+        await services.set_ticket_status(portal.uow(), agent, facts.reference, "in_progress")
+
+    async def close(agent: Agent, facts: RequestFacts, channel: str, trigger: str) -> None:
+        await services.set_ticket_status(portal.uow(), agent, facts.reference, "closed")
+
+    async def assign(agent: Agent, facts: RequestFacts, channel: str, trigger: str) -> None:
+        await services.assign_request(portal.uow(), agent, facts.reference)
+
+    async def link(agent: Agent, facts: RequestFacts, channel: str, trigger: str) -> None:
+        names = await services.organization_names(portal.uow())
+        await client.views_open(
+            trigger_id=trigger, view=link_view(facts.reference, facts.requester_email, names, channel)
+        )
+
+    decisions: dict[str, Decision] = {
+        APPROVE: approve,
+        REJECT: reject,
+        RESOLVE: resolve,
+        PROGRESS: progress,
+        CLOSE: close,
+        ASSIGN: assign,
+        LINK: link,
+    }
+
+    async def decide(
+        action_id: str, decision: Decision, user_id: str, body: dict[str, Any], action: dict[str, Any]
+    ) -> None:
         channel = str((body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id"))
-        reference, action_id = str(action.get("value") or ""), str(action.get("action_id"))
+        reference = str(action.get("value") or "")
         try:
             agent = await agent_or_refuse(user_id, action_id, reference, channel)
         except IdentityUnavailable:
@@ -128,32 +174,7 @@ def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -
                 text = f"{reference} is already decided ({facts.status.replace('_', ' ')}); nothing was changed."
                 await client.chat_postEphemeral(channel=channel, user=user_id, text=text)
                 return
-            if action_id == APPROVE and facts.kind == "transfer" and facts.status == "awaiting_support":
-                await services.approve_transfer(portal.uow(), agent, reference)
-            elif action_id == APPROVE:
-                # Without the Service Operator's consent an approval needs a reason on record.
-                prompt = "Why approve without the Service Operator's consent?"
-                await client.views_open(trigger_id=trigger, view=reason_view("approve", reference, channel, prompt))
-            elif action_id == REJECT:
-                await client.views_open(
-                    trigger_id=trigger, view=reason_view("reject", reference, channel, "Why is it rejected?")
-                )
-            elif action_id == RESOLVE and facts.kind == "administrative":
-                await client.views_open(
-                    trigger_id=trigger, view=reason_view("resolve", reference, channel, "What was done?")
-                )
-            elif action_id == RESOLVE:
-                await services.set_ticket_status(portal.uow(), agent, reference, "resolved")
-            elif action_id == PROGRESS:
-                await services.set_ticket_status(portal.uow(), agent, reference, "in_progress")
-            elif action_id == CLOSE:
-                await services.set_ticket_status(portal.uow(), agent, reference, "closed")
-            elif action_id == ASSIGN:
-                await services.assign_request(portal.uow(), agent, reference)
-            elif action_id == LINK:
-                names = await services.organization_names(portal.uow())
-                view = link_view(reference, facts.requester_email, names, channel)
-                await client.views_open(trigger_id=trigger, view=view)
+            await decision(agent, facts, channel, trigger)
         except PortalError as error:
             await client.chat_postEphemeral(channel=channel, user=user_id, text=f"Not done: {error}.")
         except UNREACHABLE as error:
@@ -167,9 +188,23 @@ def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -
                 text = NOTHING_CHANGED
             await client.chat_postEphemeral(channel=channel, user=user_id, text=text)
 
+    def pressed(action_id: str, decision: Decision) -> Callable[..., Awaitable[None]]:
+        async def listener(
+            ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext
+        ) -> None:
+            await ack()
+            await decide(action_id, decision, str(context.user_id), body, action)
+
+        return listener
+
+    for action_id, decision in decisions.items():
+        app.action(action_id)(pressed(action_id, decision))
+
     @app.view(REASON_CALLBACK)
-    async def decided_with_reason(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
-        user_id = str((body.get("user") or {}).get("id"))
+    async def decided_with_reason(
+        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
+        user_id = str(context.user_id)
         meta = _metadata(view, "decision", "reference")
         action = f"triage_{meta['decision']}" if meta else "triage_reason"
         try:
@@ -206,8 +241,8 @@ def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -
         await ack()
 
     @app.view(LINK_CALLBACK)
-    async def linked(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
-        user_id = str((body.get("user") or {}).get("id"))
+    async def linked(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], context: AsyncBoltContext) -> None:
+        user_id = str(context.user_id)
         meta = _metadata(view, "reference", "email")
         try:
             agent = await agent_or_audit(user_id, "triage_link", meta["reference"] if meta else _raw_metadata(view))

@@ -7,19 +7,19 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
 from bot.engine.engine import TurnResult
 from bot.engine.responses import BotMessage
-from bot.slack.context import Conversation
-from bot.slack.conversations import (
+from bot.slack.ingress.context import Conversation
+from bot.slack.ingress.conversations import (
     TRY_AGAIN,
     UNAVAILABLE,
     SlackConversations,
     filed_result,
     modal_key,
 )
-from bot.slack.modals import FORM_CALLBACK, FROM_MESSAGE_CALLBACK, form_view, label, message_view, read_values
+from bot.slack.messages.modals import FORM_CALLBACK, FROM_MESSAGE_CALLBACK, form_view, label, message_view, read_values
 from portal import services
 from portal.domain.serials import find_serials
 
@@ -40,14 +40,14 @@ def _metadata(view: dict[str, Any]) -> dict[str, Any] | None:
     return meta if isinstance(meta, dict) else None
 
 
-def _conversation(view: dict[str, Any], body: dict[str, Any]) -> Conversation | None:
+def _conversation(view: dict[str, Any], user_id: str | None) -> Conversation | None:
     """The conversation the modal belongs to, if the person submitting is the one it was opened for."""
     try:
         meta = json.loads(view.get("private_metadata") or "{}")
         conversation = Conversation.loads(meta["conversation"])
     except (ValueError, KeyError, TypeError, AttributeError):
         return None
-    return conversation if conversation.user_id == (body.get("user") or {}).get("id") else None
+    return conversation if conversation.user_id == user_id else None
 
 
 async def _refuse_forged(conversations: SlackConversations, user_id: str, what: str) -> None:
@@ -103,13 +103,13 @@ def register(app: AsyncApp, conversations: SlackConversations) -> None:
     domain = conversations.engine.domain
 
     @app.view(FORM_CALLBACK)
-    async def form_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+    async def form_submitted(ack: AsyncAck, view: dict[str, Any], context: AsyncBoltContext) -> None:
         meta = _metadata(view)
         form = meta.get("form") if meta is not None else None
-        conversation = _conversation(view, body)
+        conversation = _conversation(view, context.user_id)
         if conversation is None or not isinstance(form, str) or form not in domain.forms:
             # Someone else's modal metadata, or metadata we never wrote: nothing is filed, and it is remembered.
-            user_id = str((body.get("user") or {}).get("id") or "unknown")
+            user_id = str(context.user_id or "unknown")
             await _refuse_forged(conversations, user_id, form if isinstance(form, str) else "form")
             await ack(response_action="update", view=message_view("Support request", [BotMessage(FORGED)]))
             return
@@ -146,13 +146,13 @@ def register(app: AsyncApp, conversations: SlackConversations) -> None:
         await _after(conversations, conversation, submission.result)
 
     @app.view(FROM_MESSAGE_CALLBACK)
-    async def kind_chosen(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
-        conversation = _conversation(view, body)
+    async def kind_chosen(ack: AsyncAck, view: dict[str, Any], context: AsyncBoltContext) -> None:
+        conversation = _conversation(view, context.user_id)
         values = (view.get("state") or {}).get("values") or {}
         payload = ((values.get("category") or {}).get("value") or {}).get("selected_option", {}).get("value")
         description = ((values.get("description") or {}).get("value") or {}).get("value") or ""
         if conversation is None:
-            user_id = str((body.get("user") or {}).get("id") or "unknown")
+            user_id = str(context.user_id or "unknown")
             await _refuse_forged(conversations, user_id, "request kind")
             await ack(response_action="update", view=message_view("Support request", [BotMessage(FORGED)]))
             return

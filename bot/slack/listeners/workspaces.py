@@ -10,14 +10,14 @@ import json
 import logging
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
-from bot.slack.agents import Agents, audited_agent
-from bot.slack.conversations import SlackConversations
-from bot.slack.decisions import submitted_text
-from bot.slack.identity import IDENTITY_UNAVAILABLE, IdentityUnavailable
+from bot.slack.ingress.conversations import SlackConversations
 from bot.slack.listeners.triage import NOTHING_CHANGED, UNREACHABLE
-from bot.slack.workspaces import LINK_WORKSPACE, LINK_WORKSPACE_CALLBACK, link_workspace_view
+from bot.slack.messages.decisions import submitted_text
+from bot.slack.messages.workspaces import LINK_WORKSPACE, LINK_WORKSPACE_CALLBACK, link_workspace_view
+from bot.slack.people.agents import Agents, audited_agent
+from bot.slack.people.identity import IDENTITY_UNAVAILABLE, IdentityUnavailable
 from portal import services
 from portal.domain.actors import Agent
 from portal.errors import PortalError
@@ -41,9 +41,9 @@ def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -
         return agent
 
     @app.action(LINK_WORKSPACE)
-    async def pressed(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+    async def pressed(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext) -> None:
         await ack()
-        user_id = str((body.get("user") or {}).get("id"))
+        user_id = str(context.user_id)
         channel = str((body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or "")
         team_id = str(action.get("value") or "")
         try:
@@ -63,13 +63,13 @@ def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -
         )
 
     @app.view(LINK_WORKSPACE_CALLBACK)
-    async def linked(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+    async def linked(ack: AsyncAck, view: dict[str, Any], context: AsyncBoltContext) -> None:
         try:
             meta = json.loads(view.get("private_metadata") or "{}")
         except ValueError:
             meta = {}
         meta = meta if isinstance(meta, dict) else {}
-        user_id = str((body.get("user") or {}).get("id"))
+        user_id = str(context.user_id)
         team_id = str(meta.get("team_id") or "")
         try:
             agent = await agent_or_refuse(user_id, team_id, str(meta.get("channel") or ""))

@@ -19,8 +19,8 @@ from urllib.parse import urlencode
 
 import aiohttp
 
-from tests.slack.fake_slack import APP_ID, BOT_USER_ID, HOME_TEAM_ID
-from tests.slack.payloads import VERIFICATION_TOKEN
+from tests.support.fake_slack import APP_ID, BOT_USER_ID, HOME_TEAM_ID
+from tests.support.payloads import VERIFICATION_TOKEN
 
 SLACK_USER_AGENT = "Slackbot 1.0 (+https://api.slack.com/robots)"
 JSON = "application/json"

@@ -11,11 +11,14 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.slack.agents import Agents
-from bot.slack.blocks import ENTRY_BUTTON, MAX_SECTION, choices, escape, thread_block_id
-from bot.slack.conversations import SlackConversations
-from bot.slack.identity import IDENTITY_UNAVAILABLE, WORKSPACE_NOT_VERIFIED, IdentityUnavailable
-from bot.slack.support import NO_ACCOUNT, no_account_text, request_line, withdraw_button
+from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.views import View
+
+from bot.slack.ingress.conversations import SlackConversations
+from bot.slack.messages.blocks import ENTRY_BUTTON, MAX_SECTION, choices, escape, thread_block_id
+from bot.slack.messages.support import NO_ACCOUNT, no_account_text, request_line, withdraw_button
+from bot.slack.people.agents import Agents
+from bot.slack.people.identity import IDENTITY_UNAVAILABLE, WORKSPACE_NOT_VERIFIED, IdentityUnavailable
 from portal import services
 from portal.dates import day, moment
 from portal.errors import UnknownAccount
@@ -24,6 +27,7 @@ from portal.status_text import kind_label, status_label
 from portal.views import ChargerView, RequestSummary, is_withdrawable
 
 MAX_BLOCKS = 100  # Slack's limit for a Home tab
+MAX_HEADER = 150  # Slack's limit for a header's text
 HOME_BUTTON_BLOCK = thread_block_id(0, None)
 WITHDRAW_BLOCK = thread_block_id(1, None)  # a press continues in the person's DM, like the entry button
 
@@ -62,14 +66,8 @@ async def home_view(
 
 def notice_home(text: str, now: datetime) -> dict[str, Any]:
     """A Home tab that only says `text` (nothing of any organization)."""
-    return {
-        "type": "home",
-        "blocks": [
-            _header("Support for your chargers"),
-            _section(text),
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": f"Updated {moment(now)}."}]},
-        ],
-    }
+    blocks = [_header("Support for your chargers"), _section(text), _context(f"Updated {moment(now)}.")]
+    return View(type="home", blocks=blocks).to_dict()
 
 
 def render_home(
@@ -81,33 +79,23 @@ def render_home(
     """The Home view: the support queue when `queue` is given (agents), then the account's part, if any.
 
     `no_account` says why a customer without an account sees nothing (Slack hid their email, or none has it)."""
-    blocks: list[dict[str, Any]] = []
+    blocks: list[Block] = []
     if queue is not None:
         blocks.extend(_queue_blocks(queue, now))
         if account is not None:
-            blocks.append({"type": "divider"})
+            blocks.append(DividerBlock())
     if account is not None:
         blocks.extend(_customer_blocks(account))
     elif queue is None:
         blocks.extend([_header("Support for your chargers"), _section(no_account)])
-    blocks.append(
-        {
-            "type": "context",
-            "elements": [
-                {
-                    "type": "mrkdwn",
-                    "text": f"Updated {moment(now)}. Type `/support help` to see what else you can ask.",
-                }
-            ],
-        }
-    )
+    blocks.append(_context(f"Updated {moment(now)}. Type `/support help` to see what else you can ask."))
     if len(blocks) > MAX_BLOCKS:
         blocks = [*blocks[: MAX_BLOCKS - 1], blocks[-1]]
-    return {"type": "home", "blocks": blocks}
+    return View(type="home", blocks=blocks).to_dict()
 
 
-def _queue_blocks(queue: Sequence[RequestSummary], now: datetime) -> list[dict[str, Any]]:
-    blocks = [_header(f"Waiting for support ({len(queue)})")]
+def _queue_blocks(queue: Sequence[RequestSummary], now: datetime) -> list[Block]:
+    blocks: list[Block] = [_header(f"Waiting for support ({len(queue)})")]
     if not queue:
         return [*blocks, _section("Nothing is waiting for support right now.")]
     lines = [
@@ -120,8 +108,8 @@ def _queue_blocks(queue: Sequence[RequestSummary], now: datetime) -> list[dict[s
     return blocks
 
 
-def _customer_blocks(account: AccountOverview) -> list[dict[str, Any]]:
-    blocks: list[dict[str, Any]] = [_header("Your support")]
+def _customer_blocks(account: AccountOverview) -> list[Block]:
+    blocks: list[Block] = [_header("Your support")]
     if account.organization is None:
         blocks.append(
             _section(
@@ -138,7 +126,7 @@ def _customer_blocks(account: AccountOverview) -> list[dict[str, Any]]:
                 f"{moment(account.service_customer_from)}."
             )
         blocks.append(_section(intro))
-    blocks.append(choices((ENTRY_BUTTON,), HOME_BUTTON_BLOCK).to_dict())
+    blocks.append(choices((ENTRY_BUTTON,), HOME_BUTTON_BLOCK))
     if account.organization is not None:
         blocks.append(_header("Chargers your organization operates"))
         if account.chargers:
@@ -163,7 +151,7 @@ def _customer_blocks(account: AccountOverview) -> list[dict[str, Any]]:
         # Every listed request is the person's own or their organization's, so they may withdraw these; the
         # button asks before anything is withdrawn, and the portal checks again.
         blocks.append(_section("Changed your mind? You can withdraw a request that support hasn't decided yet."))
-        blocks.append(choices([withdraw_button(r.reference) for r in undecided], WITHDRAW_BLOCK).to_dict())
+        blocks.append(choices([withdraw_button(r.reference) for r in undecided], WITHDRAW_BLOCK))
     return blocks
 
 
@@ -184,17 +172,21 @@ def age(delta: timedelta) -> str:
     return f"{minutes // (24 * 60)} days"
 
 
-def _header(text: str) -> dict[str, Any]:
-    return {"type": "header", "text": {"type": "plain_text", "text": text[:150]}}
+def _header(text: str) -> HeaderBlock:
+    return HeaderBlock(text=text[:MAX_HEADER])
 
 
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:MAX_SECTION]}}
+def _section(text: str) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=text[:MAX_SECTION]))
 
 
-def _sections(lines: Sequence[str]) -> list[dict[str, Any]]:
+def _context(text: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=text)])
+
+
+def _sections(lines: Sequence[str]) -> list[Block]:
     """Lines packed into as few sections as Slack's 3000-character limit allows."""
-    sections: list[dict[str, Any]] = []
+    sections: list[Block] = []
     current = ""
     for line in lines:
         line = line[: MAX_SECTION - 1]

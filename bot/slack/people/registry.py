@@ -1,7 +1,7 @@
 """Which Slack users may be told about a portal account: learned when they talk to the assistant, else looked up.
 
 Learning matters for Slack Connect: a user from another workspace cannot be found by email in ours. Only verified
-people are learned (the resolver decided, `bot.slack.identity`), and every one is checked again when a message is
+people are learned (the resolver decided, `bot.slack.people.identity`), and every one is checked again when a message is
 about to go to them: a learned person or a `users.lookupByEmail` hit whose workspace is neither ours nor linked to
 the account's organization gets nothing (a workspace can be relinked, and anyone can type any email in theirs).
 """
@@ -21,7 +21,7 @@ from sqlalchemy import Column, Index, String, Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.slack.identity import CACHE_SIZE, Directory, Person, profile_of
+from bot.slack.people.identity import CACHE_SIZE, Directory, Person, profile_of
 from portal.adapters.tables import metadata
 from portal.adapters.types import UtcDateTime
 from portal.bootstrap import Portal

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.identity import Directory
+from bot.slack.people.identity import Directory
 from portal import services
 from portal.bootstrap import Portal
 from portal.domain.actors import Agent
@@ -41,7 +41,7 @@ class Agents:
         return self.users | await self._group_members()
 
     async def is_agent(self, user_id: str) -> bool:
-        """Raises IdentityUnavailable (bot.slack.identity) when Slack cannot say whose workspace they are in."""
+        """Raises IdentityUnavailable (bot.slack.people.identity) when Slack cannot say whose workspace they are in."""
         if user_id not in self.users and user_id not in await self._group_members():
             return False
         return self.directory is None or await self.directory.is_home_member(user_id)

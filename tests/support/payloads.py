@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from tests.slack.fake_slack import APP_ID, BOT_ID, BOT_USER_ID, HOME_TEAM_ID
+from tests.support.fake_slack import APP_ID, BOT_ID, BOT_USER_ID, HOME_TEAM_ID
 
 VERIFICATION_TOKEN = "Fk3Vq0wTnR8pZl2mYc7sXb1d"  # the deprecated verification token Slack still sends
 DEFAULT_RESPONSE_URL = "http://127.0.0.1:9/response"  # loopback, nothing listens: posting there fails fast

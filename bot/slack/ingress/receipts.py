@@ -22,8 +22,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.slack.inbox import Inbox
-from bot.slack.intake import QueuedTurn, turn_of
+from bot.slack.ingress.inbox import Inbox
+from bot.slack.ingress.intake import QueuedTurn, turn_of
 from portal.adapters.tables import metadata
 from portal.adapters.types import UtcDateTime
 

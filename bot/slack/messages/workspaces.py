@@ -24,8 +24,8 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.slack.blocks import escape
-from bot.slack.triage import who
+from bot.slack.messages.blocks import escape
+from bot.slack.messages.triage import who
 
 LINK_WORKSPACE = "workspace_link"  # the card's button (not "triage_…": the triage listener owns that prefix)
 LINK_WORKSPACE_CALLBACK = "workspace_link"  # the modal's callback id

@@ -13,8 +13,8 @@ import uuid
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.slack.inbox import Claimed, Inbox
-from bot.slack.turns import TurnRunner
+from bot.slack.ingress.inbox import Claimed, Inbox
+from bot.slack.ingress.turns import TurnRunner
 
 logger = logging.getLogger(__name__)
 CONCURRENCY = 16  # turns run at once by one consumer

@@ -47,13 +47,14 @@ from typing import Any
 from sqlalchemy import select, update
 
 from bot.logs import log_context
-from bot.slack.blocks import escape
-from bot.slack.delivery import HOME_LANE_PREFIX, PUBLISH_VIEW, Delivery, enqueue
-from bot.slack.identity import IdentityUnavailable
-from bot.slack.people import People
-from bot.slack.triage import consent_answered_message, consent_message, handoff_card, triage_message
-from bot.slack.workspaces import message_key as workspace_message_key
-from bot.slack.workspaces import workspace_card, workspace_linked_card
+from bot.slack.egress.delivery import HOME_LANE_PREFIX, PUBLISH_VIEW, Delivery, enqueue
+from bot.slack.messages.blocks import escape
+from bot.slack.messages.consent import consent_answered_message, consent_message
+from bot.slack.messages.triage import handoff_card, triage_message
+from bot.slack.messages.workspaces import message_key as workspace_message_key
+from bot.slack.messages.workspaces import workspace_card, workspace_linked_card
+from bot.slack.people.identity import IdentityUnavailable
+from bot.slack.people.registry import People
 from portal import services
 from portal.adapters import tables
 from portal.bootstrap import Portal
@@ -64,15 +65,6 @@ from portal.status_text import kind_label, status_label
 
 logger = logging.getLogger(__name__)
 BATCH = 50
-
-# Events after which the triage message shows something new.
-TRIAGE_EVENTS = {
-    "request.opened",
-    "request.status_changed",
-    "request.assigned",
-    "transfer.consented",
-    "transfer.declined",
-}
 
 # What a withdrawal by the requester's side leads to (a transfer is cancelled).
 WITHDRAWN_STATUSES = {"withdrawn", "cancelled"}
@@ -184,12 +176,10 @@ class Notifier:
     # --- planning -------------------------------------------------------------------------------------------
 
     async def _plan(self, event: Event) -> tuple[list[Delivery], set[tuple[str, str]]]:
-        if event.name == "account.linked":
-            return await self._account_linked(event)
-        if event.name.startswith("workspace."):
-            return self._workspace(event), set()
-        if event.name == HANDOFF_EVENT:
-            return self._handoff(event), set()
+        """The deliveries of one event, from the handlers the tables below name, and whose App Home it changes."""
+        handler = EVENT_HANDLERS.get(event.name)
+        if handler is not None:
+            return await handler(self, event), set()
         if not event.reference:
             return [], set()
         try:
@@ -197,26 +187,27 @@ class Notifier:
         except UnknownRequest:
             return [], set()
         deliveries: list[Delivery] = []
+        for handle in REQUEST_HANDLERS.get(event.name, ()):
+            deliveries += await handle(self, event, facts)
         requester = _origin_user(facts)
-        homes = {requester} if requester else set()
-        if event.name in TRIAGE_EVENTS:
-            deliveries += self._triage(event, facts)
-        if event.name == "request.opened":
-            deliveries += self._filed_note(event, facts)
-        if event.name == "request.opened" and facts.kind == "transfer":
-            deliveries += await self._ask_consent(event, facts)
-        if event.name in ("transfer.consented", "transfer.declined"):
-            deliveries += await self._consent_answered(event, facts)
-            deliveries += self._tell_requester(event, facts, _answer_text(event, facts))
-        if event.name == "request.status_changed" and event.payload.get("status") not in ANSWERED_STATUSES:
-            deliveries += self._tell_requester(event, facts, _status_text(event, facts))
-            if facts.kind == "transfer" and facts.is_closed:
-                deliveries += await self._consent_answered(event, facts)
-        if event.name == "transfer.completed":
-            deliveries += await self._tell_previous_operators(event, facts)
-        return deliveries, homes
+        return deliveries, {requester} if requester else set()
 
-    def _triage(self, event: Event, facts: RequestFacts) -> list[Delivery]:
+    async def _ask_consent_to_transfer(self, event: Event, facts: RequestFacts) -> list[Delivery]:
+        return await self._ask_consent(event, facts) if facts.kind == "transfer" else []
+
+    async def _operator_answered(self, event: Event, facts: RequestFacts) -> list[Delivery]:
+        answered = await self._consent_answered(event, facts)
+        return answered + self._tell_requester(event, facts, _answer_text(event, facts))
+
+    async def _status_changed(self, event: Event, facts: RequestFacts) -> list[Delivery]:
+        if event.payload.get("status") in ANSWERED_STATUSES:
+            return []
+        deliveries = self._tell_requester(event, facts, _status_text(event, facts))
+        if facts.kind == "transfer" and facts.is_closed:
+            deliveries += await self._consent_answered(event, facts)
+        return deliveries
+
+    async def _triage(self, event: Event, facts: RequestFacts) -> list[Delivery]:
         if not self.triage_channel:
             return []
         text, blocks = triage_message(facts)
@@ -289,7 +280,7 @@ class Notifier:
             deliveries.append(_thread_post(event, thread, note))
         return deliveries
 
-    def _filed_note(self, event: Event, facts: RequestFacts) -> list[Delivery]:
+    async def _filed_note(self, event: Event, facts: RequestFacts) -> list[Delivery]:
         """The channel thread a request was filed from learns its reference (the details went to the requester)."""
         origin = facts.origin or {}
         thread, user_id = _public_thread(origin), origin.get("slack_user_id")
@@ -317,7 +308,7 @@ class Notifier:
                 )
         return deliveries
 
-    async def _account_linked(self, event: Event) -> tuple[list[Delivery], set[tuple[str, str]]]:
+    async def _account_linked(self, event: Event) -> list[Delivery]:
         email = str(event.payload.get("email") or "")
         organization = event.payload.get("organization")
         users = await self.people.user_ids([email])
@@ -325,15 +316,14 @@ class Notifier:
             f"Your support account is now linked to {escape(str(organization or 'your organization'))}. "
             "You can now raise service tickets on the chargers it operates, and see them on my Home tab."
         )
-        deliveries = [
+        return [
             Delivery(
                 user_id, "chat.postMessage", {"channel": user_id, "text": text}, key=f"ev{event.id}:linked:{user_id}"
             )
             for user_id in users.get(email, [])
         ]
-        return deliveries, set()
 
-    def _handoff(self, event: Event) -> list[Delivery]:
+    async def _handoff(self, event: Event) -> list[Delivery]:
         """Someone the portal cannot name asked for a person: support gets a card with where to answer them."""
         if not self.triage_channel:
             return []
@@ -347,7 +337,7 @@ class Notifier:
             )
         ]
 
-    def _workspace(self, event: Event) -> list[Delivery]:
+    async def _workspace(self, event: Event) -> list[Delivery]:
         team_id = str(event.payload.get("team_id") or "")
         if not self.triage_channel or not team_id:
             return []
@@ -370,6 +360,30 @@ class Notifier:
                 message_key=workspace_message_key(team_id),
             )
         ]
+
+
+EventHandler = Callable[[Notifier, Event], Awaitable[list[Delivery]]]
+RequestHandler = Callable[[Notifier, Event, RequestFacts], Awaitable[list[Delivery]]]
+
+# What each event leads to, as cosmicpython's message bus has it: a table, not an if-chain. Events about no request
+# are handled from their payload alone.
+EVENT_HANDLERS: dict[str, EventHandler] = {
+    "account.linked": Notifier._account_linked,
+    "workspace.verification_requested": Notifier._workspace,
+    "workspace.linked": Notifier._workspace,
+    HANDOFF_EVENT: Notifier._handoff,
+}
+
+# Events about a request: its facts are read once and given to each handler, in order; the requester's App Home is
+# refreshed after any of them (an event missing here still refreshes it).
+REQUEST_HANDLERS: dict[str, tuple[RequestHandler, ...]] = {
+    "request.opened": (Notifier._triage, Notifier._filed_note, Notifier._ask_consent_to_transfer),
+    "request.assigned": (Notifier._triage,),
+    "request.status_changed": (Notifier._triage, Notifier._status_changed),
+    "transfer.consented": (Notifier._triage, Notifier._operator_answered),
+    "transfer.declined": (Notifier._triage, Notifier._operator_answered),
+    "transfer.completed": (Notifier._tell_previous_operators,),
+}
 
 
 def thread_note(reference: str, requester: str) -> str:

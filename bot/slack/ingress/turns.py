@@ -9,12 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bot.slack import support
-from bot.slack.agents import Agents
-from bot.slack.context import Conversation
-from bot.slack.conversations import SlackConversations
-from bot.slack.identity import IDENTITY_UNAVAILABLE, IdentityUnavailable
-from bot.slack.intake import QueuedTurn, TurnKind
+from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
+
+from bot.slack.ingress.context import Conversation
+from bot.slack.ingress.conversations import SlackConversations
+from bot.slack.ingress.intake import QueuedTurn, TurnKind
+from bot.slack.messages import support
+from bot.slack.people.agents import Agents
+from bot.slack.people.identity import IDENTITY_UNAVAILABLE, IdentityUnavailable
 
 # Slack's trigger ids let us open a modal for 3 seconds after the click; past this age a form is offered in the
 # conversation instead (a DM asks field by field, a channel thread gets an "open the form" button).
@@ -44,10 +46,8 @@ class TurnRunner:
                 )
             except IdentityUnavailable:
                 # Not "no account": Slack could not say who this is; the next mention works again.
-                answer = (
-                    IDENTITY_UNAVAILABLE,
-                    [{"type": "section", "text": {"type": "mrkdwn", "text": IDENTITY_UNAVAILABLE}}],
-                )
+                notice = SectionBlock(text=MarkdownTextObject(text=IDENTITY_UNAVAILABLE))
+                answer = (IDENTITY_UNAVAILABLE, [notice.to_dict()])
             if answer is not None:
                 reply, blocks = answer
                 await self.conversations.client.chat_postEphemeral(

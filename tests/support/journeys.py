@@ -7,12 +7,12 @@ from typing import Any, Self
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.delivery import SlackSender
-from bot.slack.notifier import Notifier
-from bot.slack.people import People
-from tests.slack import payloads
-from tests.slack.conftest import TRIAGE, Harness, button
-from tests.slack.fake_slack import Call
+from bot.slack.egress.delivery import SlackSender
+from bot.slack.egress.notifier import Notifier
+from bot.slack.people.registry import People
+from tests.support import payloads
+from tests.support.fake_slack import Call
+from tests.support.harness import TRIAGE, Harness, button
 
 TRANSFER_REASON = "Bought from VoltWay with the installation in 2025"
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Column, Index, Integer, String, Table, Text, and_, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.slack.intake import QueuedTurn
+from bot.slack.ingress.intake import QueuedTurn
 from portal.adapters.tables import metadata
 from portal.adapters.types import UtcDateTime
 

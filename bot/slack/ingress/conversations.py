@@ -20,12 +20,12 @@ from bot.engine.engine import FILING_KEY, Engine, FormSubmission, TurnResult
 from bot.engine.leases import TurnBusy
 from bot.engine.responses import BotMessage
 from bot.engine.store import ConcurrentTurn
-from bot.slack.blocks import open_form_button, render
-from bot.slack.context import Conversation
-from bot.slack.delivery import POST_EPHEMERAL, POST_MESSAGE, TRANSIENT_ERRORS, queue_reply, replies_waiting
-from bot.slack.identity import IDENTITY_UNAVAILABLE, Directory, IdentityUnavailable, Person
-from bot.slack.modals import form_view, label
-from bot.slack.people import People
+from bot.slack.egress.delivery import POST_EPHEMERAL, POST_MESSAGE, TRANSIENT_ERRORS, queue_reply, replies_waiting
+from bot.slack.ingress.context import Conversation
+from bot.slack.messages.blocks import open_form_button, render
+from bot.slack.messages.modals import form_view, label
+from bot.slack.people.identity import IDENTITY_UNAVAILABLE, Directory, IdentityUnavailable, Person
+from bot.slack.people.registry import People
 from portal import services
 from portal.bootstrap import Portal
 from portal.status_text import kind_label, status_label

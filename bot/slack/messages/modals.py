@@ -22,8 +22,8 @@ from slack_sdk.models.views import View
 
 from bot.engine.design import Domain
 from bot.engine.responses import BotMessage, interpolate
-from bot.slack.blocks import escape
-from bot.slack.context import Conversation
+from bot.slack.ingress.context import Conversation
+from bot.slack.messages.blocks import escape
 
 FORM_CALLBACK = "chargedesk_form"
 FROM_MESSAGE_CALLBACK = "chargedesk_from_message"

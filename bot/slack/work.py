@@ -1,4 +1,4 @@
-"""`chargedesk work`: one turn worker (see bot/slack/workers.py), until SIGTERM or until its doorbell closes."""
+"""`chargedesk work`: one turn worker (see bot/slack/ingress/workers.py), until SIGTERM or until its doorbell closes."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import signal
 
 from bot.config import Settings
 from bot.slack.app import build_engine, build_services
-from bot.slack.consumer import Consumer
-from bot.slack.workers import report_ready
+from bot.slack.ingress.consumer import Consumer
+from bot.slack.ingress.workers import report_ready
 from portal.bootstrap import Portal
 
 logger = logging.getLogger(__name__)

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from bot.slack.blocks import CHOOSE, PRESS, thread_of_block
-from bot.slack.context import Conversation, acting_team
+from bot.slack.ingress.context import Conversation, acting_team
+from bot.slack.messages.blocks import CHOOSE, PRESS, thread_of_block
 
 MENTION = re.compile(r"<@[A-Z0-9]+>")
 CONVERSATION_BUTTON = re.compile(f"^({PRESS}_[0-9]+|{CHOOSE})$")

@@ -13,13 +13,15 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
+
 from actions.withdraw import confirm_buttons
 from actions.withdraw import withdraw_button as action_withdraw_button
 from bot.engine.responses import Button
-from bot.slack.agents import Agents
-from bot.slack.blocks import ENTRY_BUTTON, MAX_SECTION, choices, escape, thread_block_id
-from bot.slack.conversations import SlackConversations
-from bot.slack.identity import WORKSPACE_NOT_VERIFIED
+from bot.slack.ingress.conversations import SlackConversations
+from bot.slack.messages.blocks import ENTRY_BUTTON, MAX_SECTION, choices, escape, thread_block_id
+from bot.slack.people.agents import Agents
+from bot.slack.people.identity import WORKSPACE_NOT_VERIFIED
 from portal import services
 from portal.dates import day, moment
 from portal.domain.actors import Actor, Customer
@@ -85,7 +87,7 @@ async def answer(
     `team_id` is the asker's own workspace (it differs from ours for Slack Connect users). Who the asker is comes
     from the identity resolver: a verified email names their account; an unverified workspace hears that and
     nothing else. Agents (members of the home workspace) see every request and charger. Raises
-    IdentityUnavailable (bot.slack.identity) when Slack cannot say who the asker is right now.
+    IdentityUnavailable (bot.slack.people.identity) when Slack cannot say who the asker is right now.
     """
     words = text.split()
     command = words[0].lower() if words else ""
@@ -380,9 +382,9 @@ def request_line(summary: RequestSummary) -> str:
 
 
 def _reply(text: str, buttons: Sequence[Button] = ()) -> Reply:
-    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": text[:MAX_SECTION]}}]
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=text[:MAX_SECTION]))]
     if buttons:
         # No thread: a press starts the conversation where the answer was shown (a DM or the channel).
-        blocks.append(choices(buttons, thread_block_id(0, None)).to_dict())
+        blocks.append(choices(buttons, thread_block_id(0, None)))
     fallback = re.sub(r"[*`]", "", text)[:MAX_SECTION]
-    return fallback, blocks
+    return fallback, [block.to_dict() for block in blocks]

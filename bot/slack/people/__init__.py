@@ -1,0 +1,1 @@
+"""Who is who in Slack: the identity resolver, the people who may be told about an account, and the support agents."""
