@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # Turns take tens of milliseconds when the database is near, seconds when they wait for a lease or Slack.
-RateLimitedVia = Literal["queue", "reply"]  # the delivery sender, or the reply client (bot/slack/retries.py)
+RateLimitedVia = Literal["queue", "reply"]  # the delivery sender, or the reply client (bot/slack/egress/retries.py)
 RATE_LIMITED_VIA: tuple[RateLimitedVia, ...] = ("queue", "reply")
 TURN_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 

@@ -113,7 +113,7 @@ async def test_the_senders_lines_name_the_delivery(empty_portal: Portal, json_li
     finally:
         await fake.stop()
     lines = [json.loads(line) for line in json_lines.lines]
-    [failure] = [line for line in lines if line["logger"] == "bot.slack.delivery" and line["level"] == "WARNING"]
+    [failure] = [line for line in lines if line["logger"] == "bot.slack.egress.delivery" and line["level"] == "WARNING"]
     assert "channel_not_found" in failure["message"] and failure["delivery_id"] == "1"
     assert not [line for line in json_lines.lines if "private words" in line and '"DEBUG"' not in line]
 
