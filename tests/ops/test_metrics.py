@@ -24,7 +24,7 @@ from tests.support.fake_slack import FakeSlack
 from tests.support.outage import records_unreachable
 
 UNDERSTOOD = "hello"
-NOT_UNDERSTOOD = "zxqv plorb wemf"
+NOT_UNDERSTOOD = "asdfgh jkl"
 DAVE = "dave@newcustomer.example"
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
