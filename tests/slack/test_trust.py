@@ -22,7 +22,7 @@ from bot.slack import identity
 from bot.slack.conversations import TRY_AGAIN
 from bot.slack.identity import IDENTITY_UNAVAILABLE, WORKSPACE_NOT_VERIFIED
 from bot.slack.listeners.consent import NOT_YOURS
-from bot.slack.people import slack_people
+from bot.slack.tables import slack_people
 from bot.slack.workspaces import LINK_WORKSPACE, LINK_WORKSPACE_CALLBACK
 from portal import services
 from portal.adapters import tables
