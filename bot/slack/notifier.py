@@ -38,11 +38,8 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-
-from sqlalchemy import select, update
 
 from bot.slack.blocks import escape
 from bot.slack.delivery import HOME_LANE_PREFIX, PUBLISH_VIEW, Delivery, enqueue
@@ -51,10 +48,10 @@ from bot.slack.people import People
 from bot.slack.triage import consent_answered_message, consent_message, handoff_card, triage_message
 from bot.slack.workspaces import message_key as workspace_message_key
 from bot.slack.workspaces import workspace_card, workspace_linked_card
-from portal import services
-from portal.adapters import tables
+from portal import outbox, services
 from portal.bootstrap import Portal
 from portal.errors import UnknownRequest
+from portal.outbox import OutboxEvent as Event
 from portal.services.facts import RequestFacts
 from portal.services.handoff import HANDOFF_EVENT
 from portal.status_text import kind_label, status_label
@@ -80,14 +77,6 @@ ANSWERED_STATUSES = {"awaiting_support", "declined_by_operator"}
 HomeView = Callable[[str, str], Awaitable[dict[str, Any]]]  # (user id, team id) → their App Home view, as of now
 
 
-@dataclass(frozen=True)
-class Event:
-    id: int
-    name: str
-    reference: str | None
-    payload: dict[str, Any]
-
-
 class Notifier:
     def __init__(
         self,
@@ -105,7 +94,7 @@ class Notifier:
 
     async def run_once(self) -> int:
         """Process a batch of events; returns how many."""
-        events = await self._unprocessed()
+        events = await outbox.unprocessed(self.portal.engine, BATCH)
         if not events:
             return 0
         planned: list[tuple[Event, list[Delivery]]] = []
@@ -127,15 +116,9 @@ class Notifier:
             # One refresh per person and batch, with the batch's last event: built now, it shows all of them.
             planned[index][1].extend(await self._home_refresh(planned[index][0], *person))
         async with self.portal.engine.begin() as conn:
-            outbox = tables.outbox
             for event, deliveries in planned:
                 # Claim the event first: of two notifiers, only one enqueues (keys make a repeat harmless too).
-                claimed = await conn.execute(
-                    update(outbox)
-                    .where(outbox.c.id == event.id, outbox.c.sent_at.is_(None))
-                    .values(sent_at=self.clock())
-                )
-                if claimed.rowcount == 1 and deliveries:
+                if await outbox.mark_processed(conn, event.id, self.clock()) and deliveries:
                     await enqueue(conn, deliveries, self.clock())
         return len(planned)  # those left for later are not "busy": the loop waits before trying them again
 
@@ -165,17 +148,6 @@ class Notifier:
             if not busy:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=interval)
-
-    async def _unprocessed(self) -> list[Event]:
-        outbox = tables.outbox
-        async with self.portal.engine.connect() as conn:
-            rows = await conn.execute(
-                select(outbox.c.id, outbox.c.name, outbox.c.reference, outbox.c.payload)
-                .where(outbox.c.sent_at.is_(None))
-                .order_by(outbox.c.id)
-                .limit(BATCH)
-            )
-            return [Event(r.id, r.name, r.reference, dict(r.payload or {})) for r in rows]
 
     # --- planning -------------------------------------------------------------------------------------------
 
