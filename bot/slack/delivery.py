@@ -15,11 +15,11 @@ rolls back notifies nobody and one that commits is never forgotten. `SlackSender
   post's ts.
 * **Leases, not locks, across the Slack call.** A round claims ready lanes in one short transaction (on
   PostgreSQL with ``SELECT … FOR UPDATE SKIP LOCKED``, so concurrent senders take different lanes; SQLite runs
-  whole transactions one at a time anyway) by leasing them (`bot.engine.leases.RowLease`, `lease_owner` and
-  `lease_until`), commits, calls Slack with no transaction and
-  no connection held, and records the outcome in a second short transaction that also releases the lease. Holding
-  a transaction across an HTTP call would, on SQLite, block every other writer of the database (there is one
-  connection and every transaction takes the write lock) for as long as Slack takes to answer.
+  whole transactions one at a time anyway) by leasing them (`bot.engine.leases.RowLease` over `lease_owner` and
+  `lease_until`), commits, calls Slack with no transaction and no connection held, and records the outcome in a
+  second short transaction that also releases the lease. Holding a transaction across an HTTP call would, on
+  SQLite, block every other writer of the database (there is one connection and every transaction takes the write
+  lock) for as long as Slack takes to answer.
 * **Sent means Slack accepted it.** `sent_at` is written only after an ``ok`` answer. If a sender dies between
   Slack's answer and that write, its lease runs out and another sender repeats the call: delivery is at least once,
   and exactly once whenever senders stop normally (`drain` and `run` finish a round before returning).
