@@ -24,6 +24,7 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
 # Benchmarks write their figures into BENCHMARKS.md (CI runs only seconds-long smoke versions, in tests/bench).

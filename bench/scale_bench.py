@@ -44,7 +44,7 @@ from portal.demo import seed_demo
 SHORT = ("hello", "/have_question")
 LONG = (*SHORT, "thanks!")
 CONCURRENCY = 10  # conversations in flight per process
-COUNTED_TABLES = ("conversations", "conversation_events", "conversation_leases", "conversation_tickets")
+COUNTED_TABLES = ("conversations", "conversation_events", "conversation_leases")
 TARGET_RSS_MB = 200
 TARGET_GROWTH_MB = 1.0  # per 1,000 conversations: "flat" (≤ 1 KB per conversation)
 TARGET_SPEEDUP = 1.7

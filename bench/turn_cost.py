@@ -1,7 +1,7 @@
 """What one engine turn costs: CPU milliseconds and SQL statements, on a temporary SQLite database.
 
     python -m bench.turn_cost                       # 40 conversations of bench.engine_bench's script, one at a time
-    python -m bench.turn_cost --conversations 5 --order-keys
+    python -m bench.turn_cost --conversations 5
 
 Wall-clock rates are noisy on a shared machine; CPU time of this process (`time.process_time`, which includes
 aiosqlite's driver thread) and the statement count are not, so these are the figures to compare before and after
@@ -45,7 +45,7 @@ class Statements:
         return sum(self.kinds.values())
 
 
-async def measure(conversations: int, order_keys: bool, database_url: str | None = None) -> dict[str, Any]:
+async def measure(conversations: int, database_url: str | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as directory:
         portal = Portal.connect(database_url or f"sqlite+aiosqlite:///{Path(directory) / 'cost.db'}")
         await portal.upgrade()
@@ -70,9 +70,8 @@ async def measure(conversations: int, order_keys: bool, database_url: str | None
         turns = 0
         cpu_start = time.process_time()
         for conversation in range(conversations):
-            for number, text in enumerate(SCRIPT):
-                key = f"{conversation:06d}.{number:06d}" if order_keys else None
-                await engine.turn(f"cost-{conversation}", text, CARLA, order_key=key)
+            for text in SCRIPT:
+                await engine.turn(f"cost-{conversation}", text, CARLA)
                 turns += 1
         cpu = time.process_time() - cpu_start
         event.remove(portal.engine.sync_engine, "before_cursor_execute", on_execute)
@@ -91,10 +90,9 @@ async def measure(conversations: int, order_keys: bool, database_url: str | None
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--conversations", type=int, default=40)
-    parser.add_argument("--order-keys", action="store_true", help="give each turn an order key, as Slack does")
     parser.add_argument("--database-url", help="an empty database to use instead of a temporary SQLite file")
     args = parser.parse_args()
-    results = asyncio.run(measure(args.conversations, args.order_keys, args.database_url))
+    results = asyncio.run(measure(args.conversations, args.database_url))
     print("python -m bench.turn_cost " + " ".join(sys.argv[1:]))
     print(
         f"{results['turns']} turns: {results['cpu_ms_per_turn']:.2f} CPU ms/turn, "

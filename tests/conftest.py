@@ -117,7 +117,6 @@ DATA_TABLES = (
     "slack_receipts",
     "slack_inbox",
     "conversation_leases",
-    "conversation_tickets",
     "audit_log",
     "slack_people",
     "slack_workspaces",

@@ -141,26 +141,24 @@ class Engine:
         sender_id: str,
         text: str,
         metadata: dict[str, Any] | None = None,
-        order_key: str | None = None,
         *,
         notes: dict[str, Any] | None = None,
     ) -> TurnResult:
         """One user message, with the state it leaves behind.
 
-        `order_key` (e.g. Slack's message timestamp) makes turns run in that order, whichever process got them;
-        without one, turns run in the order they reach this process.
+        A conversation's turns run one at a time, in the order they reach this process (across processes, the
+        Slack inbox hands them out in the order they were sent).
 
         The message files under the surface's filing key (`metadata[FILING_KEY]`), else its form instance's (see
         `form_instance`). That key goes into `notes[FILING_KEY]` before anything runs, so that a caller whose turn
         failed can ask whether it filed a request; the caller's `metadata` is never changed.
         """
         metadata = dict(metadata or {})
-        local = self._lock(sender_id) if order_key is None else contextlib.nullcontext()
         # The tracker's version is read in the transaction that takes the lease; its events usually come from
         # the store's memory, and the lease goes back in the transaction that stores the turn.
         loading = self.store.loading(sender_id)
         with self._observed(sender_id):
-            async with local, self.leases.hold(sender_id, order_key, also=loading.check) as lease:
+            async with self._lock(sender_id), self.leases.hold(sender_id, also=loading.check) as lease:
                 stored = await loading.events()
                 turn = Turn(Tracker(sender_id, self.domain, stored))
                 self._note_filing_key(turn.tracker, metadata, notes)

@@ -1,15 +1,16 @@
-"""The dialogue engine's tables: every conversation's tracker, one row per Rasa event.
+"""The dialogue engine's tables: every conversation's tracker, one row per Rasa event, and the conversation leases.
 
-They live on portal's `metadata` so that one Alembic history (migrations/) creates and checks the whole schema;
-migration 0002 creates them.
+They live on the engine's own `metadata`; one Alembic history (migrations/) creates the whole schema and checks it
+against portal's, the engine's and bot.slack's metadata (migrations/env.py).
 """
 
 from __future__ import annotations
 
 from sqlalchemy import JSON, Column, ForeignKey, Integer, String, Table, UniqueConstraint
 
-from portal.adapters.tables import metadata
-from portal.adapters.types import UtcDateTime
+from portal.schema import UtcDateTime, new_metadata
+
+metadata = new_metadata()
 
 # One row per conversation (Rasa's sender_id). `event_count` is the conversation's version: an append succeeds
 # only if it still equals what the appender last loaded, so two processes cannot both extend the same turn.
@@ -32,4 +33,13 @@ conversation_events = Table(
     Column("seq", Integer, nullable=False),
     Column("event", JSON, nullable=False),
     UniqueConstraint("sender_id", "seq", name="uq_conversation_events_sender_seq"),
+)
+
+# One row per conversation while a turn runs in it (see `bot.engine.leases.Leases`): who runs it, and until when.
+conversation_leases = Table(
+    "conversation_leases",
+    metadata,
+    Column("sender_id", String(255), primary_key=True),
+    Column("owner", String(64), nullable=False),
+    Column("until", UtcDateTime(), nullable=False),
 )

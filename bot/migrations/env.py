@@ -7,18 +7,15 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from bot.engine import leases as _engine_leases  # noqa: F401  (registers the conversation leases)
-from bot.engine import tables as _engine_tables  # noqa: F401  (registers the dialogue engine's tables)
-from bot.slack import tables as _slack_tables  # noqa: F401  (registers the Slack delivery queue's tables)
-from bot.slack.ingress import inbox as _slack_inbox  # noqa: F401  (registers the Slack inbox)
-from bot.slack.ingress import receipts as _slack_receipts  # noqa: F401  (registers the Slack request receipts)
-from bot.slack.people import registry as _slack_people  # noqa: F401  (registers the Slack people registry)
+from bot.engine.tables import metadata as engine_metadata
+from bot.slack.tables import metadata as slack_metadata
 from portal.adapters.database import create_engine
-from portal.adapters.tables import metadata
+from portal.adapters.tables import metadata as portal_metadata
 from portal.settings import database_url
 
 config = context.config
-target_metadata = metadata
+# Each layer describes its own tables; one history creates them all, and autogenerate compares all three.
+target_metadata = [portal_metadata, engine_metadata, slack_metadata]
 
 
 def run_migrations_offline() -> None:

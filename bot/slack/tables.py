@@ -1,16 +1,56 @@
-"""The Slack delivery queue's tables: messages waiting to be sent, the ts of posted messages, and the send lanes.
+"""bot.slack's tables, on its own `metadata`: the inbox, the request receipts, the people registry and the delivery
+queue (messages waiting to be sent, the ts of posted messages, and the send lanes).
 
-They live on portal's `metadata` so that one Alembic history (migrations/) creates and checks the whole schema;
-migration 0004 creates them. `bot.slack.egress.delivery` is the only code that writes them.
+One Alembic history (bot/migrations/) creates the whole schema and checks it against portal's, the engine's and these
+(bot/migrations/env.py). `bot.slack.egress.delivery` is the only code that writes the delivery queue's tables.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, Index, Integer, String, Table, text
+from sqlalchemy import JSON, Column, Index, Integer, String, Table, Text, text
 
-from portal.adapters.tables import metadata
-from portal.adapters.types import UtcDateTime
+from portal.schema import UtcDateTime, new_metadata
 
+metadata = new_metadata()
+
+# Conversation turns Slack handed us, stored before Slack is answered, until a consumer has run them (see inbox.py).
+# `claimed_by`/`claimed_until` are the lease of the consumer running the turn.
+slack_inbox = Table(
+    "slack_inbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("delivery", String(200), nullable=False),  # the request's receipt key: marks the turn in the tracker
+    Column("sender_id", String(255), nullable=False),
+    Column("order_key", String(64), nullable=False),
+    Column("conversation", Text, nullable=False),
+    Column("turn", Text, nullable=False),
+    Column("received_at", UtcDateTime(), nullable=False),
+    Column("claimed_by", String(64), nullable=True),
+    Column("claimed_until", UtcDateTime(), nullable=True),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Index("ix_slack_inbox_sender_order", "sender_id", "order_key"),
+)
+
+# One row per request delivery handled (see receipts.py): Slack's retries of it are answered and dropped.
+slack_receipts = Table(
+    "slack_receipts",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("received_at", UtcDateTime(), nullable=False),
+    Index("ix_slack_receipts_received_at", "received_at"),
+)
+
+# The Slack users who may be told about a portal account, learned when they talk to the assistant (see people.py).
+slack_people = Table(
+    "slack_people",
+    metadata,
+    Column("user_id", String(32), primary_key=True),
+    Column("team_id", String(32), nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Column("enterprise_id", String(32), nullable=True),
+    Index("ix_slack_people_email", "email"),
+)
 # One row per Slack Web API call to make. Rows are written by `enqueue` in the transaction that decided to notify
 # (so a rolled-back change notifies nobody) and only ever move on to sent or failed; they are never deleted here.
 slack_deliveries = Table(
@@ -52,13 +92,14 @@ slack_messages = Table(
     Column("updated_at", UtcDateTime(), nullable=False),
 )
 
-# One row per lane: when it may send next (Slack allows about one message per second per channel), and until when
-# a sender holds it. The lease is what keeps two senders from working the same lane, and so from sending a
-# message twice or out of order.
+# One row per lane: when it may send next (Slack allows about one message per second per channel), and which
+# sender's round holds it until when. The lease is what keeps two senders from working the same lane, and so from
+# sending a message twice or out of order.
 slack_channels = Table(
     "slack_channels",
     metadata,
     Column("channel", String(64), primary_key=True),
     Column("next_send_at", UtcDateTime(), nullable=False),
     Column("lease_until", UtcDateTime(), nullable=True),
+    Column("lease_owner", String(64), nullable=True),
 )

@@ -11,7 +11,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
@@ -19,18 +18,9 @@ from sqlalchemy import (
     text,
 )
 
-from portal.adapters.types import UtcDateTime
+from portal.schema import UtcDateTime, new_metadata
 
-# Deterministic constraint names, so migrations can refer to them on every database.
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(column_0_label)s",
-        "uq": "uq_%(table_name)s_%(column_0_name)s",
-        "ck": "ck_%(table_name)s_%(constraint_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
+metadata = new_metadata()  # portal's tables only; bot.engine and bot.slack have their own
 
 organizations = Table(
     "organizations",

@@ -9,7 +9,7 @@ from bench.turn_cost import measure
 
 
 async def test_turn_cost_runs_and_counts_statements() -> None:
-    results = await measure(conversations=1, order_keys=True)
+    results = await measure(conversations=1)
     assert results["turns"] == len(SCRIPT)
     assert results["cpu_ms_per_turn"] > 0
     # every turn stores its events and takes a lease: at least a write and its COMMIT

@@ -23,10 +23,10 @@ import pytest
 from sqlalchemy import event, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.engine.leases import conversation_leases
+from bot.engine.tables import conversation_leases
 from bot.slack.ingress.conversations import TRY_AGAIN, UNSURE
-from bot.slack.ingress.inbox import slack_inbox
 from bot.slack.messages.modals import FORM_CALLBACK
+from bot.slack.tables import slack_inbox
 from portal.adapters import tables
 from portal.adapters.database import SQLITE_BUSY_TIMEOUT_MS, create_engine
 from tests.conftest import Database

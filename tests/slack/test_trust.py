@@ -23,7 +23,7 @@ from bot.slack.listeners.consent import NOT_YOURS
 from bot.slack.messages.workspaces import LINK_WORKSPACE, LINK_WORKSPACE_CALLBACK
 from bot.slack.people import identity
 from bot.slack.people.identity import IDENTITY_UNAVAILABLE, WORKSPACE_NOT_VERIFIED
-from bot.slack.people.registry import slack_people
+from bot.slack.tables import slack_people
 from portal import services
 from portal.adapters import tables
 from portal.demo import VOLTWAY

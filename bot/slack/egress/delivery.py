@@ -15,10 +15,11 @@ rolls back notifies nobody and one that commits is never forgotten. `SlackSender
   post's ts.
 * **Leases, not locks, across the Slack call.** A round claims ready lanes in one short transaction (on
   PostgreSQL with ``SELECT … FOR UPDATE SKIP LOCKED``, so concurrent senders take different lanes; SQLite runs
-  whole transactions one at a time anyway) by setting `lease_until`, commits, calls Slack with no transaction and
-  no connection held, and records the outcome in a second short transaction that also releases the lease. Holding
-  a transaction across an HTTP call would, on SQLite, block every other writer of the database (there is one
-  connection and every transaction takes the write lock) for as long as Slack takes to answer.
+  whole transactions one at a time anyway) by leasing them (`bot.engine.leases.RowLease` over `lease_owner` and
+  `lease_until`), commits, calls Slack with no transaction and no connection held, and records the outcome in a
+  second short transaction that also releases the lease. Holding a transaction across an HTTP call would, on
+  SQLite, block every other writer of the database (there is one connection and every transaction takes the write
+  lock) for as long as Slack takes to answer.
 * **Sent means Slack accepted it.** `sent_at` is written only after an ``ok`` answer. If a sender dies between
   Slack's answer and that write, its lease runs out and another sender repeats the call: delivery is at least once,
   and exactly once whenever senders stop normally (`drain` and `run` finish a round before returning).
@@ -46,11 +47,12 @@ from typing import Any, Literal
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.schema import Table
 
+from bot.engine.leases import RowLease
 from bot.logs import log_context
 from bot.ops.metrics import Metrics
 from bot.slack.tables import slack_channels, slack_deliveries, slack_messages
@@ -251,7 +253,7 @@ class _Job:
     args: dict[str, Any]
     message_key: str | None
     attempts: int
-    lease_until: datetime  # the lease this sender set; recording the outcome checks it is still ours
+    owner: str  # the round's lease on the lane; recording the outcome checks it is still ours
 
 
 @dataclass(frozen=True)
@@ -294,7 +296,8 @@ class SlackSender:
         self._client.retry_handlers = []
         self._clock = clock
         self._interval = interval
-        self._lease = timedelta(seconds=lease_seconds)
+        lanes = slack_channels
+        self._lanes = RowLease(lanes, lanes.c.lease_owner, lanes.c.lease_until, timedelta(seconds=lease_seconds), clock)
         self._max_backoff = max_backoff
         # A call is abandoned after half the lease, so the lease cannot run out while its holder is still waiting
         # for Slack; the other half is for the two short transactions around the call.
@@ -382,13 +385,13 @@ class SlackSender:
         `_AWAIT_POST_POLL`); one whose post failed (or never existed) fails without a call.
         """
         now = self._clock()
-        lease_until = now + self._lease
+        owner = uuid.uuid4().hex  # each round's lease is its own, so a late record cannot touch a later round's
         lanes, deliveries = slack_channels, slack_deliveries
         ready = (
             select(lanes.c.channel)
             .where(
                 lanes.c.next_send_at <= now,
-                or_(lanes.c.lease_until.is_(None), lanes.c.lease_until <= now),
+                self._lanes.free(now),
                 _lane_has_pending(),
             )
             .order_by(lanes.c.next_send_at, lanes.c.channel)
@@ -449,13 +452,11 @@ class SlackSender:
                         args=args,
                         message_key=head.message_key,
                         attempts=head.attempts,
-                        lease_until=lease_until,
+                        owner=owner,
                     )
                 )
             if jobs:
-                await conn.execute(
-                    update(lanes).where(lanes.c.channel.in_([job.lane for job in jobs])).values(lease_until=lease_until)
-                )
+                await conn.execute(self._lanes.take(owner, lanes.c.channel.in_([job.lane for job in jobs]), now=now))
         return jobs, len(heads)
 
     @staticmethod
@@ -544,9 +545,7 @@ class SlackSender:
             # Releasing only the lease this sender set fences off a sender whose lease ran out meanwhile: it must
             # not reset the pace or free a lane that another sender now holds.
             released = await conn.execute(
-                update(lanes)
-                .where(lanes.c.channel == job.lane, lanes.c.lease_until == job.lease_until)
-                .values(lease_until=None, next_send_at=lane_next)
+                self._lanes.release(job.owner, lanes.c.channel == job.lane, next_send_at=lane_next)
             )
             owned = released.rowcount == 1
             if not owned:
@@ -602,11 +601,12 @@ class SlackSender:
         """
         now = self._clock()
         lanes = slack_channels
-        free = or_(lanes.c.lease_until.is_(None), lanes.c.lease_until <= now)
         async with self._engine.connect() as conn:
-            next_free = await conn.scalar(select(func.min(lanes.c.next_send_at)).where(_lane_has_pending(), free))
+            next_free = await conn.scalar(
+                select(func.min(lanes.c.next_send_at)).where(_lane_has_pending(), self._lanes.free(now))
+            )
             held = await conn.scalar(
-                select(func.count()).select_from(lanes).where(_lane_has_pending(), lanes.c.lease_until > now)
+                select(func.count()).select_from(lanes).where(_lane_has_pending(), self._lanes.held(now))
             )
         waits: list[float] = []
         if isinstance(next_free, datetime):

@@ -40,11 +40,8 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-
-from sqlalchemy import select, update
 
 from bot.logs import log_context
 from bot.slack.egress.delivery import HOME_LANE_PREFIX, PUBLISH_VIEW, Delivery, enqueue
@@ -55,10 +52,10 @@ from bot.slack.messages.workspaces import message_key as workspace_message_key
 from bot.slack.messages.workspaces import workspace_card, workspace_linked_card
 from bot.slack.people.identity import IdentityUnavailable
 from bot.slack.people.registry import People
-from portal import services
-from portal.adapters import tables
+from portal import outbox, services
 from portal.bootstrap import Portal
 from portal.errors import UnknownRequest
+from portal.outbox import OutboxEvent as Event
 from portal.services.facts import RequestFacts
 from portal.services.handoff import HANDOFF_EVENT
 from portal.status_text import kind_label, status_label
@@ -73,14 +70,6 @@ WITHDRAWN_STATUSES = {"withdrawn", "cancelled"}
 ANSWERED_STATUSES = {"awaiting_support", "declined_by_operator"}
 
 HomeView = Callable[[str, str], Awaitable[dict[str, Any]]]  # (user id, team id) → their App Home view, as of now
-
-
-@dataclass(frozen=True)
-class Event:
-    id: int
-    name: str
-    reference: str | None
-    payload: dict[str, Any]
 
 
 class Notifier:
@@ -100,7 +89,7 @@ class Notifier:
 
     async def run_once(self) -> int:
         """Process a batch of events; returns how many."""
-        events = await self._unprocessed()
+        events = await outbox.unprocessed(self.portal.engine, BATCH)
         if not events:
             return 0
         planned: list[tuple[Event, list[Delivery]]] = []
@@ -123,15 +112,9 @@ class Notifier:
             # One refresh per person and batch, with the batch's last event: built now, it shows all of them.
             planned[index][1].extend(await self._home_refresh(planned[index][0], *person))
         async with self.portal.engine.begin() as conn:
-            outbox = tables.outbox
             for event, deliveries in planned:
                 # Claim the event first: of two notifiers, only one enqueues (keys make a repeat harmless too).
-                claimed = await conn.execute(
-                    update(outbox)
-                    .where(outbox.c.id == event.id, outbox.c.sent_at.is_(None))
-                    .values(sent_at=self.clock())
-                )
-                if claimed.rowcount == 1 and deliveries:
+                if await outbox.mark_processed(conn, event.id, self.clock()) and deliveries:
                     await enqueue(conn, deliveries, self.clock())
         return len(planned)  # those left for later are not "busy": the loop waits before trying them again
 
@@ -161,17 +144,6 @@ class Notifier:
             if not busy:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=interval)
-
-    async def _unprocessed(self) -> list[Event]:
-        outbox = tables.outbox
-        async with self.portal.engine.connect() as conn:
-            rows = await conn.execute(
-                select(outbox.c.id, outbox.c.name, outbox.c.reference, outbox.c.payload)
-                .where(outbox.c.sent_at.is_(None))
-                .order_by(outbox.c.id)
-                .limit(BATCH)
-            )
-            return [Event(r.id, r.name, r.reference, dict(r.payload or {})) for r in rows]
 
     # --- planning -------------------------------------------------------------------------------------------
 

@@ -97,7 +97,7 @@ class Consumer:
             if entry.attempts > 1 and await self.runner.already_ran(entry.turn, entry.delivery):
                 logger.info("turn of %s already ran before its claimant stopped", entry.delivery.split(":", 1)[0])
             else:
-                await self.runner.run(entry.turn, delivery=entry.delivery, received_at=entry.received_at, queued=True)
+                await self.runner.run(entry.turn, delivery=entry.delivery, received_at=entry.received_at)
         except Exception as error:  # e.g. Slack refused the reply: the turn itself is stored, so it is done
             logger.error("turn failed: %s", type(error).__name__)
             logger.debug("turn failed", exc_info=error)

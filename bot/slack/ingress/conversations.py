@@ -96,12 +96,10 @@ class SlackConversations:
         conversation: Conversation,
         text: str,
         trigger_id: str | None = None,
-        order_key: str | None = None,
         delivery: str | None = None,
     ) -> None:
         """One turn; a form that is active afterwards opens as a modal when a click gave us a trigger.
 
-        `order_key` is Slack's timestamp of the message or click: turns run in that order across processes.
         `delivery` (the request's receipt key) is kept with the user's message, so a turn offered twice is known.
         """
         notes: dict[str, Any] = {}
@@ -109,7 +107,7 @@ class SlackConversations:
             metadata = await self.metadata(conversation)
             if delivery:
                 metadata["delivery"] = delivery
-            result = await self.engine.turn(conversation.sender_id, text, metadata, order_key=order_key, notes=notes)
+            result = await self.engine.turn(conversation.sender_id, text, metadata, notes=notes)
         except IdentityUnavailable:
             # Slack could not say who this is: not "no account", and nothing ran (who asks is settled before the
             # engine is called); the next message works.

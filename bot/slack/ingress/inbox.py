@@ -12,28 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Column, Index, Integer, String, Table, Text, and_, delete, func, insert, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bot.engine.leases import RowLease
 from bot.slack.ingress.intake import QueuedTurn
-from portal.adapters.tables import metadata
-from portal.adapters.types import UtcDateTime
-
-slack_inbox = Table(
-    "slack_inbox",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("delivery", String(200), nullable=False),  # the request's receipt key: marks the turn in the tracker
-    Column("sender_id", String(255), nullable=False),
-    Column("order_key", String(64), nullable=False),
-    Column("conversation", Text, nullable=False),
-    Column("turn", Text, nullable=False),
-    Column("received_at", UtcDateTime(), nullable=False),
-    Column("claimed_by", String(64), nullable=True),
-    Column("claimed_until", UtcDateTime(), nullable=True),
-    Column("attempts", Integer, nullable=False, server_default="0"),
-    Index("ix_slack_inbox_sender_order", "sender_id", "order_key"),
-)
+from bot.slack.tables import slack_inbox
 
 
 @dataclass(frozen=True)
@@ -55,6 +39,9 @@ class Inbox:
         self.engine = engine
         self.claim_ttl = claim_ttl
         self.now = now
+        # A claim is the lease of the consumer running the turn: renewed while it runs, and free again once it runs
+        # out (the consumer died), so another consumer runs the turn.
+        self.claims = RowLease(slack_inbox, slack_inbox.c.claimed_by, slack_inbox.c.claimed_until, claim_ttl, now)
         self._bells: list[Callable[[], None]] = []
 
     def on_put(self, bell: Callable[[], None]) -> None:
@@ -86,7 +73,6 @@ class Inbox:
         now = self.now()
         inbox = slack_inbox
         earlier = slack_inbox.alias("earlier")
-        free = or_(inbox.c.claimed_until.is_(None), inbox.c.claimed_until < now)
         before = select(earlier.c.id).where(
             earlier.c.sender_id == inbox.c.sender_id,
             or_(
@@ -94,14 +80,13 @@ class Inbox:
                 and_(earlier.c.order_key == inbox.c.order_key, earlier.c.id < inbox.c.id),
             ),
         )
-        candidates = select(inbox.c.id).where(free, ~before.exists()).order_by(inbox.c.id).limit(limit)
+        candidates = select(inbox.c.id).where(self.claims.free(now), ~before.exists()).order_by(inbox.c.id).limit(limit)
         if self.engine.dialect.name == "postgresql":
             # Consumers in other processes skip the rows this one is claiming instead of queueing behind them.
             candidates = candidates.with_for_update(skip_locked=True)
         statement = (
-            update(inbox)
-            .where(inbox.c.id.in_(candidates.scalar_subquery()), free)
-            .values(claimed_by=owner, claimed_until=now + self.claim_ttl, attempts=inbox.c.attempts + 1)
+            self.claims.take(owner, inbox.c.id.in_(candidates.scalar_subquery()), now=now)
+            .values(attempts=inbox.c.attempts + 1)
             .returning(
                 inbox.c.id,
                 inbox.c.delivery,
@@ -129,17 +114,11 @@ class Inbox:
     async def renew(self, owner: str) -> None:
         """Keep `owner`'s claims alive while their turns run."""
         async with self.engine.begin() as conn:
-            await conn.execute(
-                update(slack_inbox)
-                .where(slack_inbox.c.claimed_by == owner)
-                .values(claimed_until=self.now() + self.claim_ttl)
-            )
+            await conn.execute(self.claims.renew(owner))
 
     async def finish(self, entry_id: int, owner: str) -> None:
         async with self.engine.begin() as conn:
-            await conn.execute(
-                delete(slack_inbox).where(slack_inbox.c.id == entry_id, slack_inbox.c.claimed_by == owner)
-            )
+            await conn.execute(self.claims.drop(owner, slack_inbox.c.id == entry_id))
 
     async def waiting(self) -> int:
         """How many turns are in the inbox (claimed or not)."""

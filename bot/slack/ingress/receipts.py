@@ -16,7 +16,7 @@ from typing import Any
 
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
-from sqlalchemy import Column, Index, String, Table, delete
+from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
@@ -24,20 +24,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.slack.ingress.inbox import Inbox
 from bot.slack.ingress.intake import QueuedTurn, turn_of
-from portal.adapters.tables import metadata
-from portal.adapters.types import UtcDateTime
+from bot.slack.tables import slack_receipts
 
 logger = logging.getLogger(__name__)
 KEEP = timedelta(hours=2)  # Slack retries within minutes; after this a key may be forgotten
 QUEUED = "chargedesk_turn_queued"  # set in the request's context when its turn is in the inbox
-
-slack_receipts = Table(
-    "slack_receipts",
-    metadata,
-    Column("key", String(200), primary_key=True),
-    Column("received_at", UtcDateTime(), nullable=False),
-    Index("ix_slack_receipts_received_at", "received_at"),
-)
 
 
 def receipt_key(body: dict[str, Any]) -> str | None:

@@ -1,7 +1,10 @@
 """Running one conversation turn that Slack handed us: a direct message, a mention, a button, the global shortcut.
 
-Queued turns run in whichever process consumes the inbox; a turn that could not be queued (the database was
-unreachable when Slack called) runs directly in the listener, the same way.
+Queued turns run in whichever process consumes the inbox, which hands out a conversation's turns one at a time in
+the order Slack stamped them. A turn that could not be queued (the database was unreachable when Slack called) runs
+directly in the listener, the same way but without that order across processes: one at a time (the conversation's
+lease) in the order it reached this process. It only comes to that when the database is down, and then the turn
+mostly fails too.
 """
 
 from __future__ import annotations
@@ -34,9 +37,8 @@ class TurnRunner:
         *,
         delivery: str | None = None,
         received_at: datetime | None = None,
-        queued: bool = False,
     ) -> None:
-        """Answer `turn`. Queued turns are already ordered by the inbox; direct ones take a ticket for their order."""
+        """Answer `turn`."""
         conversation = turn.conversation
         if turn.kind is TurnKind.MENTION and turn.text:
             # `/support` does not work in threads or for Slack Connect users: the same words in a mention do.
@@ -66,7 +68,6 @@ class TurnRunner:
             conversation,
             turn.text,
             trigger_id=turn.trigger_id if fresh else None,
-            order_key=None if queued else turn.order_key,
             delivery=delivery,
         )
 

@@ -17,29 +17,17 @@ from datetime import UTC, datetime
 from cachetools import LRUCache, TTLCache
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import Column, Index, String, Table, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.slack.people.identity import CACHE_SIZE, Directory, Person, profile_of
-from portal.adapters.tables import metadata
-from portal.adapters.types import UtcDateTime
+from bot.slack.tables import slack_people
 from portal.bootstrap import Portal
 
 logger = logging.getLogger(__name__)
 LOOKUP_CACHE_SECONDS = 600.0
 _NOT_LOOKED_UP = object()  # None in the cache is an answer: Slack knows nobody with that email
-
-slack_people = Table(
-    "slack_people",
-    metadata,
-    Column("user_id", String(32), primary_key=True),
-    Column("team_id", String(32), nullable=False),
-    Column("email", String(320), nullable=False),
-    Column("updated_at", UtcDateTime(), nullable=False),
-    Column("enterprise_id", String(32), nullable=True),
-    Index("ix_slack_people_email", "email"),
-)
 
 
 class People:
