@@ -72,7 +72,9 @@ class ValidateTransferForm(DescribedRequest, UsesPortal, FormValidationAction):
         if len(serials) > MAX_CHARGERS_PER_TRANSFER:
             dispatcher.utter_message(response="utter_too_many_serials")
             return refused({"serials": None}, "serials", dispatcher, tracker)
-        check = await services.check_serials(self.portal.uow(), requester_of(tracker).email, serials)
+        check = await services.check_serials(
+            self.portal.uow(), requester_of(tracker).email, serials, origin_of(tracker)
+        )
         if check.unknown:
             dispatcher.utter_message(response="utter_charger_unknown", serial=serial_list(check.unknown))
         elif check.operated_by_asker:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from portal.domain.actors import Actor, Agent, Customer
 from portal.domain.requests import SupportRequest
 from portal.errors import UnknownRequest
 from portal.services._loading import load_account
+from portal.services.asked import origin_key
 from portal.unit_of_work import UnitOfWork
 from portal.views import (
     ChargerChoices,
@@ -64,16 +66,24 @@ async def organization_chargers(uow: UnitOfWork, email: str | None) -> list[Char
         return [charger_view(c, names[account.organization_id], today) for c in chargers]
 
 
-async def check_serials(uow: UnitOfWork, email: str | None, serials: Sequence[str]) -> SerialCheck:
+async def check_serials(
+    uow: UnitOfWork, email: str | None, serials: Sequence[str], origin: Mapping[str, Any] | None = None
+) -> SerialCheck:
     """What stands in the way of naming these serials in a request, before anything is filed.
 
     Serials must already be well-formed (normalised). Only facts about the asker's own organization and the
-    existence of chargers are revealed, never who operates them.
+    existence of chargers are revealed, never who operates them. `origin` is where the request would come from: a
+    transfer this very intent filed already (its process failed before it answered, and the person sent it again)
+    does not stand in its own way, so the retry files nothing new and is answered with that transfer.
     """
     async with uow:
         account = await uow.accounts.by_email(email) if email else None
         chargers = await uow.chargers.by_serials(list(serials))
         pending = await uow.requests.pending_transfers_on([c.id for c in chargers.values() if c.id is not None])
+        key = origin_key(origin)
+        own = await uow.requests.by_origin_key(key) if key else None
+        if own is not None:
+            pending = {charger: held for charger, held in pending.items() if held[0] != own.reference}
         org = account.organization_id if account else None
         return SerialCheck(
             unknown=tuple(s for s in serials if s not in chargers),

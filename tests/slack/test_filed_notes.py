@@ -59,3 +59,32 @@ async def test_a_modal_submitted_again_after_a_failure_is_announced_once_in_its_
     assert status == 200 and "ST-000001" in again
     await office.deliver()
     assert filed_notes(h) == ["<@U0CARLA> filed service ticket ST-000001. Support will follow up in this thread."]
+
+
+async def test_a_transfer_modal_submitted_again_after_a_failure_names_its_transfer(office: Office) -> None:
+    """The transfer it filed is pending on the charger: that must not refuse the very modal that filed it."""
+    h = office.h
+    thread = payloads.next_ts()
+    await h.sender.event(payloads.app_mention("U0BEN", "<@UBOT> I have a question", CHANNEL, thread))
+    [categories] = await h.fake.wait_for("chat.postEphemeral")
+    await press_button(h, "U0BEN", categories, "A management transfer", CHANNEL)
+    [opened] = await h.fake.wait_for("views.open")
+    view, view_id = opened.args["view"], opened.response["view"]["id"]
+    state = {
+        "serials": {"value": payloads.plain_text_value("ACE0100002")},
+        "description": {"value": payloads.plain_text_value("Bought from VoltWay with the installation in 2025")},
+        "transfer_confirmed": {"value": payloads.checkboxes_value(["true"])},
+    }
+
+    def submission() -> dict[str, Any]:
+        return payloads.view_submission(
+            "U0BEN", "T0HOME", FORM_CALLBACK, str(view["private_metadata"]), state, view_id=view_id
+        )
+
+    with tracker_write_fails(h.portal):
+        status, first = await h.sender.interaction(submission())
+    assert status == 200 and "MT-000001" in first
+    status, again = await h.sender.interaction(submission())
+    assert status == 200 and "MT-000001" in again and "already waiting" not in again
+    await office.deliver()
+    assert filed_notes(h) == ["<@U0BEN> filed management transfer MT-000001. Support will follow up in this thread."]
