@@ -29,7 +29,12 @@ STALE_SECONDS = 60 * 6  # older than bolt's five-minute window
 
 
 def signature_headers(secret: str, body: bytes, timestamp: int | None = None) -> dict[str, str]:
-    """``X-Slack-Request-Timestamp`` and ``X-Slack-Signature`` for ``body`` (timestamp defaults to now)."""
+    """``X-Slack-Request-Timestamp`` and ``X-Slack-Signature`` for ``body`` (timestamp defaults to now).
+
+    By hand rather than slack-sdk's ``SignatureVerifier.generate_signature``: that decodes the body as UTF-8 first,
+    and the malformed-request tests must sign bodies that are not UTF-8 (tests/reliability/test_malformed_requests.py),
+    exactly as a forger holding the secret could. ``test_harness.py`` checks that slack-sdk accepts what this signs.
+    """
     ts = int(time.time()) if timestamp is None else timestamp
     base = b"v0:" + str(ts).encode() + b":" + body
     digest = hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
