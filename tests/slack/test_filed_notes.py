@@ -33,58 +33,56 @@ def filed_notes(h: Harness) -> list[str]:
     ]
 
 
-async def test_a_modal_submitted_again_after_a_failure_is_announced_once_in_its_thread(office: Office) -> None:
+async def submitted_twice(
+    office: Office, user: str, category: str, state: dict[str, Any]
+) -> tuple[tuple[int, str], tuple[int, str]]:
+    """A customer opens `category`'s modal from a channel thread and presses Submit; the request is filed but the
+    turn cannot be stored, and they press Submit again on the same modal (each press a new interaction). Both
+    answers, after the notifier has run."""
     h = office.h
-    thread = payloads.next_ts()
-    await h.sender.event(payloads.app_mention("U0CARLA", "<@UBOT> I have a question", CHANNEL, thread))
+    await h.sender.event(payloads.app_mention(user, "<@UBOT> I have a question", CHANNEL, payloads.next_ts()))
     [categories] = await h.fake.wait_for("chat.postEphemeral")
-    await press_button(h, "U0CARLA", categories, "A service request on a charger", CHANNEL)
+    await press_button(h, user, categories, category, CHANNEL)
     [opened] = await h.fake.wait_for("views.open")
     view, view_id = opened.args["view"], opened.response["view"]["id"]
+
+    def submission() -> dict[str, Any]:
+        return payloads.view_submission(
+            user, "T0HOME", FORM_CALLBACK, str(view["private_metadata"]), state, view_id=view_id
+        )
+
+    with tracker_write_fails(h.portal):
+        first = await h.sender.interaction(submission())  # filed, but the turn could not be stored
+    again = await h.sender.interaction(submission())  # pressed again: the same modal, the same request
+    await office.deliver()
+    return first, again
+
+
+async def test_a_modal_submitted_again_after_a_failure_is_announced_once_in_its_thread(office: Office) -> None:
     state = {
         "serial": {"value": payloads.static_select_value("10001R002")},
         "description": {"value": payloads.plain_text_value("Socket 2 will not lock the cable")},
     }
-
-    def submission() -> dict[str, Any]:
-        """The modal's Submit pressed: each press is a new interaction (a new trigger), for the same modal."""
-        return payloads.view_submission(
-            "U0CARLA", "T0HOME", FORM_CALLBACK, str(view["private_metadata"]), state, view_id=view_id
-        )
-
-    with tracker_write_fails(h.portal):
-        status, first = await h.sender.interaction(submission())  # filed, but the turn could not be stored
+    (status, first), (status_again, again) = await submitted_twice(
+        office, "U0CARLA", "A service request on a charger", state
+    )
     assert status == 200 and "ST-000001" in first
-    status, again = await h.sender.interaction(submission())  # pressed again: the same modal, the same request
-    assert status == 200 and "ST-000001" in again
-    await office.deliver()
-    assert filed_notes(h) == ["<@U0CARLA> filed service ticket ST-000001. Support will follow up in this thread."]
+    assert status_again == 200 and "ST-000001" in again
+    assert filed_notes(office.h) == [
+        "<@U0CARLA> filed service ticket ST-000001. Support will follow up in this thread."
+    ]
 
 
 async def test_a_transfer_modal_submitted_again_after_a_failure_names_its_transfer(office: Office) -> None:
     """The transfer it filed is pending on the charger: that must not refuse the very modal that filed it."""
-    h = office.h
-    thread = payloads.next_ts()
-    await h.sender.event(payloads.app_mention("U0BEN", "<@UBOT> I have a question", CHANNEL, thread))
-    [categories] = await h.fake.wait_for("chat.postEphemeral")
-    await press_button(h, "U0BEN", categories, "A management transfer", CHANNEL)
-    [opened] = await h.fake.wait_for("views.open")
-    view, view_id = opened.args["view"], opened.response["view"]["id"]
     state = {
         "serials": {"value": payloads.plain_text_value("ACE0100002")},
         "description": {"value": payloads.plain_text_value("Bought from VoltWay with the installation in 2025")},
         "transfer_confirmed": {"value": payloads.checkboxes_value(["true"])},
     }
-
-    def submission() -> dict[str, Any]:
-        return payloads.view_submission(
-            "U0BEN", "T0HOME", FORM_CALLBACK, str(view["private_metadata"]), state, view_id=view_id
-        )
-
-    with tracker_write_fails(h.portal):
-        status, first = await h.sender.interaction(submission())
+    (status, first), (status_again, again) = await submitted_twice(office, "U0BEN", "A management transfer", state)
     assert status == 200 and "MT-000001" in first
-    status, again = await h.sender.interaction(submission())
-    assert status == 200 and "MT-000001" in again and "already waiting" not in again
-    await office.deliver()
-    assert filed_notes(h) == ["<@U0BEN> filed management transfer MT-000001. Support will follow up in this thread."]
+    assert status_again == 200 and "MT-000001" in again and "already waiting" not in again
+    assert filed_notes(office.h) == [
+        "<@U0BEN> filed management transfer MT-000001. Support will follow up in this thread."
+    ]
