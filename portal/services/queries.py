@@ -9,7 +9,7 @@ from portal.domain.actors import Actor, Agent, Customer
 from portal.domain.requests import SupportRequest
 from portal.errors import UnknownRequest
 from portal.services._loading import load_account
-from portal.services.asked import origin_key
+from portal.services.asked import filed_before
 from portal.unit_of_work import UnitOfWork
 from portal.views import (
     ChargerChoices,
@@ -80,8 +80,7 @@ async def check_serials(
         account = await uow.accounts.by_email(email) if email else None
         chargers = await uow.chargers.by_serials(list(serials))
         pending = await uow.requests.pending_transfers_on([c.id for c in chargers.values() if c.id is not None])
-        key = origin_key(origin)
-        own = await uow.requests.by_origin_key(key) if key else None
+        own = await filed_before(uow, origin)
         if own is not None:
             pending = {charger: held for charger, held in pending.items() if held[0] != own.reference}
         org = account.organization_id if account else None
