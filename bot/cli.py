@@ -20,6 +20,7 @@ from portal.demo import seed_demo
 from portal.domain.actors import Agent
 from portal.errors import ImportFailed, PortalError
 from portal.imports import ImportKind, import_csv
+from portal.languages import LANGUAGES, Language, language_of
 from portal.services import link_workspace
 from portal.settings import SettingsError
 
@@ -49,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     shell = commands.add_parser("shell", help="talk to the assistant in the terminal, on the demo data")
     shell.add_argument("--as", dest="email", help="the portal account to talk as (default: choose a demo account)")
+    shell.add_argument(
+        "--lang", choices=LANGUAGES, help="answer in this language whatever is typed (default: detect each message)"
+    )
 
     commands.add_parser(
         "run", help="the Slack app (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET; Socket Mode with SLACK_APP_TOKEN)"
@@ -111,13 +115,13 @@ def _link_workspace(team_id: str, organization: str) -> Callable[[Portal], Await
     return run
 
 
-def _shell(email: str | None) -> Callable[[Portal], Awaitable[int]]:
+def _shell(email: str | None, language: Language | None = None) -> Callable[[Portal], Awaitable[int]]:
     async def run(portal: Portal) -> int:
         settings = Settings.from_env()
         if not await portal_has_organizations(portal):
             await seed_demo(portal.uow())  # first use: the shell runs on the demo data
         assistant = open_assistant(settings, portal)
-        shell = Shell(assistant, stdin_reader(), sys.stdout)
+        shell = Shell(assistant, stdin_reader(), sys.stdout, language)
         try:
             who = email or await shell.choose_identity()
             if who:
@@ -213,7 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "link-workspace":
         return asyncio.run(_with_portal(_link_workspace(args.team_id, args.organization)))
     if args.command == "shell":
-        return asyncio.run(_with_portal(_shell(args.email)))
+        return asyncio.run(_with_portal(_shell(args.email, language_of(args.lang))))
     if args.command == "work":
         return asyncio.run(_with_portal(_work(args.doorbell_fd, args.ready_fd)))
     if args.command == "post-entry":

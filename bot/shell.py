@@ -1,7 +1,8 @@
 """`chargedesk shell`: the conversation in a terminal, like `rasa shell`, on the demo data.
 
 Buttons are shown numbered; typing a number presses the button. Lines are read until end of input, so the
-shell works interactively and with piped input.
+shell works interactively and with piped input. `--lang nl` answers in that language whatever is typed; without it
+the language is detected from each message, as in Slack.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from typing import TextIO
 from bot.engine.engine import Assistant
 from bot.engine.responses import BotMessage, Button
 from portal.demo import ACCOUNTS
+from portal.languages import Language
+from portal.languages.texts import N_, texts
 
 ReadLine = Callable[[], Awaitable[str]]
-ENTRY_TEXT = "Need help with a charger or your support account? Press the button, or just type."
-ENTRY_BUTTONS = (Button("I have a question", "/have_question"),)
+ENTRY_TEXT = N_("Need help with a charger or your support account? Press the button, or just type.")
+ENTRY_BUTTON = N_("I have a question")
 
 
 def stdin_reader() -> ReadLine:
@@ -29,8 +32,9 @@ def stdin_reader() -> ReadLine:
 
 
 class Shell:
-    def __init__(self, assistant: Assistant, read: ReadLine, out: TextIO) -> None:
+    def __init__(self, assistant: Assistant, read: ReadLine, out: TextIO, language: Language | None = None) -> None:
         self.assistant = assistant
+        self.language = language  # forced for the whole conversation; None: detected from each message
         self.read = read
         self.out = out
         self.buttons: tuple[Button, ...] = ()
@@ -51,11 +55,14 @@ class Shell:
 
     async def run(self, email: str) -> None:
         self.say(f"You are {email}. Type a message or a button's number; end with Ctrl-D.")
-        self.show([BotMessage(ENTRY_TEXT, ENTRY_BUTTONS)])
-        metadata = {
+        t = texts(self.language)
+        self.show([BotMessage(t.gettext(ENTRY_TEXT), (Button(t.gettext(ENTRY_BUTTON), "/have_question"),))])
+        metadata: dict[str, object] = {
             "requester": {"email": email, "slack_user_id": None, "slack_team_id": None},
             "conversation": {"surface": "shell", "channel_id": None, "thread_ts": None},
         }
+        if self.language:
+            metadata["language"] = self.language
         while True:
             line = await self.read_line("you> ")
             if line == "":

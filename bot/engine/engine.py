@@ -34,6 +34,9 @@ REQUEST_SLOT = "request_reference"  # the reference of the request a turn filed 
 # The metadata entry naming the intent a user message files under; custom actions put it in the request's origin
 # (`actions.requester.origin_of`), and the portal files one request per key.
 FILING_KEY = "filing_key"
+# Rasa runs this custom action after every user message (inside action_extract_slots) when the domain lists it: it
+# fills the slots with custom mappings that belong to no form (the conversation's `language`, actions/language.py).
+VALIDATE_SLOT_MAPPINGS = "action_validate_slot_mappings"
 
 
 def prepare(root: Path) -> tuple[ConversationDesign, Interpreter]:
@@ -163,7 +166,7 @@ class Engine:
                 turn = Turn(Tracker(sender_id, self.domain, stored))
                 self._note_filing_key(turn.tracker, metadata, notes)
                 self._start_session_if_needed(turn)
-                self._understand(turn, text, metadata)
+                await self._understand(turn, text, metadata)
                 await self._act(turn)
                 await self.store.append(sender_id, len(stored), turn.new_events, also=lease.release)
                 return self._result(turn)
@@ -258,7 +261,7 @@ class Engine:
             turn.add(SessionStarted(timestamp=now))
             turn.add(action_event(ACTION_LISTEN, now))
 
-    def _understand(self, turn: Turn, text: str, metadata: dict[str, Any]) -> None:
+    async def _understand(self, turn: Turn, text: str, metadata: dict[str, Any]) -> None:
         parsed = self.interpreter.parse(text)
         if parsed.is_fallback:
             self.metrics.fell_back()
@@ -266,6 +269,18 @@ class Engine:
         turn.add(self._user_event(text, parse_data["intent"], metadata, parse_data))
         for event in fill_slots_from_message(self.domain, turn.tracker, self.clock):
             turn.add(event)
+        await self._validate_slot_mappings(turn)
+
+    async def _validate_slot_mappings(self, turn: Turn) -> None:
+        if VALIDATE_SLOT_MAPPINGS not in self.domain.custom_actions:
+            return
+        try:
+            events, _ = await self.runner.run(VALIDATE_SLOT_MAPPINGS, turn.tracker)
+        except Exception as error:  # the slots it fills only shape wording: the turn goes on without them
+            logger.error("%s failed: %s", VALIDATE_SLOT_MAPPINGS, type(error).__name__)
+            return
+        for event in events:
+            turn.add(dict(event))
 
     def _user_event(
         self, text: str, intent: dict[str, Any], metadata: dict[str, Any], parse_data: dict[str, Any] | None = None
