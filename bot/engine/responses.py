@@ -57,9 +57,14 @@ def render(
     kwargs: Mapping[str, Any],
     extra_buttons: list[dict[str, Any]] | None = None,
 ) -> BotMessage:
-    """The first variation whose `condition` holds (Rasa picks at random among them; we pick the first, so
-    conversations are reproducible), filled with the slots and the action's keyword values."""
-    variation = next((v for v in variations if _condition_holds(v.get("condition"), slots)), variations[0])
+    """A variation whose `condition` holds, else one without a condition, as in Rasa (Rasa picks at random among
+    them; we pick the first, so conversations are reproducible), filled with the slots and the action's keyword
+    values. The languages are such conditions: the English default comes first in the domain, its translations
+    follow with `condition: [{type: slot, name: language, value: nl}]`."""
+    variation = next(
+        (v for v in variations if v.get("condition") and _condition_holds(v["condition"], slots)),
+        next((v for v in variations if not v.get("condition")), variations[0]),
+    )
     values = {**slots, **kwargs}
     buttons = [
         Button(interpolate(str(b.get("title", "")), values), interpolate(str(b.get("payload", "")), values))
