@@ -6,7 +6,9 @@
 
 Stratified k-fold cross-validation on the design's data/nlu*.yml (every example tested once, by a model that never
 saw it), per-intent precision / recall / F1, macro-F1, the confusion pairs and the failed examples; then the
-held-out phrasings of tests/nlu/heldout.yml (never trained on) against a model trained on everything. With
+held-out phrasings of tests/nlu/heldout*.yml (never trained on) against a model trained on everything. Every figure
+is also given per language (a file's language is its name's suffix: data/nlu_nl.yml, tests/nlu/heldout_nl.yml), with
+how often language detection names the held-out phrasings' language. With
 ``--rasa`` the same folds and held-out set go through ``rasa train nlu`` of a Rasa 3.6 venv and the trained model's
 parse (fallback included, as a Rasa server answers).
 """
@@ -21,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,8 +39,11 @@ from bot.engine.evaluation import (
     annotated_text,
     calibration,
     cross_validate,
+    file_language,
     folds,
+    heldout_files,
     labelled_examples,
+    languages_of,
     predict_with,
     read_heldout,
     scores,
@@ -46,12 +51,23 @@ from bot.engine.evaluation import (
 )
 from bot.engine.understanding import TEMPERATURE, Interpreter, NluTrainingData, nlu_files, read_nlu_files
 from bot.reports import write_section
+from portal.languages import LANGUAGES, NAMES, Language
+from portal.languages.detect import detect
 
 SECTION_TITLE = "## Intent classification (`chargedesk nlu-report`)"
 QUICK_FOLDS = 3
 SEED = 0
 FAILURES_SHOWN = 25
 RASA_NAME = "Rasa 3.6 DIET (config.yml)"
+
+
+@dataclass(frozen=True)
+class Languages:
+    """The language of each training text (by text: cross-validation predicts them in fold order) and of each
+    held-out phrasing (in order: the same phrasing may be held out in two languages)."""
+
+    training: Mapping[str, Language]
+    heldout: Sequence[Language]
 
 
 @dataclass(frozen=True)
@@ -64,6 +80,17 @@ class Run:
     heldout_predictions: list[Prediction]
     seconds_per_fold: float
     calibration: Calibration | None = None
+
+    def in_language(self, languages: Languages, language: Language) -> Run:
+        """This run's predictions of texts in `language` only."""
+        held = zip(self.heldout_predictions, languages.heldout, strict=True)
+        return Run(
+            self.name,
+            self.intents,
+            [p for p in self.predictions if languages.training.get(p.text) == language],
+            [p for p, of in held if of == language],
+            self.seconds_per_fold,
+        )
 
     @property
     def cross_validation(self) -> Scores:
@@ -252,13 +279,22 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     return [line(header), "|" + "---|" * len(header), *(line(row) for row in rows)]
 
 
-def report(runs: Sequence[Run], *, command: str, examples: int, intents: int, fold_count: int, heldout: int) -> str:
-    """The Markdown section: summary side by side, per-intent scores, confusions and failed examples."""
+def report(
+    runs: Sequence[Run],
+    *,
+    command: str,
+    examples: int,
+    intents: int,
+    fold_count: int,
+    heldout: int,
+    languages: Languages | None = None,
+) -> str:
+    """The Markdown section: summary side by side, per language, per-intent scores, confusions and failed examples."""
     lines = [
         SECTION_TITLE,
         "",
         f"`{command}` — {examples} training examples, {intents} intents, stratified {fold_count}-fold "
-        f"cross-validation (seed {SEED}); held-out: {heldout} phrasings never trained on (tests/nlu/heldout.yml). "
+        f"cross-validation (seed {SEED}); held-out: {heldout} phrasings never trained on (tests/nlu/heldout*.yml). "
         "A message that falls back (`nlu_fallback`) counts as not understood.",
         "",
     ]
@@ -275,6 +311,8 @@ def report(runs: Sequence[Run], *, command: str, examples: int, intents: int, fo
         ["wall time per fold (train + test)", *(f"{run.seconds_per_fold:.2f} s" for run in runs)],
     ]
     lines += _table(["", *names], summary)
+    if languages:
+        lines += ["", *_per_language(runs, languages)]
     fitted = runs[0].calibration
     if fitted is not None:
         lines += [
@@ -312,10 +350,49 @@ def report(runs: Sequence[Run], *, command: str, examples: int, intents: int, fo
     return "\n".join(lines) + "\n"
 
 
+def _per_language(runs: Sequence[Run], languages: Languages) -> list[str]:
+    """Macro-F1 per language and classifier, and how well detection names each held-out phrasing's language."""
+    header = ["language", "training", "held-out"]
+    for run in runs:
+        short = run.name.split(" ")[0]
+        header += [f"{short} CV macro-F1", f"{short} held-out macro-F1", f"{short} held-out accuracy"]
+    header += ["detected right", "too short to tell", "detected wrong"]
+    rows = []
+    for language in LANGUAGES:
+        parts = [run.in_language(languages, language) for run in runs]
+        if not parts[0].predictions:
+            continue
+        row = [NAMES[language], str(len(parts[0].predictions)), str(len(parts[0].heldout_predictions))]
+        for part in parts:
+            held = part.heldout
+            row += [
+                f"{part.cross_validation.macro_f1:.3f}",
+                f"{held.macro_f1:.3f}" if held else "-",
+                f"{held.accuracy:.3f}" if held else "-",
+            ]
+        detected = [detect(p.text) for p in parts[0].heldout_predictions]
+        total = len(detected) or 1
+        right = sum(found == language for found in detected)
+        unknown = sum(found is None for found in detected)
+        row += [f"{right / total:.1%}", f"{unknown / total:.1%}", f"{(total - right - unknown) / total:.1%}"]
+        rows.append(row)
+    note = (
+        "Per language (an example's language is its file's: data/nlu_nl.yml, tests/nlu/heldout_nl.yml). Detection "
+        "(portal/languages/detect.py) on the held-out phrasings: a message too short to tell keeps the "
+        "conversation's language, so only a wrong detection changes the language a customer is answered in."
+    )
+    return [note, "", *_table(header, rows)]
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
     parser.add_argument("--quick", action="store_true", help=f"CI size: {QUICK_FOLDS} folds, no Rasa")
-    parser.add_argument("--heldout", type=Path, default=Path("tests/nlu/heldout.yml"), help="held-out phrasings")
+    parser.add_argument(
+        "--heldout",
+        type=Path,
+        default=Path("tests/nlu"),
+        help="held-out phrasings: a file, or a folder of heldout*.yml",
+    )
     parser.add_argument("--rasa", action="store_true", help="also a real Rasa 3.6 DIET on the same folds (minutes)")
     parser.add_argument("--rasa-venv", type=Path, default=Path(".venv-rasa"), help="the Rasa 3.6 venv")
     parser.add_argument("--write", type=Path, help="update this Markdown file's section (e.g. BENCHMARKS.md)")
@@ -328,7 +405,17 @@ def main(args: argparse.Namespace, argv: Sequence[str], root: Path) -> int:
         data = read_nlu_files(nlu_files(root / "data"))
         splits = folds(data, fold_count, SEED)
         heldout_path = args.heldout if args.heldout.is_absolute() else root / args.heldout
-        heldout = read_heldout(heldout_path, set(data.examples)) if heldout_path.exists() else []
+        if heldout_path.is_dir():
+            paths = heldout_files(heldout_path)
+        else:
+            paths = [heldout_path] if heldout_path.exists() else []
+        heldout: list[Example] = []
+        heldout_languages: list[Language] = []
+        for path in paths:
+            read = read_heldout(path, set(data.examples))
+            heldout += read
+            heldout_languages += [file_language(path)] * len(read)
+        languages = Languages(languages_of(nlu_files(root / "data")), heldout_languages)
     except ValueError as error:
         print(f"nlu-report: {error}", file=sys.stderr)
         return 2
@@ -351,9 +438,20 @@ def main(args: argparse.Namespace, argv: Sequence[str], root: Path) -> int:
         intents=len(data.examples),
         fold_count=fold_count,
         heldout=len(heldout),
+        languages=languages,
     )
     print(section)
     print(f"macro-F1 (cross-validation): {runs[0].cross_validation.macro_f1:.3f}")
+    for language in LANGUAGES:
+        part = runs[0].in_language(languages, language)
+        if part.predictions:
+            held = part.heldout
+            print(
+                f"macro-F1 ({language}): cross-validation {part.cross_validation.macro_f1:.3f}, "
+                f"held-out {held.macro_f1:.3f}"
+                if held
+                else "held-out -"
+            )
     if args.write:
         write_section(args.write, section)
     return 0

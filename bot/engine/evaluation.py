@@ -16,7 +16,8 @@ import numpy as np
 import yaml
 from sklearn.model_selection import StratifiedKFold
 
-from bot.engine.understanding import Entity, Interpreter, NluTrainingData
+from bot.engine.understanding import Entity, Interpreter, NluTrainingData, read_nlu_files
+from portal.languages import DEFAULT_LANGUAGE, LANGUAGES, Language
 
 __all__ = [
     "Calibration",
@@ -28,8 +29,11 @@ __all__ = [
     "annotated_text",
     "calibration",
     "cross_validate",
+    "file_language",
     "folds",
+    "heldout_files",
     "labelled_examples",
+    "languages_of",
     "predict_with",
     "read_heldout",
     "scores",
@@ -270,3 +274,24 @@ def read_heldout(path: Path, intents: Collection[str] | None = None) -> list[Exa
             raise ValueError(f"{path}: intent {intent!r} needs a list of texts (quote texts with ': ')")
         examples.extend((text, str(intent)) for text in texts)
     return examples
+
+
+def file_language(path: Path) -> Language:
+    """The language of an NLU or held-out file: `nlu_nl.yml`, `heldout_de.yml` name theirs; any other is English."""
+    suffix = path.stem.rsplit("_", 1)[-1] if "_" in path.stem else ""
+    return next((language for language in LANGUAGES if language == suffix), DEFAULT_LANGUAGE)
+
+
+def languages_of(paths: Iterable[Path]) -> dict[str, Language]:
+    """Each training text's language, from the file it is in."""
+    found: dict[str, Language] = {}
+    for path in paths:
+        language = file_language(path)
+        for texts in read_nlu_files([path]).examples.values():
+            found.update((text, language) for text in texts)
+    return found
+
+
+def heldout_files(directory: Path) -> list[Path]:
+    """The held-out files: `heldout.yml` (English) and `heldout_<language>.yml`, in name order."""
+    return sorted(directory.glob("heldout*.yml"))
