@@ -9,7 +9,7 @@ RASA_VENV := .venv-rasa
 RASA_STAMP := $(RASA_VENV)/.installed
 RASA := RASA_TELEMETRY_ENABLED=false $(RASA_VENV)/bin/rasa
 
-.PHONY: run test lint typecheck rasa-check bench bench-rasa nlu-report clean
+.PHONY: run test lint typecheck rasa-check bench bench-rasa nlu-report catalogs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,28 @@ nlu-report: $(STAMP) $(RASA_STAMP)
 bench-rasa: $(STAMP) $(RASA_STAMP)
 	test -f var/rasa-models/chargedesk.tar.gz || $(MAKE) rasa-check
 	$(BIN)/python -m bench.rasa_bench --write BENCHMARKS.md
+
+# Gettext catalogs of the Python-side texts (portal/languages/texts.py): extract the marked texts (babel.cfg) into
+# the template, then bring each language's catalog up to date with it, keeping its translations (new texts get an
+# empty translation; a changed one a fuzzy guess, which counts as untranslated). Without line numbers and sorted, so
+# that a diff shows only texts that changed; a template whose texts did not change is left as it is (its creation
+# date alone would otherwise change every time). tests/unit/test_catalogs.py checks the result.
+LOCALE_DIR := portal/languages/locale
+POT := $(LOCALE_DIR)/chargedesk.pot
+CATALOG_LANGUAGES := nl de fr
+
+catalogs: $(STAMP)
+	mkdir -p $(LOCALE_DIR)
+	$(BIN)/pybabel extract --mapping-file babel.cfg --no-default-keywords \
+		--keyword gettext --keyword ngettext:1,2 --keyword N_ --add-comments Translators: \
+		--no-location --sort-output --project chargedesk --version 0.1.0 --copyright-holder chargedesk \
+		--output-file $(POT).new .
+	if test -f $(POT) && diff -q -I '^"POT-Creation-Date: ' $(POT) $(POT).new >/dev/null; \
+		then rm $(POT).new; else mv $(POT).new $(POT); fi
+	for language in $(CATALOG_LANGUAGES); do \
+		$(BIN)/pybabel update --input-file $(POT) --output-dir $(LOCALE_DIR) --domain chargedesk \
+			--locale $$language --init-missing --ignore-pot-creation-date || exit 1; \
+	done
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -12,9 +12,8 @@ from rasa_sdk.types import DomainDict
 from actions.explanations import explain, say_no_account
 from actions.opening import description_from_opening
 from actions.portal_access import UsesPortal
-from actions.requester import latest_intent, requester_of
+from actions.requester import language_in, latest_intent, requester_of, texts_of
 from portal import services
-from portal.dates import moment
 from portal.domain.eligibility import Outcome
 
 ADMIN_FORM = "admin_request_form"
@@ -46,12 +45,12 @@ class ActionCheckAccount(UsesPortal, Action):
         elif status == Outcome.NO_ACCOUNT:
             say_no_account(dispatcher, requester)
         elif intent != "request_admin_change":
-            explain(decision, dispatcher)
+            explain(decision, dispatcher, language_in(tracker))
         since = decision.service_customer_from
         events = [
             SlotSet("account_status", status),
             SlotSet("eligibility", None),
-            SlotSet("service_customer_from", moment(since) if since else None),
+            SlotSet("service_customer_from", texts_of(tracker).moment(since) if since else None),
         ]
         if intent == "request_admin_change" and status != Outcome.NO_ACCOUNT:
             # The administrative form starts next (data/rules.yml) and asks for its description first, so no

@@ -13,7 +13,7 @@ from actions.descriptions import DescribedRequest, validated_description
 from actions.explanations import say_no_account
 from actions.flow import confirmation, refused
 from actions.portal_access import UsesPortal
-from actions.requester import origin_of, requester_of
+from actions.requester import language_in, origin_of, requester_of
 from actions.slots import reset_request_slots
 from actions.withdraw import withdraw_button
 from actions.wording import serial_list
@@ -78,6 +78,6 @@ class ActionOpenAdminRequest(UsesPortal, Action):
         dispatcher.utter_message(
             response="utter_admin_request_opened",
             request_reference=request.reference,
-            buttons=[withdraw_button(request.reference)],
+            buttons=[withdraw_button(request.reference, language_in(tracker))],
         )
         return [*reset_request_slots(), SlotSet("request_reference", request.reference)]

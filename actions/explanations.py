@@ -6,8 +6,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.requester import Requester
 from actions.wording import intent_payload
-from portal.dates import day, moment
 from portal.domain.eligibility import EligibilityDecision, Outcome
+from portal.languages import DEFAULT_LANGUAGE
+from portal.languages.texts import texts
 
 # The surface's reason when it has no email for the person: Slack did not share it (users.info without `email`).
 NO_EMAIL = "no_email"
@@ -18,8 +19,9 @@ def say_no_account(dispatcher: CollectingDispatcher, requester: Requester) -> No
     dispatcher.utter_message(response="utter_no_email" if requester.identity == NO_EMAIL else "utter_no_account")
 
 
-def explain(decision: EligibilityDecision, dispatcher: CollectingDispatcher) -> None:
-    """Say why no ticket can be raised and what the customer can do instead."""
+def explain(decision: EligibilityDecision, dispatcher: CollectingDispatcher, language: str = DEFAULT_LANGUAGE) -> None:
+    """Say why no ticket can be raised and what the customer can do instead (the texts built here in `language`)."""
+    t = texts(language)
     outcome = decision.outcome
     serial = decision.serial or ""
     if outcome is Outcome.NO_ACCOUNT:
@@ -28,9 +30,9 @@ def explain(decision: EligibilityDecision, dispatcher: CollectingDispatcher) -> 
         dispatcher.utter_message(response="utter_not_linked")
     elif outcome is Outcome.NOT_YET_SERVICE_CUSTOMER:
         since = decision.service_customer_from
-        dispatcher.utter_message(
-            response="utter_not_yet_service_customer", service_customer_from=moment(since) if since else "tomorrow"
-        )
+        # Translators: completes "…it may not be linked until {service_customer_from}" when no date is known.
+        until = t.moment(since) if since else t.gettext("tomorrow")
+        dispatcher.utter_message(response="utter_not_yet_service_customer", service_customer_from=until)
     elif outcome is Outcome.SERIAL_MALFORMED:
         dispatcher.utter_message(response="utter_serial_malformed")
     elif outcome is Outcome.CHARGER_UNKNOWN:
@@ -40,7 +42,11 @@ def explain(decision: EligibilityDecision, dispatcher: CollectingDispatcher) -> 
             response="utter_other_operator",
             serial=serial,
             buttons=[
-                {"title": "Request a management transfer", "payload": intent_payload("request_transfer", serial=serial)}
+                {
+                    # Translators: a button under "another organization is the Service Operator of this charger".
+                    "title": t.gettext("Request a management transfer"),
+                    "payload": intent_payload("request_transfer", serial=serial),
+                }
             ],
         )
     elif outcome is Outcome.TRANSFER_PENDING and decision.own_pending_reference:
@@ -53,5 +59,6 @@ def explain(decision: EligibilityDecision, dispatcher: CollectingDispatcher) -> 
         dispatcher.utter_message(response="utter_error_try_again")
 
 
-def warranty_text(decision: EligibilityDecision) -> str | None:
-    return day(decision.warranty_until) if decision.warranty_until else None
+def warranty_text(decision: EligibilityDecision, language: str = DEFAULT_LANGUAGE) -> str | None:
+    """The warranty's end as the ticket's confirmation shows it (`warranty_until`), in `language`."""
+    return texts(language).day(decision.warranty_until) if decision.warranty_until else None

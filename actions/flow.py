@@ -16,21 +16,25 @@ from rasa_sdk.types import DomainDict
 
 from actions.account import ActionCheckAccount
 from actions.portal_access import UsesPortal
-from actions.requester import latest_intent, origin_of, requester_of
+from actions.requester import language_in, latest_intent, origin_of, requester_of, texts_of
 from actions.slots import reset_request_slots
 from actions.wording import intent_payload, serial_list
 from portal import services
-from portal.dates import day
 from portal.domain.conversation import Line, is_plea_for_help, process_question
 from portal.domain.serials import find_serials
+from portal.languages import DEFAULT_LANGUAGE
+from portal.languages.texts import N_, texts
 
 CHANGE_INTENTS = ("change", "deny")  # at a summary; at the transfer's terms a "no" declines instead
 CHANGE_ONLY = ("change",)
-# What each form lets the customer change at its summary, with the words the "what to change" buttons use.
+# What each form lets the customer change at its summary, with the words the "what to change" buttons use (English
+# source texts, translated when the buttons are shown).
 CHANGEABLE: dict[str, tuple[tuple[str, str], ...]] = {
-    "service_ticket_form": (("serial", "The charger"), ("description", "The description")),
-    "admin_request_form": (("description", "The description"),),
-    "transfer_form": (("serials", "The chargers"), ("description", "The reason")),
+    # Translators: buttons answering "What would you like to change?" at the summary of a request.
+    "service_ticket_form": (("serial", N_("The charger")), ("description", N_("The description"))),
+    "admin_request_form": (("description", N_("The description")),),
+    # Translators: buttons answering "What would you like to change?" at the summary of a transfer request.
+    "transfer_form": (("serials", N_("The chargers")), ("description", N_("The reason"))),
 }
 # Slots that only mean something together with the one being changed.
 DEPENDENT: dict[str, tuple[str, ...]] = {
@@ -46,7 +50,8 @@ SWITCH_TARGETS = {
 # charger in our car park stopped working but I can't read its label" describes the problem of the request being
 # filled in; "actually I want a transfer" (short) asks to switch.
 SWITCH_MAX_WORDS = 12
-CANCEL_BUTTON = {"title": "Cancel", "payload": "/cancel"}
+# Translators: a button that stops the request being filled in.
+CANCEL_BUTTON = {"title": N_("Cancel"), "payload": "/cancel"}
 OFFER_EVERY = 2  # refused answers in a row before a person is offered (again)
 HANDOFF_EVENTS = 40  # how far back in the tracker a handoff looks for messages
 
@@ -83,11 +88,21 @@ def confirmation(confirm_slot: str, value: Any, dispatcher: CollectingDispatcher
             cleared: dict[str, Any] = {confirm_slot: None, field: None}
             cleared.update(dict.fromkeys(DEPENDENT.get(field, ()), None))
             return cleared
-        buttons = [{"title": title, "payload": intent_payload("change", field=name)} for name, title in changeable]
-        dispatcher.utter_message(response="utter_ask_what_to_change", buttons=[*buttons, CANCEL_BUTTON])
+        t = texts_of(tracker)
+        buttons = [
+            {"title": t.gettext(title), "payload": intent_payload("change", field=name)} for name, title in changeable
+        ]
+        dispatcher.utter_message(
+            response="utter_ask_what_to_change", buttons=[*buttons, cancel_button(language_in(tracker))]
+        )
         return {confirm_slot: None}
     # A "no" to the transfer's terms files nothing (action_open_transfer_request says so).
     return {confirm_slot: value if isinstance(value, bool) else None}
+
+
+def cancel_button(language: str = DEFAULT_LANGUAGE) -> dict[str, str]:
+    """Cancel, in `language` (the payload stays the same)."""
+    return {**CANCEL_BUTTON, "title": texts(language).gettext(CANCEL_BUTTON["title"])}
 
 
 def refused(result: dict[str, Any], slot: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
@@ -113,21 +128,25 @@ class ActionAskRequestConfirmed(UsesPortal, Action):
         if asks_which(tracker, form):
             return []  # the validator just asked what to change
         description = tracker.get_slot("description") or ""
+        t = texts_of(tracker)
         if form == "service_ticket_form":
             serial = tracker.get_slot("serial") or ""
             decision = await services.check_eligibility(self.portal.uow(), requester_of(tracker).email, serial)
             if decision.warranty_until is None:
-                warranty = "warranty unknown"
+                # Translators: ends the summary's "Service ticket on charger ACE0100001, …", like "under warranty…".
+                warranty = t.gettext("warranty unknown")
             elif decision.in_warranty:
-                warranty = f"under warranty until {day(decision.warranty_until)}"
+                warranty = t.gettext("under warranty until {day}").format(day=t.day(decision.warranty_until))
             else:
-                warranty = f"out of warranty since {day(decision.warranty_until)}"
+                warranty = t.gettext("out of warranty since {day}").format(day=t.day(decision.warranty_until))
             dispatcher.utter_message(
                 response="utter_summary_service_ticket", serial=serial, warranty_text=warranty, description=description
             )
         else:
             serials = find_serials(description)
-            chargers = f" about {serial_list(serials)}" if serials else ""
+            # Translators: follows "Administrative request" in the summary: "Administrative request about ACE0100001".
+            about = t.gettext("about {serials}").format(serials=serial_list(serials))
+            chargers = f" {about}" if serials else ""
             dispatcher.utter_message(
                 response="utter_summary_admin_request", chargers_text=chargers, description=description
             )
@@ -145,6 +164,7 @@ class ActionAskTransferConfirmed(Action):
         if asks_which(tracker, "transfer_form"):
             return []
         serials_text = tracker.get_slot("serials_text") or serial_list(tracker.get_slot("serials") or [])
+        t = texts_of(tracker)
         dispatcher.utter_message(
             response="utter_summary_transfer",
             serials_text=serials_text,
@@ -153,7 +173,11 @@ class ActionAskTransferConfirmed(Action):
         dispatcher.utter_message(
             response="utter_ask_transfer_confirmed",
             serials_text=serials_text,
-            buttons=[{"title": "Change something", "payload": "/change"}, CANCEL_BUTTON],
+            buttons=[
+                # Translators: a button under the transfer's terms, next to Cancel.
+                {"title": t.gettext("Change something"), "payload": "/change"},
+                cancel_button(t.language),
+            ],
         )
         return []
 

@@ -20,6 +20,8 @@ from rasa_sdk import Tracker
 from portal.domain.requests import REFERENCE_IN_TEXT
 from portal.domain.serials import SERIAL_IN_TEXT, find_serials, misread_serials
 from portal.domain.text import DESCRIPTION_MAX, DESCRIPTION_MIN, without_control_characters
+from portal.languages import DEFAULT_LANGUAGE
+from portal.languages.texts import texts
 
 REQUESTED_SLOT = "requested_slot"
 
@@ -142,7 +144,10 @@ def misread_in(value: Any, tracker: Tracker) -> list[tuple[str, str]]:
     return []
 
 
-def serial_button(serials: Sequence[str]) -> dict[str, str]:
-    """The button that answers with these serials, as Rasa reads a payload: ``/inform{"serial": ...}``."""
+def serial_button(serials: Sequence[str], language: str = DEFAULT_LANGUAGE) -> dict[str, str]:
+    """The button that answers with these serials, as Rasa reads a payload: ``/inform{"serial": ...}``; its title
+    in `language`."""
     value: str | list[str] = serials[0] if len(serials) == 1 else list(serials)
-    return {"title": "Yes, " + ", ".join(serials), "payload": "/inform" + json.dumps({"serial": value})}
+    # Translators: a button answering "Did you mean …?" with the serial numbers of the chargers meant.
+    title = texts(language).gettext("Yes, {serials}").format(serials=", ".join(serials))
+    return {"title": title, "payload": "/inform" + json.dumps({"serial": value})}

@@ -7,6 +7,9 @@ from typing import Any
 
 from rasa_sdk import Tracker
 
+from portal.languages import DEFAULT_LANGUAGE, Language, language_of
+from portal.languages.texts import Texts, texts
+
 # The Slack layer's verdict when the asker's workspace is neither the home one nor linked to an organization.
 WORKSPACE_NOT_VERIFIED = "workspace_not_verified"
 # The metadata entry naming the intent a message files under (set by the surface or the engine).
@@ -40,9 +43,20 @@ def requester_of(tracker: Tracker) -> Requester:
     return Requester(email, _text(who.get("slack_user_id")), _text(who.get("slack_team_id")), identity)
 
 
+def language_in(tracker: Tracker) -> Language:
+    """The conversation's language (the `language` slot the engine sets at every turn); English when unset."""
+    return language_of(tracker.get_slot("language")) or DEFAULT_LANGUAGE
+
+
+def texts_of(tracker: Tracker) -> Texts:
+    """The Python-side texts, dates and labels in the conversation's language."""
+    return texts(language_in(tracker))
+
+
 def origin_of(tracker: Tracker) -> dict[str, Any] | None:
-    """Where the latest message came from (surface, channel, thread, Slack user), for notifications about the
-    request it files, and the key it files under; None when the surface said nothing and there is no key."""
+    """Where the latest message came from (surface, channel, thread, Slack user, the conversation's language), for
+    notifications about the request it files (in the requester's language), and the key it files under; None when
+    the surface said nothing and there is no key."""
     metadata = (tracker.latest_message or {}).get("metadata") or {}
     if not isinstance(metadata, dict):
         return None
@@ -62,6 +76,7 @@ def origin_of(tracker: Tracker) -> dict[str, Any] | None:
         # again (its process died, or the person retried what looked like a failure), it files no second request.
         "key": _text(metadata.get(FILING_KEY)),
         "delivery": _text(metadata.get("delivery")),
+        "language": language_in(tracker),
     }
 
 

@@ -14,7 +14,7 @@ from actions.explanations import explain, warranty_text
 from actions.flow import confirmation, refused
 from actions.opening import misread_in, opening_serials, serial_button
 from actions.portal_access import UsesPortal
-from actions.requester import origin_of, requester_of
+from actions.requester import language_in, origin_of, requester_of
 from actions.slots import reset_request_slots
 from actions.withdraw import withdraw_button
 from actions.wording import serial_list
@@ -24,6 +24,7 @@ from portal.domain.conversation import is_plea_for_help
 from portal.domain.eligibility import Outcome
 from portal.domain.serials import find_serials
 from portal.errors import InvalidDescription, NotEligible
+from portal.languages import DEFAULT_LANGUAGE
 
 # Once the serial shows that no ticket can be raised, asking for a description would waste the customer's time.
 _ASK_AGAIN = {Outcome.SERIAL_MALFORMED, Outcome.CHARGER_UNKNOWN}
@@ -70,16 +71,16 @@ class ValidateServiceTicketForm(DescribedRequest, UsesPortal, FormValidationActi
         email = requester_of(tracker).email
         decision = await services.check_eligibility(self.portal.uow(), email, serial_candidate(value))
         if decision.outcome is Outcome.SERIAL_MALFORMED and await suggest_serial(
-            self.portal, email, misread_in(value, tracker), dispatcher
+            self.portal, email, misread_in(value, tracker), dispatcher, language_in(tracker)
         ):
             return {"serial": None, "eligibility": None}
         if decision.outcome in _ASK_AGAIN:
-            explain(decision, dispatcher)
+            explain(decision, dispatcher, language_in(tracker))
             return refused({"serial": None, "eligibility": None}, "serial", dispatcher, tracker)
         accepted = {
             "serial": decision.serial,
             "eligibility": decision.outcome.value,
-            "warranty_until": warranty_text(decision),
+            "warranty_until": warranty_text(decision, language_in(tracker)),
         }
         return refused(accepted, "serial", dispatcher, tracker)
 
@@ -90,7 +91,11 @@ class ValidateServiceTicketForm(DescribedRequest, UsesPortal, FormValidationActi
 
 
 async def suggest_serial(
-    portal: Portal, email: str | None, misread: list[tuple[str, str]], dispatcher: CollectingDispatcher
+    portal: Portal,
+    email: str | None,
+    misread: list[tuple[str, str]],
+    dispatcher: CollectingDispatcher,
+    language: str = DEFAULT_LANGUAGE,
 ) -> bool:
     """ "Did you mean ACE0100002?" for a label read with look-alike letters, when that charger exists; True if said.
 
@@ -104,7 +109,10 @@ async def suggest_serial(
     if decision.outcome in _ASK_AGAIN:
         return False  # no such charger either way: the usual "not a serial number" answer is the honest one
     dispatcher.utter_message(
-        response="utter_did_you_mean_serial", typed=typed, serial=corrected, buttons=[serial_button([corrected])]
+        response="utter_did_you_mean_serial",
+        typed=typed,
+        serial=corrected,
+        buttons=[serial_button([corrected], language)],
     )
     return True
 
@@ -135,14 +143,14 @@ class ActionOpenServiceTicket(UsesPortal, Action):
             # The form stopped early (no description was asked for): say why from a fresh decision.
             decision = await services.check_eligibility(self.portal.uow(), email, serial)
             if not decision.may_raise_ticket:
-                explain(decision, dispatcher)
+                explain(decision, dispatcher, language_in(tracker))
                 return reset_request_slots()
         try:
             ticket = await services.open_service_ticket(
                 self.portal.uow(), email, serial, description, origin=origin_of(tracker)
             )
         except NotEligible as refused:
-            explain(refused.decision, dispatcher)
+            explain(refused.decision, dispatcher, language_in(tracker))
             return reset_request_slots()
         except InvalidDescription:
             dispatcher.utter_message(response="utter_description_too_short")
@@ -153,6 +161,6 @@ class ActionOpenServiceTicket(UsesPortal, Action):
             request_reference=ticket.reference,
             serial=ticket.serials[0],
             warranty_until=tracker.get_slot("warranty_until") or "",
-            buttons=[withdraw_button(ticket.reference)],
+            buttons=[withdraw_button(ticket.reference, language_in(tracker))],
         )
         return [*reset_request_slots(), SlotSet("request_reference", ticket.reference)]

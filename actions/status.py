@@ -11,7 +11,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.explanations import say_no_account
 from actions.portal_access import UsesPortal
-from actions.requester import requester_of
+from actions.requester import language_in, requester_of
 from actions.wording import status_line
 from portal import services
 from portal.domain.actors import Customer
@@ -36,6 +36,7 @@ class ActionShowStatus(UsesPortal, Action):
             dispatcher.utter_message(response="utter_workspace_not_verified")
             return [SlotSet("reference", None)]
         email = requester.email
+        language = language_in(tracker)
         entity = next(tracker.get_latest_entity_values("reference"), None)
         # Rasa's extractor gives the reference as typed ("mt 42"): the portal's canonical form, or as typed (then
         # unknown, like anyone else's).
@@ -43,11 +44,13 @@ class ActionShowStatus(UsesPortal, Action):
         try:
             if reference:
                 detail = await services.get_request(self.portal.uow(), Customer(email or ""), reference)
-                dispatcher.utter_message(response="utter_status_one", status_lines=status_line(detail.summary))
+                dispatcher.utter_message(
+                    response="utter_status_one", status_lines=status_line(detail.summary, language)
+                )
             else:
                 account = await services.account_overview(self.portal.uow(), email)
                 if account.requests:
-                    lines = "\n".join(status_line(r) for r in account.requests[:MAX_LISTED])
+                    lines = "\n".join(status_line(r, language) for r in account.requests[:MAX_LISTED])
                     # Someone without an organization has only requests of their own: say so (issue 13 §9).
                     response = "utter_status_list" if account.organization else "utter_status_list_own"
                     dispatcher.utter_message(response=response, status_lines=lines)

@@ -14,7 +14,7 @@ from actions.explanations import explain
 from actions.flow import confirmation, refused
 from actions.opening import misread_in, serial_button
 from actions.portal_access import UsesPortal
-from actions.requester import origin_of, requester_of
+from actions.requester import language_in, origin_of, requester_of
 from actions.slots import reset_request_slots
 from actions.withdraw import withdraw_button
 from actions.wording import serial_list
@@ -30,6 +30,7 @@ from portal.errors import (
     TransferAlreadyPending,
     UnknownCharger,
 )
+from portal.languages import DEFAULT_LANGUAGE
 
 
 def serials_in(value: Any) -> list[str] | None:
@@ -64,7 +65,9 @@ class ValidateTransferForm(DescribedRequest, UsesPortal, FormValidationAction):
         misread = misread_in(value, tracker)
         if misread:
             # Never a silent guess, and never silently fewer chargers than the customer named.
-            await suggest_serials(self.portal, requester_of(tracker).email, serials or [], misread, dispatcher)
+            await suggest_serials(
+                self.portal, requester_of(tracker).email, serials or [], misread, dispatcher, language_in(tracker)
+            )
             return {"serials": None}
         if serials is None:
             dispatcher.utter_message(response="utter_serial_malformed")
@@ -100,6 +103,7 @@ async def suggest_serials(
     read: list[str],
     misread: list[tuple[str, str]],
     dispatcher: CollectingDispatcher,
+    language: str = DEFAULT_LANGUAGE,
 ) -> None:
     """ "Did you mean …?" with every serial named, the look-alike letters corrected, when all those chargers exist
     (existence is what this form tells anyone about a serial anyway); else "not a serial number"."""
@@ -112,7 +116,7 @@ async def suggest_serials(
                 response="utter_did_you_mean_serials",
                 typed=", ".join(typed for typed, _ in misread),
                 serials_text=serial_list(proposal),
-                buttons=[serial_button(proposal)],
+                buttons=[serial_button(proposal, language)],
             )
             return
     dispatcher.utter_message(response="utter_serial_malformed")
@@ -139,7 +143,7 @@ class ActionOpenTransferRequest(UsesPortal, Action):
                 origin=origin_of(tracker),
             )
         except NotEligible as refused:
-            explain(refused.decision, dispatcher)
+            explain(refused.decision, dispatcher, language_in(tracker))
             return reset_request_slots()
         except UnknownCharger as unknown:
             dispatcher.utter_message(response="utter_charger_unknown", serial=unknown.serial)
@@ -157,6 +161,6 @@ class ActionOpenTransferRequest(UsesPortal, Action):
             response="utter_transfer_requested",
             request_reference=transfer.reference,
             serials_text=serial_list(transfer.serials),
-            buttons=[withdraw_button(transfer.reference)],
+            buttons=[withdraw_button(transfer.reference, language_in(tracker))],
         )
         return [*reset_request_slots(), SlotSet("request_reference", transfer.reference)]

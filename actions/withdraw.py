@@ -24,13 +24,15 @@ from rasa_sdk.types import DomainDict
 
 from actions.explanations import say_no_account
 from actions.portal_access import UsesPortal
-from actions.requester import Requester, requester_of
+from actions.requester import Requester, language_in, requester_of
 from actions.wording import intent_payload, serial_list
 from portal import services
 from portal.domain.actors import Customer
 from portal.domain.requests import find_reference, kind_of_reference, normalise_reference
 from portal.domain.text import REASON_MAX
 from portal.errors import InvalidTransition, NotRequester, ReasonRequired, UnknownAccount, UnknownRequest
+from portal.languages import DEFAULT_LANGUAGE
+from portal.languages.texts import texts
 from portal.status_text import kind_label, status_label
 from portal.views import RequestSummary
 
@@ -40,24 +42,30 @@ REASON = "withdraw_reason"  # the reason `/support withdraw REF <reason>` gave, 
 MAX_CHOICES = 10
 
 
-def confirm_buttons(reference: str, reason: str | None = None) -> list[dict[str, str]]:
+def confirm_buttons(
+    reference: str, reason: str | None = None, language: str = DEFAULT_LANGUAGE
+) -> list[dict[str, str]]:
     """The question's two ways: withdraw this very request (with the reason given, if any), or keep it."""
+    t = texts(language)
     yes = intent_payload(INTENT, reference=reference, **{ANSWER: "yes"}, **({REASON: reason} if reason else {}))
     return [
-        {"title": f"Yes, withdraw {reference}", "payload": yes},
-        {"title": "No, keep it", "payload": intent_payload(INTENT, **{ANSWER: "no"})},
+        # Translators: the two buttons under "Withdraw your service ticket ST-000001? …".
+        {"title": t.gettext("Yes, withdraw {reference}").format(reference=reference), "payload": yes},
+        {"title": t.gettext("No, keep it"), "payload": intent_payload(INTENT, **{ANSWER: "no"})},
     ]
 
 
-def withdraw_button(reference: str) -> dict[str, str]:
+def withdraw_button(reference: str, language: str = DEFAULT_LANGUAGE) -> dict[str, str]:
     """The button under a confirmation or on the App Home: it asks before anything is withdrawn."""
-    return {"title": f"Withdraw {reference}", "payload": intent_payload(INTENT, reference=reference)}
+    # Translators: a button under a request just filed, e.g. "Withdraw ST-000001".
+    title = texts(language).gettext("Withdraw {reference}").format(reference=reference)
+    return {"title": title, "payload": intent_payload(INTENT, reference=reference)}
 
 
-def what(summary: RequestSummary) -> str:
-    """`service ticket ST-000001 (10001R002)`"""
+def what(summary: RequestSummary, language: str = DEFAULT_LANGUAGE) -> str:
+    """`service ticket ST-000001 (10001R002)`: the kind's label in `language`, then the reference and chargers."""
     about = f" ({serial_list(summary.serials)})" if summary.serials else ""
-    return f"{kind_label(summary.kind)} {summary.reference}{about}"
+    return f"{kind_label(summary.kind, language)} {summary.reference}{about}"
 
 
 class ActionWithdrawRequest(UsesPortal, Action):
@@ -77,20 +85,25 @@ class ActionWithdrawRequest(UsesPortal, Action):
             dispatcher.utter_message(response="utter_withdraw_kept")
             return done
         reference = _reference(tracker)
+        language = language_in(tracker)
         try:
             if reference is None:
-                await self._offer_choices(dispatcher, requester)
+                await self._offer_choices(dispatcher, requester, language)
             elif answer == "yes":
                 reason = next(tracker.get_latest_entity_values(REASON), None)
                 withdrawn = await services.withdraw_request(
                     self.portal.uow(), requester.email, reference, reason if isinstance(reason, str) else None
                 )
                 response = "utter_transfer_withdrawn" if withdrawn.kind == "transfer" else "utter_request_withdrawn"
-                dispatcher.utter_message(response=response, request_reference=withdrawn.reference, what=what(withdrawn))
+                dispatcher.utter_message(
+                    response=response, request_reference=withdrawn.reference, what=what(withdrawn, language)
+                )
             else:
                 summary = await services.check_withdrawal(self.portal.uow(), requester.email, reference)
                 dispatcher.utter_message(
-                    response="utter_confirm_withdraw", what=what(summary), buttons=confirm_buttons(summary.reference)
+                    response="utter_confirm_withdraw",
+                    what=what(summary, language),
+                    buttons=confirm_buttons(summary.reference, language=language),
                 )
         except UnknownAccount:
             say_no_account(dispatcher, requester)
@@ -109,18 +122,22 @@ class ActionWithdrawRequest(UsesPortal, Action):
             dispatcher.utter_message(
                 response="utter_withdraw_decided",
                 reference=decided.reference,
-                status_text=status_label(kind, decided.status) if kind else decided.status,
+                status_text=status_label(kind, decided.status, language) if kind else decided.status,
             )
         return done
 
-    async def _offer_choices(self, dispatcher: CollectingDispatcher, requester: Requester) -> None:
+    async def _offer_choices(self, dispatcher: CollectingDispatcher, requester: Requester, language: str) -> None:
         open_ones = await services.withdrawable_requests(self.portal.uow(), requester.email)
         if not open_ones:
             dispatcher.utter_message(response="utter_withdraw_nothing_open")
             return
-        buttons = [{"title": what(r), "payload": intent_payload(INTENT, reference=r.reference)} for r in open_ones]
+        buttons = [
+            {"title": what(r, language), "payload": intent_payload(INTENT, reference=r.reference)} for r in open_ones
+        ]
         buttons = buttons[:MAX_CHOICES]
-        buttons.append({"title": "Keep them all", "payload": intent_payload(INTENT, **{ANSWER: "no"})})
+        # Translators: the last button under "Which request would you like to withdraw?".
+        keep = texts(language).gettext("Keep them all")
+        buttons.append({"title": keep, "payload": intent_payload(INTENT, **{ANSWER: "no"})})
         dispatcher.utter_message(response="utter_withdraw_which", buttons=buttons)
 
     async def _audit(self, requester: Requester, reference: str | None, outcome: str, detail: str) -> None:

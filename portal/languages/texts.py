@@ -14,12 +14,12 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Final
 
-from babel.dates import format_date
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 
+from portal import dates
 from portal.languages import DEFAULT_LANGUAGE, LOCALES, Language, language_of
 
 DOMAIN: Final = "chargedesk"
@@ -31,8 +31,8 @@ def N_(message: str) -> str:
     return message
 
 
-def catalog_path(language: Language) -> Path:
-    return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+def catalog_path(language: Language, locale_dir: Path = LOCALE_DIR) -> Path:
+    return locale_dir / language / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
 class Texts:
@@ -51,7 +51,11 @@ class Texts:
 
     def day(self, value: date | datetime) -> str:
         """A day as it is written in this language ("1 February 2027", "1 februari 2027")."""
-        return format_date(value, "long", locale=self.locale)
+        return dates.day(value, self.language)
+
+    def moment(self, value: datetime) -> str:
+        """A moment in UTC as it is written in this language ("1 February 2027, 14:05 UTC")."""
+        return dates.moment(value, self.language)
 
     def number(self, value: float) -> str:
         return format_decimal(value, locale=self.locale)
@@ -60,10 +64,16 @@ class Texts:
 @functools.cache
 def texts(language: object = DEFAULT_LANGUAGE) -> Texts:
     """The texts of `language` (a tag or locale; anything else means English)."""
+    return load_texts(language, LOCALE_DIR)
+
+
+def load_texts(language: object, locale_dir: Path) -> Texts:
+    """The texts of `language` from the catalogs under `locale_dir` (`texts` reads the package's own, once)."""
     chosen = language_of(language) or DEFAULT_LANGUAGE
-    if chosen == DEFAULT_LANGUAGE or not catalog_path(chosen).exists():
+    path = catalog_path(chosen, locale_dir)
+    if chosen == DEFAULT_LANGUAGE or not path.exists():
         return Texts(chosen, NullTranslations())
-    with catalog_path(chosen).open("rb") as source:
+    with path.open("rb") as source:
         catalog = read_po(source, locale=LOCALES[chosen], domain=DOMAIN)
     compiled = io.BytesIO()
     write_mo(compiled, catalog)
