@@ -25,6 +25,7 @@ from bot.engine.tracker import ACTION_LISTEN, Tracker, action_event, slot_event
 from bot.engine.understanding import Interpreter, nlu_files, read_nlu_files
 from bot.logs import log_context, request_id
 from bot.ops.metrics import Metrics
+from portal.languages.texts import N_, texts
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +78,8 @@ class FormSubmission:
     result: TurnResult | None
 
 
-NOT_ACTIVE = "This request is no longer open here. Please start again."
+NOT_ACTIVE = N_("This request is no longer open here. Please start again.")
+CHECK_VALUE = N_("Please check this value.")
 
 
 @dataclass
@@ -195,7 +197,7 @@ class Engine:
                 stored = await loading.events()
                 turn = Turn(Tracker(sender_id, self.domain, stored))
                 if turn.tracker.loop_name != form:
-                    return FormSubmission({"": NOT_ACTIVE}, None)
+                    return FormSubmission({"": texts(turn.tracker.slots.get("language")).gettext(NOT_ACTIVE)}, None)
                 self._note_filing_key(turn.tracker, metadata, notes)
                 turn.add(self._user_event("", {"name": None, "confidence": 1.0}, metadata))
                 errors = await self._refusals(form, turn.tracker, values)
@@ -221,7 +223,8 @@ class Engine:
                 e.get("event") == "slot" and e.get("name") == name and e.get("value") is None for e in outcome.events
             )
             if refused or value is None:
-                errors[name] = " ".join(m.text for m in outcome.messages) or "Please check this value."
+                fallback = texts(tracker.slots.get("language")).gettext(CHECK_VALUE)
+                errors[name] = " ".join(m.text for m in outcome.messages) or fallback
         return errors
 
     @staticmethod
