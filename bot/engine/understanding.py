@@ -23,6 +23,7 @@ import json
 import logging
 import math
 import re
+import unicodedata
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -732,11 +733,12 @@ REFERENCE_TOKEN: Final = "referenceno"
 
 def normalise(text: str) -> str:
     """The text as the classifier sees it: lowercase, serials and references as one token each, no Slack mentions,
-    emoji codes as their words, no apostrophes, letters typed three or more times in a row ("hiiii") kept twice.
+    emoji codes as their words, no apostrophes, letters typed three or more times in a row ("hiiii") kept twice,
+    no accents ("lädt", "géén", "ça" as "ladt", "geen", "ca": customers type them or not, in every language).
 
     Used as the vectorizers' ``preprocessor``, so scikit-learn and the hand scorer apply it identically.
     """
-    lowered = _MENTION.sub(" ", text.lower())
+    lowered = _MENTION.sub(" ", _without_accents(text.lower()))
     lowered = _EMOJI_CODE.sub(r" \1 ", lowered)
     lowered = _SERIAL_LIKE.sub(f" {SERIAL_TOKEN} ", lowered)
     lowered = _REFERENCE_LIKE.sub(f" {REFERENCE_TOKEN} ", lowered)
@@ -744,6 +746,13 @@ def normalise(text: str) -> str:
     lowered = _REPEATS.sub(r"\1\1", lowered)
     lowered = _WORD.sub(_canonical_word, lowered)
     return _SPACES.sub(" ", lowered).strip()
+
+
+def _without_accents(text: str) -> str:
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFKD", text.replace("ß", "ss").replace("œ", "oe"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def _canonical_word(match: re.Match[str]) -> str:

@@ -3,7 +3,9 @@
 A transcript names who is speaking, then turns: `user:` types text, `press:` presses a button by its title
 (from the assistant's last messages, or from the entry message's category buttons, as in Slack). Each turn lists
 the responses the assistant must give, in order, with optional checks on text and buttons, slots and the active
-form; `requests:` lists every request the conversation must have created in the portal.
+form; `requests:` lists every request the conversation must have created in the portal. A transcript with
+`language: nl` is a customer writing in that language: every message the assistant sends must be in it (no English
+sentence, no untranslated button; tests/languages/speaks.py), and the entry buttons are that language's.
 """
 
 from __future__ import annotations
@@ -16,25 +18,26 @@ import yaml
 from sqlalchemy import select
 
 from bot.engine.engine import Engine
-from bot.engine.responses import BotMessage, Button
+from bot.engine.responses import BotMessage, Button, render
 from portal.adapters import tables
 from portal.bootstrap import Portal
+from tests.languages.speaks import leaks
 
 TRANSCRIPTS = sorted((Path(__file__).resolve().parents[1] / "conversations").glob("*.yml"))
 SENDER = "T0TEST:C0TEST:1700000000.000100:U0TEST"
 
 
-def entry_buttons(engine: Engine) -> list[Button]:
+def entry_buttons(engine: Engine, language: str | None) -> list[Button]:
     """The buttons of the entry message and of the category question, which a channel always shows."""
-    buttons: list[Button] = []
-    for name in ("utter_greet", "utter_ask_category"):
-        for b in engine.domain.responses[name][0].get("buttons", []):
-            buttons.append(Button(b["title"], b["payload"]))
-    return buttons
+    return [
+        button
+        for name in ("utter_greet", "utter_ask_category")
+        for button in render(name, engine.domain.responses[name], {"language": language}, {}).buttons
+    ]
 
 
-def press(title: str, last: list[BotMessage], engine: Engine) -> str:
-    for button in [b for m in last for b in m.buttons] + entry_buttons(engine):
+def press(title: str, last: list[BotMessage], engine: Engine, language: str | None = None) -> str:
+    for button in [b for m in last for b in m.buttons] + entry_buttons(engine, language):
         if button.title == title:
             return button.payload
     shown = [b.title for m in last for b in m.buttons]
@@ -73,12 +76,15 @@ async def requests_in(portal: Portal) -> list[dict[str, Any]]:
 async def test_transcript(path: Path, engine: Engine, portal: Portal) -> None:
     script = yaml.safe_load(path.read_text(encoding="utf-8"))  # noqa: ASYNC240 (a small local file)
     metadata = {"requester": {"email": script["as"], "slack_user_id": "U0TEST", "slack_team_id": "T0TEST"}}
+    language = script.get("language")
     last: list[BotMessage] = []
     for number, turn in enumerate(script["turns"], start=1):
-        text = turn["user"] if "user" in turn else press(turn["press"], last, engine)
+        text = turn["user"] if "user" in turn else press(turn["press"], last, engine, language)
         where = f"{path.name} turn {number} ({text!r})"
         last = await engine.handle(SENDER, text, metadata)
         check_messages(turn.get("bot", []), last, where)
+        if language:
+            assert leaks(last, language) == [], f"{where}: not in {language}"
         tracker = await engine.tracker(SENDER)
         for name, value in (turn.get("slots") or {}).items():
             assert tracker.slots.get(name) == value, f"{where}: slot {name} is {tracker.slots.get(name)!r}"
