@@ -63,6 +63,11 @@ def tag_languages(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(notifier_module, "texts", tagged)
 
 
+def set_locale(h: Harness, user: str, locale: str) -> None:
+    """The locale users.info gives for `user` (a new entry: the cast's dicts are shared by every test)."""
+    h.fake.users[user] = {**h.fake.users[user], "locale": locale}
+
+
 def people_of(h: Harness) -> People:
     return People(h.portal.engine, AsyncWebClient(token="xoxb-test", base_url=h.fake.base_url))
 
@@ -105,7 +110,7 @@ def test_the_reader_language_is_stored_then_locale_then_english() -> None:
 
 
 async def test_support_is_answered_in_the_slack_locale_language(slack: Harness, tag_languages: None) -> None:
-    slack.fake.users["U0CARLA"]["locale"] = "de-DE"
+    set_locale(slack, "U0CARLA", "de-DE")
     assert await people_of(slack).language_for("U0CARLA") == "de"
 
     answer = await support(slack, "U0CARLA", "help")
@@ -117,7 +122,7 @@ async def test_support_is_answered_in_the_slack_locale_language(slack: Harness, 
 
 async def test_support_text_is_the_german_catalogs(slack: Harness) -> None:
     """Without tags: the very text the German catalog gives (English until the catalog is translated)."""
-    slack.fake.users["U0CARLA"]["locale"] = "de-DE"
+    set_locale(slack, "U0CARLA", "de-DE")
     answer = await support(slack, "U0CARLA", "help")
     assert section_texts(answer["blocks"]) == [texts("de").gettext(HELP)]
     assert button_titles(answer["blocks"]) == [texts("de").gettext(ENTRY_TITLE)]
@@ -125,7 +130,7 @@ async def test_support_text_is_the_german_catalogs(slack: Harness) -> None:
 
 async def test_support_status_writes_days_in_the_readers_language(slack: Harness) -> None:
     """Dates need no catalog: the German reader's request list is dated the German way already."""
-    slack.fake.users["U0CARLA"]["locale"] = "de-DE"
+    set_locale(slack, "U0CARLA", "de-DE")
     ticket = await services.open_service_ticket(slack.portal.uow(), CARLA, "10001R001", "The display stays dark")
     answer = await support(slack, "U0CARLA", "status")
     text = "\n".join(section_texts(answer["blocks"]))
@@ -135,7 +140,7 @@ async def test_support_status_writes_days_in_the_readers_language(slack: Harness
 
 
 async def test_a_forged_locale_falls_back_to_english(slack: Harness, tag_languages: None) -> None:
-    slack.fake.users["U0CARLA"]["locale"] = "xx-FORGED<script>"
+    set_locale(slack, "U0CARLA", "xx-FORGED<script>")
     assert await people_of(slack).language_for("U0CARLA") == "en"
     answer = await support(slack, "U0CARLA", "help")
     assert section_texts(answer["blocks"]) == [tagged("en").gettext(HELP)]
@@ -149,7 +154,7 @@ async def test_the_last_turns_language_is_stored_and_used(
 ) -> None:
     """Carla's Slack is in German, but she writes in Dutch: the engine gets her locale as a hint, her turn's
     language is kept, and /support answers her in Dutch from then on."""
-    slack.fake.users["U0CARLA"]["locale"] = "de-DE"
+    set_locale(slack, "U0CARLA", "de-DE")
     seen: list[dict[str, Any]] = []
     turn = Engine.turn
 
@@ -185,8 +190,8 @@ async def test_the_last_turns_language_is_stored_and_used(
 async def test_the_consent_dm_is_in_the_operators_language_not_the_requesters(
     slack: Harness, tag_languages: None
 ) -> None:
-    slack.fake.users["U0BEN"]["locale"] = "de-DE"  # the requester
-    slack.fake.users["U0ANNA"]["locale"] = "fr-FR"  # the current Service Operator's person
+    set_locale(slack, "U0BEN", "de-DE")  # the requester
+    set_locale(slack, "U0ANNA", "fr-FR")  # the current Service Operator's person
     origin = {"slack_user_id": "U0BEN", "slack_team_id": "T0HOME", "language": "de"}
     transfer = await services.request_transfer(
         slack.portal.uow(), BEN, ["ACE0100002"], "Bought from VoltWay in March", terms_accepted=True, origin=origin

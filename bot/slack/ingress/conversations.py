@@ -96,9 +96,9 @@ class SlackConversations:
             metadata["locale"] = person.locale
         return metadata
 
-    async def texts_for(self, user_id: str) -> Texts:
+    async def texts_for(self, user_id: str, *, ask_slack: bool = True) -> Texts:
         """The texts to write to `user_id` in outside a conversation's turn (`People.language_for`)."""
-        return texts(await self.people.language_for(user_id))
+        return texts(await self.people.language_for(user_id, ask_slack=ask_slack))
 
     async def remember_language(self, conversation: Conversation, result: TurnResult) -> None:
         """Keep the language of the person's last turn, for /support, App Home and DMs. A failure here must not
@@ -128,7 +128,7 @@ class SlackConversations:
         except IdentityUnavailable:
             # Slack could not say who this is: not "no account", and nothing ran (who asks is settled before the
             # engine is called); the next message works.
-            t = await self.texts_for(conversation.user_id)
+            t = await self.texts_for(conversation.user_id, ask_slack=False)
             await self.reply(conversation, [BotMessage(t.gettext(IDENTITY_UNAVAILABLE))], t=t)
             return
         except UNAVAILABLE as error:
@@ -140,7 +140,7 @@ class SlackConversations:
             # Without a filing key the engine stopped before running anything (or on a conversation's very first
             # turn, which files nothing in practice): nothing can have been filed.
             could_have_filed = FILING_KEY in notes
-            t = await self.texts_for(conversation.user_id)
+            t = await self.texts_for(conversation.user_id, ask_slack=False)
             answer, filed = await self.after_failure(notes.get(FILING_KEY), delivery, t=t)
             if filed is not None:
                 await self.reply(conversation, [answer], t=t)

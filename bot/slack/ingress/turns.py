@@ -48,7 +48,9 @@ class TurnRunner:
                 )
             except IdentityUnavailable:
                 # Not "no account": Slack could not say who this is; the next mention works again.
-                unavailable = (await self.conversations.texts_for(conversation.user_id)).gettext(IDENTITY_UNAVAILABLE)
+                unavailable = (await self.conversations.texts_for(conversation.user_id, ask_slack=False)).gettext(
+                    IDENTITY_UNAVAILABLE
+                )
                 notice = SectionBlock(text=MarkdownTextObject(text=unavailable))
                 answer = (unavailable, [notice.to_dict()])
             if answer is not None:

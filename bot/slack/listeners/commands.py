@@ -40,19 +40,21 @@ def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -
         words = text.split()
         verb = words[0].lower() if words and words[0].lower() in _KNOWN_WORDS else "?"
         user_id = str(command.get("user_id") or "")
-        # The person's language: the one they last wrote to the assistant in, else their Slack locale's.
-        t = await conversations.texts_for(user_id)
         try:
+            # The person's language: the one they last wrote to the assistant in, else their Slack locale's.
+            t = await support.reader_texts(conversations, user_id)
             reply = await support.answer(conversations, agents, user_id, str(command.get("team_id") or ""), text, t)
             fallback, blocks = reply if reply is not None else support.not_understood(text, t)
         except IdentityUnavailable:
             # Slack could not say who this is (slow, rate-limited, down): not "no account", and not our failure.
+            t = await conversations.texts_for(user_id, ask_slack=False)
             fallback, blocks = t.gettext(IDENTITY_UNAVAILABLE), []
         except Exception as error:
             # Whatever went wrong (Slack could not say who this is, the database is away), the person hears that
             # the look-up failed rather than nothing. The exception's text may quote personal data: its type only.
             logger.error("/support %r failed: %s", verb, type(error).__name__)
             logger.debug("/support failed", exc_info=error)
+            t = await conversations.texts_for(user_id, ask_slack=False)
             fallback, blocks = t.gettext(FAILED), []
         await _respond(str(command.get("response_url") or ""), verb, fallback, blocks)
 

@@ -39,14 +39,16 @@ def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -
         reference = str(action.get("value") or "")
         verb = "consent" if consent else "decline"
 
-        # The person who pressed reads the answer: in their language (the consent DM was written in it too).
-        t = await conversations.texts_for(user_id)
+        # The person who pressed reads the answer: in their language (the consent DM was written in it too), known
+        # for sure once Slack has said who they are.
+        t = await conversations.texts_for(user_id, ask_slack=False)
 
         async def say(text: str) -> None:
             await client.chat_postEphemeral(channel=channel, user=user_id, text=t.gettext(text))
 
         try:
             person = await directory.resolve(user_id, team_id)
+            t = await conversations.texts_for(user_id)
             if not person.verified:
                 await services.audit_refusal(
                     portal.uow(), f"slack:{user_id}", verb, reference, "IdentityNotVerified", person.status.value

@@ -53,7 +53,7 @@ def _conversation(view: dict[str, Any], user_id: str | None) -> Conversation | N
 
 async def _forged_view(conversations: SlackConversations, user_id: str) -> dict[str, Any]:
     """The modal that says a forged form was refused, in the submitter's own language."""
-    t = await conversations.texts_for(user_id)
+    t = await conversations.texts_for(user_id, ask_slack=False)
     return message_view(t.gettext("Support request"), [BotMessage(t.gettext(FORGED))], t)
 
 
@@ -171,7 +171,7 @@ def register(app: AsyncApp, conversations: SlackConversations) -> None:
             await ack(response_action="update", view=await _forged_view(conversations, user_id))
             return
         if not isinstance(payload, str) or not payload.startswith("/request_"):
-            t = await conversations.texts_for(conversation.user_id)
+            t = await conversations.texts_for(conversation.user_id, ask_slack=False)
             choose = t.gettext("Please choose what the request is about.")
             await ack(response_action="errors", errors={"category": choose})
             return
@@ -183,7 +183,7 @@ def register(app: AsyncApp, conversations: SlackConversations) -> None:
         except UNAVAILABLE as error:
             # Choosing a kind files nothing, so "try again" is the whole truth here.
             logger.error("choosing a request kind failed: %s", type(error).__name__)
-            t = await conversations.texts_for(conversation.user_id)
+            t = await conversations.texts_for(conversation.user_id, ask_slack=False)
             await ack(response_action="errors", errors={"category": t.gettext(TRY_AGAIN)})
             return
         await conversations.remember_language(conversation, result)

@@ -43,7 +43,7 @@ async def publish_home(conversations: SlackConversations, agents: Agents, user_i
         view = await home_view(conversations, agents, user_id, team_id)
     except IdentityUnavailable:
         # Not "no account": say so on the tab; the next time it is opened (or a request changes) it is rebuilt.
-        t = await conversations.texts_for(user_id)
+        t = await conversations.texts_for(user_id, ask_slack=False)
         view = notice_home(t.gettext(IDENTITY_UNAVAILABLE), conversations.portal.clock(), t)
     await conversations.client.views_publish(user_id=user_id, view=view)
 

@@ -100,7 +100,7 @@ async def answer(
     command = words[0].lower() if words else ""
     if command not in ("", "help", "status", "charger", "withdraw"):
         return None
-    t = t or await conversations.texts_for(user_id)
+    t = t or await reader_texts(conversations, user_id)
     if command in ("", "help"):
         return help_reply(t=t) if len(words) <= 1 else None
     if command == "status" and len(words) <= 2:
@@ -116,6 +116,13 @@ async def answer(
             return None  # a sentence ("withdraw my ticket please"): the conversation asks which one
         return await _withdraw(conversations, user_id, team_id, word, reason.strip(), t)
     return None
+
+
+async def reader_texts(conversations: SlackConversations, user_id: str) -> Texts:
+    """The asker's texts: users.info first (raising IdentityUnavailable when Slack cannot answer, as `answer`
+    does), so that their Slack locale counts when they have not written to the assistant yet."""
+    await conversations.directory.profile(user_id)
+    return await conversations.texts_for(user_id)
 
 
 def help_reply(lead: str | None = None, t: Texts = ENGLISH) -> Reply:

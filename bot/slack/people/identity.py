@@ -131,6 +131,10 @@ class Directory:
         # An org-wide install on an Enterprise Grid: the grid's members are ours too.
         return bool(home_enterprise and enterprise_id and enterprise_id == home_enterprise)
 
+    def cached_profile(self, user_id: str) -> Profile | None:
+        """What users.info said about `user_id` within the last ten minutes, without asking Slack."""
+        return self._profiles.get(user_id)
+
     async def profile(self, user_id: str) -> Profile:
         cached = self._profiles.get(user_id)
         if cached is not None:

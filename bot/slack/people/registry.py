@@ -108,10 +108,11 @@ class People:
             ).scalar()
         return stored if isinstance(stored, str) and stored in LANGUAGES else None
 
-    async def language_for(self, user_id: str) -> Language:
+    async def language_for(self, user_id: str, *, ask_slack: bool = True) -> Language:
         """What to write to `user_id` in outside a conversation (/support, App Home, DMs): their stored language,
         else their Slack locale's (users.info, cached), else English. Never raises: a database or Slack outage
-        means English rather than no message."""
+        means English rather than no message. `ask_slack=False` when Slack just failed to say who they are: only
+        a profile already cached counts then (asking again would only make them wait longer)."""
         try:
             stored = await self.stored_language(user_id)
         except Exception as error:  # the message matters more than its language
@@ -119,6 +120,9 @@ class People:
             stored = None
         if stored is not None:
             return stored
+        if not ask_slack:
+            cached = self.directory.cached_profile(user_id)
+            return reader_language(None, cached.locale if cached else None)
         try:
             locale = (await self.directory.profile(user_id)).locale
         except IdentityUnavailable:
