@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import NoDecode
 
+from portal.languages import DEFAULT_LANGUAGE, Language
 from portal.settings import PortalSettings
 
 
@@ -70,6 +71,10 @@ class Settings(PortalSettings):
     )
     agent_usergroup: str | None = Field(
         None, alias="CHARGEDESK_AGENT_USERGROUP", description="a user group id, e.g. S0123456789"
+    )
+    # The language of what agents read (triage cards, agent-only replies); customers are answered in their own.
+    agent_language: Language = Field(
+        DEFAULT_LANGUAGE, alias="CHARGEDESK_AGENT_LANGUAGE", description="one of en, nl, de, fr"
     )
     # Transfers without the Service Operator's answer go to support after this many days.
     transfer_expiry_days: int = Field(

@@ -95,7 +95,9 @@ def build_services(settings: Settings, engine: Engine, portal: Portal) -> Servic
     )
     directory = Directory(client, portal)  # the one resolver of who someone is
     conversations = SlackConversations(engine, portal, client, directory, People(portal.engine, client, directory))
-    agents = Agents(client, settings.agent_users, settings.agent_usergroup, directory=directory)
+    agents = Agents(
+        client, settings.agent_users, settings.agent_usergroup, directory=directory, language=settings.agent_language
+    )
     return Services(conversations, agents, TurnRunner(conversations, agents), Inbox(portal.engine))
 
 

@@ -80,7 +80,7 @@ def start_background(
 ) -> list[asyncio.Task[None]]:
     """`people` is the Slack app's own (one resolver per process: one auth.test, one profile cache); `metrics` the
     app's, which count the sender's 429s and failed deliveries."""
-    notifier = Notifier(portal, people, settings.triage_channel, home_view)
+    notifier = Notifier(portal, people, settings.triage_channel, home_view, agent_language=settings.agent_language)
     sender = SlackSender(portal.engine, client, metrics=metrics)
     return [
         asyncio.create_task(notifier.run(stop), name="notifier"),

@@ -49,6 +49,8 @@ slack_people = Table(
     Column("email", String(320), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
     Column("enterprise_id", String(32), nullable=True),
+    # The language of their last conversation turn (en, nl, de, fr): what they are written to in next.
+    Column("language", String(8), nullable=True),
     Index("ix_slack_people_email", "email"),
 )
 # One row per Slack Web API call to make. Rows are written by `enqueue` in the transaction that decided to notify

@@ -67,7 +67,7 @@ class CountingClient:
     def __init__(self) -> None:
         self.calls = 0
 
-    async def users_info(self, user: str) -> dict[str, Any]:
+    async def users_info(self, user: str, include_locale: bool = False) -> dict[str, Any]:
         self.calls += 1
         return {"ok": True, "user": {"id": user, "profile": {"email": f"{user.lower()}@example.com"}}}
 

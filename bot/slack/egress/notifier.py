@@ -48,6 +48,7 @@ from bot.slack.egress.delivery import HOME_LANE_PREFIX, PUBLISH_VIEW, Delivery, 
 from bot.slack.messages.blocks import escape
 from bot.slack.messages.consent import consent_answered_message, consent_message
 from bot.slack.messages.triage import handoff_card, triage_message
+from bot.slack.messages.wording import ENGLISH, kind_text, status_text
 from bot.slack.messages.workspaces import message_key as workspace_message_key
 from bot.slack.messages.workspaces import workspace_card, workspace_linked_card
 from bot.slack.people.identity import IdentityUnavailable
@@ -55,10 +56,11 @@ from bot.slack.people.registry import People
 from portal import outbox, services
 from portal.bootstrap import Portal
 from portal.errors import UnknownRequest
+from portal.languages import DEFAULT_LANGUAGE, Language, language_of
+from portal.languages.texts import Texts, texts
 from portal.outbox import OutboxEvent as Event
 from portal.services.facts import RequestFacts
 from portal.services.handoff import HANDOFF_EVENT
-from portal.status_text import kind_label, status_label
 
 logger = logging.getLogger(__name__)
 BATCH = 50
@@ -70,6 +72,7 @@ WITHDRAWN_STATUSES = {"withdrawn", "cancelled"}
 ANSWERED_STATUSES = {"awaiting_support", "declined_by_operator"}
 
 HomeView = Callable[[str, str], Awaitable[dict[str, Any]]]  # (user id, team id) → their App Home view, as of now
+Wording = Callable[[Texts], str]  # a text, in the language of the Texts given
 
 
 class Notifier:
@@ -80,12 +83,14 @@ class Notifier:
         triage_channel: str | None,
         home_view: HomeView | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        agent_language: Language = DEFAULT_LANGUAGE,
     ) -> None:
         self.portal = portal
         self.people = people
         self.triage_channel = triage_channel
         self.home_view = home_view
         self.clock = clock
+        self.agent_texts = texts(agent_language)  # triage cards: the agents' language, English by default
 
     async def run_once(self) -> int:
         """Process a batch of events; returns how many."""
@@ -169,12 +174,12 @@ class Notifier:
 
     async def _operator_answered(self, event: Event, facts: RequestFacts) -> list[Delivery]:
         answered = await self._consent_answered(event, facts)
-        return answered + self._tell_requester(event, facts, _answer_text(event, facts))
+        return answered + await self._tell_requester(event, facts, lambda t: _answer_text(event, facts, t))
 
     async def _status_changed(self, event: Event, facts: RequestFacts) -> list[Delivery]:
         if event.payload.get("status") in ANSWERED_STATUSES:
             return []
-        deliveries = self._tell_requester(event, facts, _status_text(event, facts))
+        deliveries = await self._tell_requester(event, facts, lambda t: _status_text(event, facts, t))
         if facts.kind == "transfer" and facts.is_closed:
             deliveries += await self._consent_answered(event, facts)
         return deliveries
@@ -182,7 +187,7 @@ class Notifier:
     async def _triage(self, event: Event, facts: RequestFacts) -> list[Delivery]:
         if not self.triage_channel:
             return []
-        text, blocks = triage_message(facts)
+        text, blocks = triage_message(facts, self.agent_texts)
         message_key = f"triage:{facts.reference}"
         if event.name == "request.opened":
             return [
@@ -216,14 +221,15 @@ class Notifier:
         facts: RequestFacts,
         method: str,
         purpose: str,
-        render: Callable[[RequestFacts, str], tuple[str, list[dict[str, Any]]]],
+        render: Callable[[RequestFacts, str, Texts], tuple[str, list[dict[str, Any]]]],
     ) -> list[Delivery]:
-        """The consent DM of each Slack-known person of each current Service Operator: posted, or updated."""
+        """The consent DM of each Slack-known person of each current Service Operator: posted, or updated; each in
+        the language of the person who reads it (not the requester's)."""
         deliveries: list[Delivery] = []
         users = await self.people.user_ids(email for _, email in facts.operator_accounts)
         for operator, email in facts.operator_accounts:
-            text, blocks = render(facts, operator)
             for user_id in users.get(email, []):
+                text, blocks = render(facts, operator, await self._texts_of(user_id))
                 deliveries.append(
                     Delivery(
                         user_id,
@@ -235,11 +241,27 @@ class Notifier:
                 )
         return deliveries
 
-    def _tell_requester(self, event: Event, facts: RequestFacts, text: str) -> list[Delivery]:
+    async def _texts_of(self, user_id: str) -> Texts:
+        """What a DM to `user_id` is written in: their stored language, else their Slack locale's, else English."""
+        return texts(await self.people.language_for(user_id))
+
+    async def _requester_texts(self, facts: RequestFacts) -> Texts:
+        """What news of a request is written in for its requester: the language the request was made in (its
+        origin's), else the requester's own (stored, else their Slack locale's), else English."""
+        origin = facts.origin or {}
+        made_in = language_of(origin.get("language"))
+        if made_in is not None:
+            return texts(made_in)
+        user_id = origin.get("slack_user_id")
+        return await self._texts_of(str(user_id)) if user_id else ENGLISH
+
+    async def _tell_requester(self, event: Event, facts: RequestFacts, wording: Wording) -> list[Delivery]:
         origin = facts.origin or {}
         user_id = origin.get("slack_user_id")
         if not user_id:
             return []
+        t = await self._requester_texts(facts)
+        text = wording(t)
         deliveries = [
             Delivery(
                 str(user_id), "chat.postMessage", {"channel": user_id, "text": text}, key=f"ev{event.id}:requester"
@@ -248,7 +270,7 @@ class Notifier:
         thread = _public_thread(origin)
         if thread is not None:
             # The thread learns that something happened, not what: a shared channel may hold other organizations.
-            note = thread_note(facts.reference, str(user_id))
+            note = thread_note(facts.reference, str(user_id), t)
             deliveries.append(_thread_post(event, thread, note))
         return deliveries
 
@@ -258,18 +280,23 @@ class Notifier:
         thread, user_id = _public_thread(origin), origin.get("slack_user_id")
         if thread is None or not user_id:
             return []
-        return [_thread_post(event, thread, filed_note(facts.kind, facts.reference, str(user_id)))]
+        t = await self._requester_texts(facts)
+        return [_thread_post(event, thread, filed_note(facts.kind, facts.reference, str(user_id), t))]
 
     async def _tell_previous_operators(self, event: Event, facts: RequestFacts) -> list[Delivery]:
         users = await self.people.user_ids(email for _, email in facts.operator_accounts)
         deliveries = []
         for operator, email in facts.operator_accounts:
             serials = ", ".join(c.serial for c in facts.chargers if c.operator == operator)
-            text = (
-                f"Management transfer {facts.reference} is completed: {escape(serials)} is now operated by "
-                f"{escape(facts.organization or 'the requesting organization')}."
-            )
             for user_id in users.get(email, []):
+                t = await self._texts_of(user_id)
+                text = t.gettext(
+                    "Management transfer {reference} is completed: {serials} is now operated by {organization}."
+                ).format(
+                    reference=facts.reference,
+                    serials=escape(serials),
+                    organization=escape(facts.organization or t.gettext("the requesting organization")),
+                )
                 deliveries.append(
                     Delivery(
                         user_id,
@@ -284,22 +311,28 @@ class Notifier:
         email = str(event.payload.get("email") or "")
         organization = event.payload.get("organization")
         users = await self.people.user_ids([email])
-        text = (
-            f"Your support account is now linked to {escape(str(organization or 'your organization'))}. "
-            "You can now raise service tickets on the chargers it operates, and see them on my Home tab."
-        )
-        return [
-            Delivery(
-                user_id, "chat.postMessage", {"channel": user_id, "text": text}, key=f"ev{event.id}:linked:{user_id}"
+        deliveries = []
+        for user_id in users.get(email, []):
+            t = await self._texts_of(user_id)
+            text = t.gettext(
+                "Your support account is now linked to {organization}. You can now raise service tickets on the "
+                "chargers it operates, and see them on my Home tab."
+            ).format(organization=escape(str(organization or t.gettext("your organization"))))
+            deliveries.append(
+                Delivery(
+                    user_id,
+                    "chat.postMessage",
+                    {"channel": user_id, "text": text},
+                    key=f"ev{event.id}:linked:{user_id}",
+                )
             )
-            for user_id in users.get(email, [])
-        ]
+        return deliveries
 
     async def _handoff(self, event: Event) -> list[Delivery]:
         """Someone the portal cannot name asked for a person: support gets a card with where to answer them."""
         if not self.triage_channel:
             return []
-        text, blocks = handoff_card(event.payload)
+        text, blocks = handoff_card(event.payload, self.agent_texts)
         return [
             Delivery(
                 self.triage_channel,
@@ -316,11 +349,12 @@ class Notifier:
         if event.name == "workspace.verification_requested":
             method = "chat.postMessage"
             team_name = event.payload.get("team_name")
-            text, blocks = workspace_card(team_id, str(team_name) if team_name else None, event.payload.get("asked_by"))
+            asked_by = event.payload.get("asked_by")
+            text, blocks = workspace_card(team_id, str(team_name) if team_name else None, asked_by, self.agent_texts)
         elif event.name == "workspace.linked" and event.payload.get("asked"):
             method = "chat.update"
             organization, actor = str(event.payload.get("organization")), str(event.payload.get("actor"))
-            text, blocks = workspace_linked_card(team_id, organization, actor)
+            text, blocks = workspace_linked_card(team_id, organization, actor, self.agent_texts)
         else:
             return []  # linked from the CLI, an import or the demo data: no card was ever posted
         return [
@@ -358,14 +392,18 @@ REQUEST_HANDLERS: dict[str, tuple[RequestHandler, ...]] = {
 }
 
 
-def thread_note(reference: str, requester: str) -> str:
+def thread_note(reference: str, requester: str, t: Texts = ENGLISH) -> str:
     """The public note in a request's thread: its reference, and that the requester has the details privately."""
-    return f"There's an update on {escape(reference)}; <@{requester}> has the details in a direct message."
+    return t.gettext("There's an update on {reference}; {requester} has the details in a direct message.").format(
+        reference=escape(reference), requester=f"<@{requester}>"
+    )
 
 
-def filed_note(kind: str, reference: str, requester: str) -> str:
+def filed_note(kind: str, reference: str, requester: str, t: Texts = ENGLISH) -> str:
     """The public note in the thread a request was filed from: who filed what, and that support answers there."""
-    return f"<@{requester}> filed {kind_label(kind)} {escape(reference)}. Support will follow up in this thread."
+    return t.gettext("{requester} filed {kind} {reference}. Support will follow up in this thread.").format(
+        requester=f"<@{requester}>", kind=kind_text(t, kind), reference=escape(reference)
+    )
 
 
 def _public_thread(origin: dict[str, Any]) -> tuple[str, str] | None:
@@ -390,28 +428,36 @@ def _origin_user(facts: RequestFacts) -> tuple[str, str] | None:
     return (str(user), str(team or "")) if user else None
 
 
-def _answer_text(event: Event, facts: RequestFacts) -> str:
-    operator = next((c.operator for c in facts.chargers if c.answer), "The current Service Operator")
+def _answer_text(event: Event, facts: RequestFacts, t: Texts = ENGLISH) -> str:
+    operator = next((c.operator for c in facts.chargers if c.answer), None)
+    who = escape(operator) if operator else t.gettext("The current Service Operator")
     if event.name == "transfer.consented":
-        return (
-            f"{escape(operator)} consented to your management transfer {facts.reference}. "
-            f"It is now {status_label(facts.kind, facts.status)}."
+        return t.gettext("{operator} consented to your management transfer {reference}. It is now {status}.").format(
+            operator=who, reference=facts.reference, status=status_text(t, facts.kind, facts.status)
         )
     reason = facts.history[-1].reason if facts.history else None
-    because = f" Their reason: {escape(reason)}" if reason else ""
-    return f"{escape(operator)} declined your management transfer {facts.reference}.{because}"
+    text = t.gettext("{operator} declined your management transfer {reference}.").format(
+        operator=who, reference=facts.reference
+    )
+    if reason:
+        text += " " + t.gettext("Their reason: {reason}").format(reason=escape(reason))
+    return text
 
 
-def _status_text(event: Event, facts: RequestFacts) -> str:
+def _status_text(event: Event, facts: RequestFacts, t: Texts = ENGLISH) -> str:
     last = facts.history[-1] if facts.history else None
-    reason = f" Reason: {escape(last.reason)}" if last and last.reason else ""
-    text = f"Your {kind_label(facts.kind)} {facts.reference} is now {status_label(facts.kind, facts.status)}.{reason}"
+    text = t.gettext("Your {kind} {reference} is now {status}.").format(
+        kind=kind_text(t, facts.kind), reference=facts.reference, status=status_text(t, facts.kind, facts.status)
+    )
+    if last and last.reason:
+        text += " " + t.gettext("Reason: {reason}").format(reason=escape(last.reason))
     if last and facts.status in WITHDRAWN_STATUSES and last.actor != f"account:{facts.requester_email}":
         # A colleague of the requester's organization withdrew it: the requester learns who.
-        text += f" It was withdrawn by {escape(last.actor.partition(':')[2] or last.actor)}."
+        who = escape(last.actor.partition(":")[2] or last.actor)
+        text += " " + t.gettext("It was withdrawn by {who}.").format(who=who)
     if facts.kind == "transfer" and facts.status == "completed":
         serials = ", ".join(c.serial for c in facts.chargers)
-        text += (
-            f" Your organization is now the Service Operator of {escape(serials)}: you can raise service tickets on it."
-        )
+        text += " " + t.gettext(
+            "Your organization is now the Service Operator of {serials}: you can raise service tickets on it."
+        ).format(serials=escape(serials))
     return text

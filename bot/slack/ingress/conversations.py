@@ -24,21 +24,23 @@ from bot.slack.egress.delivery import POST_EPHEMERAL, POST_MESSAGE, TRANSIENT_ER
 from bot.slack.ingress.context import Conversation
 from bot.slack.messages.blocks import open_form_button, render
 from bot.slack.messages.modals import form_view, label
+from bot.slack.messages.wording import ENGLISH, kind_text, status_text
 from bot.slack.people.identity import IDENTITY_UNAVAILABLE, Directory, IdentityUnavailable, Person
 from bot.slack.people.registry import People
 from portal import services
 from portal.bootstrap import Portal
-from portal.status_text import kind_label, status_label
+from portal.languages import language_of
+from portal.languages.texts import N_, Texts, texts
 from portal.views import RequestSummary
 
 logger = logging.getLogger(__name__)
 
-TRY_AGAIN = "Sorry, I can't reach the support records right now. Please try again in a minute."
+TRY_AGAIN = N_("Sorry, I can't reach the support records right now. Please try again in a minute.")
 # How long a modal's submission waits for its conversation (held by a turn in progress, or by a process that died
 # in one until its lease runs out): Slack drops the answer after 3 seconds, and the person sees an error instead
 # of what became of their request.
 MODAL_WAIT = 1.5
-UNSURE = (
+UNSURE = N_(
     "Sorry, I can't reach the support records right now, so I can't tell whether your request went through. "
     "Please try again in a minute: if it did, I'll give you its reference, and nothing is filed twice."
 )
@@ -58,19 +60,17 @@ def modal_key(conversation: Conversation, view_id: str) -> str:
     return f"view:{conversation.sender_id}:{view_id}"
 
 
-def filed_message(filed: RequestSummary) -> BotMessage:
+def filed_message(filed: RequestSummary, t: Texts = ENGLISH) -> BotMessage:
     """What a person is told about a request their failed-looking turn had filed: it exists, and what is next."""
-    what = kind_label(filed.kind)
-    return BotMessage(
-        f"Your {what} {filed.reference} is filed: it is {status_label(filed.kind, filed.status)}. "
-        "Support will follow up here.",
-        response=ON_FILE,
+    text = t.gettext("Your {kind} {reference} is filed: it is {status}. Support will follow up here.").format(
+        kind=kind_text(t, filed.kind), reference=filed.reference, status=status_text(t, filed.kind, filed.status)
     )
+    return BotMessage(text, response=ON_FILE)
 
 
-def filed_result(filed: RequestSummary) -> TurnResult:
+def filed_result(filed: RequestSummary, t: Texts = ENGLISH) -> TurnResult:
     """A turn's result naming the filed request (the channel thread learns of it from the notifier, as always)."""
-    return TurnResult([filed_message(filed)], None, {"request_reference": filed.reference})
+    return TurnResult([filed_message(filed, t)], None, {"request_reference": filed.reference, "language": t.language})
 
 
 @dataclass
@@ -88,8 +88,25 @@ class SlackConversations:
         return person
 
     async def metadata(self, conversation: Conversation) -> dict[str, Any]:
-        """What the engine and the actions learn about the asker: the email only when it is verified."""
-        return conversation.metadata((await self.person(conversation)).requester())
+        """What the engine and the actions learn about the asker: the email only when it is verified, and their
+        Slack locale as a hint for the conversation's language (`locale`, e.g. "de-DE")."""
+        person = await self.person(conversation)
+        metadata = conversation.metadata(person.requester())
+        if person.locale:
+            metadata["locale"] = person.locale
+        return metadata
+
+    async def texts_for(self, user_id: str, *, ask_slack: bool = True) -> Texts:
+        """The texts to write to `user_id` in outside a conversation's turn (`People.language_for`)."""
+        return texts(await self.people.language_for(user_id, ask_slack=ask_slack))
+
+    async def remember_language(self, conversation: Conversation, result: TurnResult) -> None:
+        """Keep the language of the person's last turn, for /support, App Home and DMs. A failure here must not
+        cost the person their reply: the language is kept at the next turn."""
+        try:
+            await self.people.store_language(conversation.user_id, result.slots.get("language"))
+        except UNAVAILABLE as error:
+            logger.warning("storing a person's language failed: %s", type(error).__name__)
 
     async def converse(
         self,
@@ -111,7 +128,8 @@ class SlackConversations:
         except IdentityUnavailable:
             # Slack could not say who this is: not "no account", and nothing ran (who asks is settled before the
             # engine is called); the next message works.
-            await self.reply(conversation, [BotMessage(IDENTITY_UNAVAILABLE)])
+            t = await self.texts_for(conversation.user_id, ask_slack=False)
+            await self.reply(conversation, [BotMessage(t.gettext(IDENTITY_UNAVAILABLE))], t=t)
             return
         except UNAVAILABLE as error:
             # The database is restarting, or another process kept this conversation too long. The turn may still
@@ -122,16 +140,18 @@ class SlackConversations:
             # Without a filing key the engine stopped before running anything (or on a conversation's very first
             # turn, which files nothing in practice): nothing can have been filed.
             could_have_filed = FILING_KEY in notes
-            answer, filed = await self.after_failure(notes.get(FILING_KEY), delivery)
+            t = await self.texts_for(conversation.user_id, ask_slack=False)
+            answer, filed = await self.after_failure(notes.get(FILING_KEY), delivery, t=t)
             if filed is not None:
-                await self.reply(conversation, [answer])
+                await self.reply(conversation, [answer], t=t)
             else:
-                await self.reply(conversation, [answer if could_have_filed else BotMessage(TRY_AGAIN)])
+                await self.reply(conversation, [answer if could_have_filed else BotMessage(t.gettext(TRY_AGAIN))], t=t)
             return
+        await self.remember_language(conversation, result)
         if result.active_form and trigger_id:
             shown = [m for m in result.messages if not (m.response or "").startswith("utter_ask_")]
             if shown:
-                await self.reply(conversation, shown)
+                await self.reply(conversation, shown, t=texts(result.slots.get("language")))
             await self.open_form(conversation, result.active_form, result.slots, trigger_id)
             return
         await self.reply(conversation, result.messages, result)
@@ -154,9 +174,12 @@ class SlackConversations:
         metadata = await self.metadata(conversation)
         if view_id:
             metadata[FILING_KEY] = modal_key(conversation, view_id)
-        return await self.engine.submit_form(conversation.sender_id, form, values, metadata, wait=MODAL_WAIT)
+        submission = await self.engine.submit_form(conversation.sender_id, form, values, metadata, wait=MODAL_WAIT)
+        if submission.result is not None:
+            await self.remember_language(conversation, submission.result)
+        return submission
 
-    async def after_failure(self, *keys: str | None) -> tuple[BotMessage, RequestSummary | None]:
+    async def after_failure(self, *keys: str | None, t: Texts = ENGLISH) -> tuple[BotMessage, RequestSummary | None]:
         """What to tell someone whose turn or submission failed with an unknown outcome: the request it filed
         under one of `keys` if there is one, "try again" if there is none, and that we cannot tell if the
         database cannot say (trying again is safe then: the same intent files under the same key)."""
@@ -164,27 +187,35 @@ class SlackConversations:
             filed = await services.filed_under(self.portal.uow(), keys)
         except UNAVAILABLE as error:
             logger.error("looking up a filed request failed: %s", type(error).__name__)
-            return BotMessage(UNSURE), None
+            return BotMessage(t.gettext(UNSURE)), None
         if filed is None:
-            return BotMessage(TRY_AGAIN), None
-        return filed_message(filed), filed
+            return BotMessage(t.gettext(TRY_AGAIN)), None
+        return filed_message(filed, t), filed
 
     async def after_submission(self, conversation: Conversation, result: TurnResult) -> None:
         """The modal showed the outcome; DMs also keep it. A channel thread learns only that a request was filed,
         from the notifier (`request.opened`), once per request however often the submission is retried."""
         if conversation.is_private:
-            await self.reply(conversation, result.messages)
+            await self.reply(conversation, result.messages, t=texts(result.slots.get("language")))
 
     async def reply(
-        self, conversation: Conversation, messages: list[BotMessage], result: TurnResult | None = None
+        self,
+        conversation: Conversation,
+        messages: list[BotMessage],
+        result: TurnResult | None = None,
+        t: Texts | None = None,
     ) -> None:
+        """Send `messages`; what Slack adds around them is in the conversation's language (the turn's `language`
+        slot), else `t`'s, else English."""
         if not messages:
             return
-        text, blocks = render(messages, conversation.thread_ts)
+        turn_language = language_of(result.slots.get("language")) if result is not None else None
+        t = texts(turn_language) if turn_language else (t or ENGLISH)
+        text, blocks = render(messages, conversation.thread_ts, t)
         if result is not None and result.active_form and not conversation.is_private:
             # Channel threads only reach the assistant through mentions: offer the form as a modal instead.
-            title = label(self.engine.domain, result.active_form, "the form")
-            blocks.append(open_form_button(result.active_form, title, conversation.thread_ts))
+            title = label(self.engine.domain, result.active_form, t.gettext("the form"), result.slots)
+            blocks.append(open_form_button(result.active_form, title, conversation.thread_ts, t))
         if conversation.is_private:
             await self._say(POST_MESSAGE, {"channel": conversation.channel_id, "text": text, "blocks": blocks})
         else:

@@ -48,8 +48,11 @@ class TurnRunner:
                 )
             except IdentityUnavailable:
                 # Not "no account": Slack could not say who this is; the next mention works again.
-                notice = SectionBlock(text=MarkdownTextObject(text=IDENTITY_UNAVAILABLE))
-                answer = (IDENTITY_UNAVAILABLE, [notice.to_dict()])
+                unavailable = (await self.conversations.texts_for(conversation.user_id, ask_slack=False)).gettext(
+                    IDENTITY_UNAVAILABLE
+                )
+                notice = SectionBlock(text=MarkdownTextObject(text=unavailable))
+                answer = (unavailable, [notice.to_dict()])
             if answer is not None:
                 reply, blocks = answer
                 await self.conversations.client.chat_postEphemeral(

@@ -22,11 +22,12 @@ from bot.slack.ingress.conversations import SlackConversations
 from bot.slack.messages import support
 from bot.slack.people.agents import Agents
 from bot.slack.people.identity import IDENTITY_UNAVAILABLE, IdentityUnavailable
+from portal.languages.texts import N_
 
 logger = logging.getLogger(__name__)
 
 COMMAND = "/support"
-FAILED = "Sorry, I couldn't look that up just now. Please try again in a minute."
+FAILED = N_("Sorry, I couldn't look that up just now. Please try again in a minute.")
 # Sub-commands named in logs; anything else is logged as "?" (the words typed may be personal).
 _KNOWN_WORDS = frozenset({"status", "charger", "help", "withdraw", "reopen"})
 
@@ -38,20 +39,23 @@ def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -
         text = str(command.get("text") or "")
         words = text.split()
         verb = words[0].lower() if words and words[0].lower() in _KNOWN_WORDS else "?"
+        user_id = str(command.get("user_id") or "")
         try:
-            reply = await support.answer(
-                conversations, agents, str(command.get("user_id") or ""), str(command.get("team_id") or ""), text
-            )
-            fallback, blocks = reply if reply is not None else support.not_understood(text)
+            # The person's language: the one they last wrote to the assistant in, else their Slack locale's.
+            t = await support.reader_texts(conversations, user_id)
+            reply = await support.answer(conversations, agents, user_id, str(command.get("team_id") or ""), text, t)
+            fallback, blocks = reply if reply is not None else support.not_understood(text, t)
         except IdentityUnavailable:
             # Slack could not say who this is (slow, rate-limited, down): not "no account", and not our failure.
-            fallback, blocks = IDENTITY_UNAVAILABLE, []
+            t = await conversations.texts_for(user_id, ask_slack=False)
+            fallback, blocks = t.gettext(IDENTITY_UNAVAILABLE), []
         except Exception as error:
             # Whatever went wrong (Slack could not say who this is, the database is away), the person hears that
             # the look-up failed rather than nothing. The exception's text may quote personal data: its type only.
             logger.error("/support %r failed: %s", verb, type(error).__name__)
             logger.debug("/support failed", exc_info=error)
-            fallback, blocks = FAILED, []
+            t = await conversations.texts_for(user_id, ask_slack=False)
+            fallback, blocks = t.gettext(FAILED), []
         await _respond(str(command.get("response_url") or ""), verb, fallback, blocks)
 
 

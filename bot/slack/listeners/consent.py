@@ -21,10 +21,11 @@ from bot.slack.people.agents import Agents
 from bot.slack.people.identity import IDENTITY_UNAVAILABLE, WORKSPACE_NOT_VERIFIED, IdentityUnavailable
 from portal import services
 from portal.errors import AlreadyAnswered, InvalidTransition, UnknownRequest
+from portal.languages.texts import N_
 
 logger = logging.getLogger(__name__)
 
-NOT_YOURS = "Only the people of the chargers' current Service Operator can answer this. Nothing was changed."
+NOT_YOURS = N_("Only the people of the chargers' current Service Operator can answer this. Nothing was changed.")
 
 
 def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -> None:
@@ -38,11 +39,16 @@ def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -
         reference = str(action.get("value") or "")
         verb = "consent" if consent else "decline"
 
+        # The person who pressed reads the answer: in their language (the consent DM was written in it too), known
+        # for sure once Slack has said who they are.
+        t = await conversations.texts_for(user_id, ask_slack=False)
+
         async def say(text: str) -> None:
-            await client.chat_postEphemeral(channel=channel, user=user_id, text=text)
+            await client.chat_postEphemeral(channel=channel, user=user_id, text=t.gettext(text))
 
         try:
             person = await directory.resolve(user_id, team_id)
+            t = await conversations.texts_for(user_id)
             if not person.verified:
                 await services.audit_refusal(
                     portal.uow(), f"slack:{user_id}", verb, reference, "IdentityNotVerified", person.status.value
@@ -58,7 +64,13 @@ def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -
                 )
                 await say(NOT_YOURS)
             except (AlreadyAnswered, InvalidTransition):
-                await say(f"{reference} has already been answered; nothing was changed.")
+                await client.chat_postEphemeral(
+                    channel=channel,
+                    user=user_id,
+                    text=t.gettext("{reference} has already been answered; nothing was changed.").format(
+                        reference=reference
+                    ),
+                )
         except IdentityUnavailable:
             await say(IDENTITY_UNAVAILABLE)
         except (SQLAlchemyError, OSError) as error:

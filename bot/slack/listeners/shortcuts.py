@@ -35,5 +35,6 @@ def register(app: AsyncApp, conversations: SlackConversations, turns: TurnRunner
             thread_ts=None if channel.startswith("D") else str(message.get("thread_ts") or message.get("ts")),
             surface="im" if channel.startswith("D") else "channel",
         )
-        view = from_message_view(str(message.get("text") or ""), conversation)
+        t = await conversations.texts_for(conversation.user_id)
+        view = from_message_view(str(message.get("text") or ""), conversation, t)
         await conversations.client.views_open(trigger_id=str(body.get("trigger_id")), view=view)

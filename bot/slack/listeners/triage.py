@@ -30,21 +30,24 @@ from portal import services
 from portal.domain.actors import Agent
 from portal.domain.requests import looks_like_reference
 from portal.errors import PortalError, ReasonRequired
+from portal.languages.texts import N_, texts
 from portal.services.facts import RequestFacts
 
 logger = logging.getLogger(__name__)
 Decision = Callable[[Agent, RequestFacts, str, str], Awaitable[None]]  # (agent, request, channel, trigger id)
 
-REFUSAL = "Only support agents can decide requests. Nothing was changed."
+REFUSAL = N_("Only support agents can decide requests. Nothing was changed.")
 # The records are out of reach (the database restarting, locked, gone): the agent hears it, nothing is guessed.
 UNREACHABLE = (SQLAlchemyError, OSError)
-NOTHING_CHANGED = "I can't reach the support records right now, so nothing was changed. Please try again in a minute."
-UNCONFIRMED = (
+NOTHING_CHANGED = N_(
+    "I can't reach the support records right now, so nothing was changed. Please try again in a minute."
+)
+UNCONFIRMED = N_(
     "I can't reach the support records right now, so I can't tell whether {reference} was changed. "
     "Please check it in a minute; doing it again is safe, a request is never decided twice."
 )
-NOT_A_REQUEST = "This button doesn't name a request, so nothing was changed."
-UNREADABLE_FORM = "This form can't be read, so nothing was changed. Please press the button on the request again."
+NOT_A_REQUEST = N_("This button doesn't name a request, so nothing was changed.")
+UNREADABLE_FORM = N_("This form can't be read, so nothing was changed. Please press the button on the request again.")
 
 
 def _raw_metadata(view: dict[str, Any]) -> str:
@@ -66,6 +69,10 @@ def _metadata(view: dict[str, Any], *keys: str) -> dict[str, str] | None:
 
 def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -> None:
     portal, client = conversations.portal, conversations.client
+    at = texts(agents.language)  # agents read the agents' language (CHARGEDESK_AGENT_LANGUAGE), English by default
+
+    def not_done(error: Exception) -> str:
+        return at.gettext("Not done: {error}.").format(error=error)
 
     async def agent_or_audit(user_id: str, action: str, reference: str) -> Agent | None:
         return await audited_agent(agents, portal, user_id, action, reference, "pressed a triage button")
@@ -73,7 +80,7 @@ def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -
     async def agent_or_refuse(user_id: str, action: str, reference: str, channel: str) -> Agent | None:
         agent = await agent_or_audit(user_id, action, reference)
         if agent is None:
-            await client.chat_postEphemeral(channel=channel, user=user_id, text=REFUSAL)
+            await client.chat_postEphemeral(channel=channel, user=user_id, text=at.gettext(REFUSAL))
         return agent
 
     async def facts_after_failure(reference: str) -> RequestFacts | None:
@@ -100,16 +107,16 @@ def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -
             await services.approve_transfer(portal.uow(), agent, facts.reference)
             return
         # Without the Service Operator's consent an approval needs a reason on record.
-        prompt = "Why approve without the Service Operator's consent?"
-        await client.views_open(trigger_id=trigger, view=reason_view("approve", facts.reference, channel, prompt))
+        prompt = at.gettext("Why approve without the Service Operator's consent?")
+        await client.views_open(trigger_id=trigger, view=reason_view("approve", facts.reference, channel, prompt, at))
 
     async def reject(agent: Agent, facts: RequestFacts, channel: str, trigger: str) -> None:
-        view = reason_view("reject", facts.reference, channel, "Why is it rejected?")
+        view = reason_view("reject", facts.reference, channel, at.gettext("Why is it rejected?"), at)
         await client.views_open(trigger_id=trigger, view=view)
 
     async def resolve(agent: Agent, facts: RequestFacts, channel: str, trigger: str) -> None:
         if facts.kind == "administrative":
-            view = reason_view("resolve", facts.reference, channel, "What was done?")
+            view = reason_view("resolve", facts.reference, channel, at.gettext("What was done?"), at)
             await client.views_open(trigger_id=trigger, view=view)
             return
         await services.set_ticket_status(portal.uow(), agent, facts.reference, "resolved")
@@ -126,7 +133,7 @@ def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -
     async def link(agent: Agent, facts: RequestFacts, channel: str, trigger: str) -> None:
         names = await services.organization_names(portal.uow())
         await client.views_open(
-            trigger_id=trigger, view=link_view(facts.reference, facts.requester_email, names, channel)
+            trigger_id=trigger, view=link_view(facts.reference, facts.requester_email, names, channel, at)
         )
 
     decisions: dict[str, Decision] = {
@@ -148,7 +155,7 @@ def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -
             agent = await agent_or_refuse(user_id, action_id, reference, channel)
         except IdentityUnavailable:
             # Slack can't say whose workspace they're in: not a refusal, so nothing is audited.
-            await client.chat_postEphemeral(channel=channel, user=user_id, text=IDENTITY_UNAVAILABLE)
+            await client.chat_postEphemeral(channel=channel, user=user_id, text=at.gettext(IDENTITY_UNAVAILABLE))
             return
         if agent is None:
             return
@@ -157,35 +164,39 @@ def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -
             await services.audit_refusal(
                 portal.uow(), f"slack:{user_id}", action_id, reference, "ForgedValue", "triage button value"
             )
-            await client.chat_postEphemeral(channel=channel, user=user_id, text=NOT_A_REQUEST)
+            await client.chat_postEphemeral(channel=channel, user=user_id, text=at.gettext(NOT_A_REQUEST))
             return
         trigger = str(body.get("trigger_id") or "")
         try:
             facts = await services.request_facts(portal.uow(), reference)
         except PortalError as error:
-            await client.chat_postEphemeral(channel=channel, user=user_id, text=f"Not done: {error}.")
+            await client.chat_postEphemeral(channel=channel, user=user_id, text=not_done(error))
             return
         except UNREACHABLE as error:
             logger.error("triage lookup failed: %s", type(error).__name__)
-            await client.chat_postEphemeral(channel=channel, user=user_id, text=NOTHING_CHANGED)
+            await client.chat_postEphemeral(channel=channel, user=user_id, text=at.gettext(NOTHING_CHANGED))
             return
         try:
             if facts.is_closed and action_id != CLOSE:
-                text = f"{reference} is already decided ({facts.status.replace('_', ' ')}); nothing was changed."
+                text = at.gettext("{reference} is already decided ({status}); nothing was changed.").format(
+                    reference=reference, status=facts.status.replace("_", " ")
+                )
                 await client.chat_postEphemeral(channel=channel, user=user_id, text=text)
                 return
             await decision(agent, facts, channel, trigger)
         except PortalError as error:
-            await client.chat_postEphemeral(channel=channel, user=user_id, text=f"Not done: {error}.")
+            await client.chat_postEphemeral(channel=channel, user=user_id, text=not_done(error))
         except UNREACHABLE as error:
             logger.error("triage decision failed: %s", type(error).__name__)
             now = await facts_after_failure(reference)
             if now is None:
-                text = UNCONFIRMED.format(reference=reference)
+                text = at.gettext(UNCONFIRMED).format(reference=reference)
             elif (now.status, now.assignee) != (facts.status, facts.assignee):
-                text = f"Done: {reference} is now {now.status.replace('_', ' ')}."
+                text = at.gettext("Done: {reference} is now {status}.").format(
+                    reference=reference, status=now.status.replace("_", " ")
+                )
             else:
-                text = NOTHING_CHANGED
+                text = at.gettext(NOTHING_CHANGED)
             await client.chat_postEphemeral(channel=channel, user=user_id, text=text)
 
     def pressed(action_id: str, decision: Decision) -> Callable[..., Awaitable[None]]:
@@ -210,14 +221,14 @@ def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -
         try:
             agent = await agent_or_audit(user_id, action, meta["reference"] if meta else _raw_metadata(view))
         except IdentityUnavailable:
-            await ack(response_action="errors", errors={"reason": IDENTITY_UNAVAILABLE})
+            await ack(response_action="errors", errors={"reason": at.gettext(IDENTITY_UNAVAILABLE)})
             return
         if agent is None:
-            await ack(response_action="errors", errors={"reason": REFUSAL})
+            await ack(response_action="errors", errors={"reason": at.gettext(REFUSAL)})
             return
         if meta is None:
             await forged_form(user_id, action, view)
-            await ack(response_action="errors", errors={"reason": UNREADABLE_FORM})
+            await ack(response_action="errors", errors={"reason": at.gettext(UNREADABLE_FORM)})
             return
         reference, decision = meta["reference"], meta["decision"]
         reason = submitted_text(view, "reason")
@@ -232,7 +243,7 @@ def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -
             await ack(response_action="errors", errors={"reason": str(error)})
             return
         except PortalError as error:
-            await ack(response_action="errors", errors={"reason": f"Not done: {error}."})
+            await ack(response_action="errors", errors={"reason": not_done(error)})
             return
         except UNREACHABLE as error:
             logger.error("triage decision failed: %s", type(error).__name__)
@@ -247,21 +258,21 @@ def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -
         try:
             agent = await agent_or_audit(user_id, "triage_link", meta["reference"] if meta else _raw_metadata(view))
         except IdentityUnavailable:
-            await ack(response_action="errors", errors={"organization": IDENTITY_UNAVAILABLE})
+            await ack(response_action="errors", errors={"organization": at.gettext(IDENTITY_UNAVAILABLE)})
             return
         if agent is None:
-            await ack(response_action="errors", errors={"organization": REFUSAL})
+            await ack(response_action="errors", errors={"organization": at.gettext(REFUSAL)})
             return
         if meta is None:
             await forged_form(user_id, "triage_link", view)
-            await ack(response_action="errors", errors={"organization": UNREADABLE_FORM})
+            await ack(response_action="errors", errors={"organization": at.gettext(UNREADABLE_FORM)})
             return
         reference = meta["reference"]
         organization = submitted_text(view, "organization")
         try:
             await services.link_account(portal.uow(), agent, meta["email"], organization, reference)
         except PortalError as error:
-            await ack(response_action="errors", errors={"organization": f"Not done: {error}."})
+            await ack(response_action="errors", errors={"organization": not_done(error)})
             return
         except UNREACHABLE as error:
             logger.error("linking an account failed: %s", type(error).__name__)
@@ -275,5 +286,7 @@ def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -
         if now is not None and now.is_closed:
             await ack()
         else:
-            text = NOTHING_CHANGED if now is not None else UNCONFIRMED.format(reference=reference)
+            text = (
+                at.gettext(NOTHING_CHANGED) if now is not None else at.gettext(UNCONFIRMED).format(reference=reference)
+            )
             await ack(response_action="errors", errors={block: text})

@@ -22,10 +22,11 @@ from bot.slack.ingress.conversations import (
 from bot.slack.messages.modals import FORM_CALLBACK, FROM_MESSAGE_CALLBACK, form_view, label, message_view, read_values
 from portal import services
 from portal.domain.serials import find_serials
+from portal.languages.texts import N_, Texts, texts
 
 logger = logging.getLogger(__name__)
 
-FORGED = (
+FORGED = N_(
     "This form can't be sent from here: it was opened for someone else, or it was changed on the way. "
     "Nothing was filed. Please start your own request from the assistant."
 )
@@ -50,6 +51,12 @@ def _conversation(view: dict[str, Any], user_id: str | None) -> Conversation | N
     return conversation if conversation.user_id == user_id else None
 
 
+async def _forged_view(conversations: SlackConversations, user_id: str) -> dict[str, Any]:
+    """The modal that says a forged form was refused, in the submitter's own language."""
+    t = await conversations.texts_for(user_id, ask_slack=False)
+    return message_view(t.gettext("Support request"), [BotMessage(t.gettext(FORGED))], t)
+
+
 async def _refuse_forged(conversations: SlackConversations, user_id: str, what: str) -> None:
     """Audit a modal whose metadata is not ours or not the submitter's; a database outage must not turn the
     refusal into an error (the person is answered either way)."""
@@ -62,7 +69,7 @@ async def _refuse_forged(conversations: SlackConversations, user_id: str, what: 
 
 
 async def _forged_charger(
-    conversations: SlackConversations, conversation: Conversation, form: str, values: dict[str, Any]
+    conversations: SlackConversations, conversation: Conversation, form: str, values: dict[str, Any], t: Texts
 ) -> str | None:
     """The modal offers only the asker's own chargers; a serial outside them was not chosen there. Refused and
     remembered (the portal would refuse the ticket anyway, but a forged value is worth knowing about)."""
@@ -75,7 +82,7 @@ async def _forged_charger(
     await services.audit_refusal(
         conversations.portal.uow(), f"slack:{conversation.user_id}", f"submit {form}", None, "ForgedValue", "serial"
     )
-    return "Please choose one of your organization's chargers."
+    return t.gettext("Please choose one of your organization's chargers.")
 
 
 async def _after(conversations: SlackConversations, conversation: Conversation, result: TurnResult) -> None:
@@ -111,13 +118,16 @@ def register(app: AsyncApp, conversations: SlackConversations) -> None:
             # Someone else's modal metadata, or metadata we never wrote: nothing is filed, and it is remembered.
             user_id = str(context.user_id or "unknown")
             await _refuse_forged(conversations, user_id, form if isinstance(form, str) else "form")
-            await ack(response_action="update", view=message_view("Support request", [BotMessage(FORGED)]))
+            await ack(response_action="update", view=await _forged_view(conversations, user_id))
             return
         values = read_values(domain, form, (view.get("state") or {}).get("values") or {})
         view_id = str(view.get("id") or "") or None
-        title = label(domain, form, "Request")
+        # The language the modal was opened in (the conversation's then); a value that is none of ours is English.
+        t = texts((meta or {}).get("language"))
+        slots = {"language": t.language}
+        title = label(domain, form, t.gettext("Request"), slots)
         try:
-            forged = await _forged_charger(conversations, conversation, form, values)
+            forged = await _forged_charger(conversations, conversation, form, values, t)
             if forged:
                 await ack(response_action="errors", errors={"serial": forged})
                 return
@@ -125,24 +135,28 @@ def register(app: AsyncApp, conversations: SlackConversations) -> None:
         except UNAVAILABLE as error:
             # The request may have been filed before the failure: look before saying "try again".
             logger.error("form submission failed: %s", type(error).__name__)
-            answer, filed = await conversations.after_failure(modal_key(conversation, view_id) if view_id else None)
+            key = modal_key(conversation, view_id) if view_id else None
+            answer, filed = await conversations.after_failure(key, t=t)
             if filed is None:
                 await ack(response_action="errors", errors={domain.forms[form][0]: answer.text})
                 return
-            await ack(response_action="update", view=message_view(title, [answer]))
-            await _after(conversations, conversation, filed_result(filed))
+            await ack(response_action="update", view=message_view(title, [answer], t))
+            await _after(conversations, conversation, filed_result(filed, t))
             return
         if "" in submission.errors:
             # The form is no longer open: this modal may be the one that filed it (its answer never arrived).
-            answer, filed = await conversations.after_failure(modal_key(conversation, view_id) if view_id else None)
+            key = modal_key(conversation, view_id) if view_id else None
+            answer, filed = await conversations.after_failure(key, t=t)
             shown = answer if filed is not None else BotMessage(submission.errors[""])
-            await ack(response_action="update", view=message_view(title, [shown]))
+            await ack(response_action="update", view=message_view(title, [shown], t))
             return
         if submission.errors:
             await ack(response_action="errors", errors=submission.errors)
             return
         assert submission.result is not None
-        await ack(response_action="update", view=message_view(title, submission.result.messages))
+        done = texts(submission.result.slots.get("language") or t.language)
+        title = label(domain, form, done.gettext("Request"), submission.result.slots)
+        await ack(response_action="update", view=message_view(title, submission.result.messages, done))
         await _after(conversations, conversation, submission.result)
 
     @app.view(FROM_MESSAGE_CALLBACK)
@@ -154,10 +168,12 @@ def register(app: AsyncApp, conversations: SlackConversations) -> None:
         if conversation is None:
             user_id = str(context.user_id or "unknown")
             await _refuse_forged(conversations, user_id, "request kind")
-            await ack(response_action="update", view=message_view("Support request", [BotMessage(FORGED)]))
+            await ack(response_action="update", view=await _forged_view(conversations, user_id))
             return
         if not isinstance(payload, str) or not payload.startswith("/request_"):
-            await ack(response_action="errors", errors={"category": "Please choose what the request is about."})
+            t = await conversations.texts_for(conversation.user_id, ask_slack=False)
+            choose = t.gettext("Please choose what the request is about.")
+            await ack(response_action="errors", errors={"category": choose})
             return
         try:
             result = await conversations.engine.turn(
@@ -167,8 +183,10 @@ def register(app: AsyncApp, conversations: SlackConversations) -> None:
         except UNAVAILABLE as error:
             # Choosing a kind files nothing, so "try again" is the whole truth here.
             logger.error("choosing a request kind failed: %s", type(error).__name__)
-            await ack(response_action="errors", errors={"category": TRY_AGAIN})
+            t = await conversations.texts_for(conversation.user_id, ask_slack=False)
+            await ack(response_action="errors", errors={"category": t.gettext(TRY_AGAIN)})
             return
+        await conversations.remember_language(conversation, result)
         if result.active_form:
             slots = {**result.slots, "description": description or result.slots.get("description")}
             slots |= serials_from_message(domain.forms[result.active_form], slots, description)
@@ -176,4 +194,5 @@ def register(app: AsyncApp, conversations: SlackConversations) -> None:
                 response_action="update", view=form_view(domain, result.active_form, slots, conversation, chargers)
             )
         else:
-            await ack(response_action="update", view=message_view("Support request", result.messages))
+            t = texts(result.slots.get("language"))
+            await ack(response_action="update", view=message_view(t.gettext("Support request"), result.messages, t))

@@ -21,11 +21,12 @@ from bot.slack.people.identity import IDENTITY_UNAVAILABLE, IdentityUnavailable
 from portal import services
 from portal.domain.actors import Agent
 from portal.errors import PortalError
+from portal.languages.texts import N_, texts
 
 logger = logging.getLogger(__name__)
 
-REFUSAL = "Only support agents can link workspaces. Nothing was changed."
-UNCONFIRMED = (
+REFUSAL = N_("Only support agents can link workspaces. Nothing was changed.")
+UNCONFIRMED = N_(
     "I can't reach the support records right now, so I can't tell whether the workspace was linked. "
     "Submitting again in a minute is safe: linking twice to the same organization does no harm."
 )
@@ -33,11 +34,12 @@ UNCONFIRMED = (
 
 def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -> None:
     portal, client = conversations.portal, conversations.client
+    at = texts(agents.language)  # agents read the agents' language (CHARGEDESK_AGENT_LANGUAGE), English by default
 
     async def agent_or_refuse(user_id: str, team_id: str, channel: str) -> Agent | None:
         agent = await audited_agent(agents, portal, user_id, LINK_WORKSPACE, None, f"workspace {team_id[:40]}")
         if agent is None and channel:
-            await client.chat_postEphemeral(channel=channel, user=user_id, text=REFUSAL)
+            await client.chat_postEphemeral(channel=channel, user=user_id, text=at.gettext(REFUSAL))
         return agent
 
     @app.action(LINK_WORKSPACE)
@@ -50,16 +52,16 @@ def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -
             if await agent_or_refuse(user_id, team_id, channel) is None:
                 return
         except IdentityUnavailable:
-            await client.chat_postEphemeral(channel=channel, user=user_id, text=IDENTITY_UNAVAILABLE)
+            await client.chat_postEphemeral(channel=channel, user=user_id, text=at.gettext(IDENTITY_UNAVAILABLE))
             return
         try:
             names = await services.organization_names(portal.uow())
         except UNREACHABLE as error:
             logger.error("listing organizations failed: %s", type(error).__name__)
-            await client.chat_postEphemeral(channel=channel, user=user_id, text=NOTHING_CHANGED)
+            await client.chat_postEphemeral(channel=channel, user=user_id, text=at.gettext(NOTHING_CHANGED))
             return
         await client.views_open(
-            trigger_id=str(body.get("trigger_id") or ""), view=link_workspace_view(team_id, names, channel)
+            trigger_id=str(body.get("trigger_id") or ""), view=link_workspace_view(team_id, names, channel, at)
         )
 
     @app.view(LINK_WORKSPACE_CALLBACK)
@@ -74,19 +76,21 @@ def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -
         try:
             agent = await agent_or_refuse(user_id, team_id, str(meta.get("channel") or ""))
         except IdentityUnavailable:
-            await ack(response_action="errors", errors={"organization": IDENTITY_UNAVAILABLE})
+            await ack(response_action="errors", errors={"organization": at.gettext(IDENTITY_UNAVAILABLE)})
             return
         if agent is None:
-            await ack(response_action="errors", errors={"organization": REFUSAL})
+            await ack(response_action="errors", errors={"organization": at.gettext(REFUSAL)})
             return
         try:
             await services.link_workspace(portal.uow(), agent, team_id, submitted_text(view, "organization"))
         except PortalError as error:
-            await ack(response_action="errors", errors={"organization": f"Not done: {error}."})
+            await ack(
+                response_action="errors", errors={"organization": at.gettext("Not done: {error}.").format(error=error)}
+            )
             return
         except UNREACHABLE as error:
             # The failure may have come after the commit; linking again to the same organization is harmless.
             logger.error("linking a workspace failed: %s", type(error).__name__)
-            await ack(response_action="errors", errors={"organization": UNCONFIRMED})
+            await ack(response_action="errors", errors={"organization": at.gettext(UNCONFIRMED)})
             return
         await ack()

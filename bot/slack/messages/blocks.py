@@ -17,6 +17,8 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.engine.responses import BotMessage, Button
+from bot.slack.messages.wording import ENGLISH
+from portal.languages.texts import N_, Texts
 
 PRESS = "chargedesk_press"  # action ids of buttons: chargedesk_press_0, _1, …
 CHOOSE = "chargedesk_choose"  # the select that replaces more than MAX_BUTTONS buttons
@@ -25,8 +27,15 @@ MAX_BUTTONS = 5
 MAX_SECTION = 3000  # Slack's limit for a section's text
 BLOCK_PREFIX = "cd"
 
-ENTRY_TEXT = "Need help with a charger or your support account? Press the button and I'll guide you."
-ENTRY_BUTTON = Button("I have a question", "/have_question")
+ENTRY_TEXT = N_("Need help with a charger or your support account? Press the button and I'll guide you.")
+ENTRY_TITLE = N_("I have a question")
+ENTRY_PAYLOAD = "/have_question"
+ENTRY_BUTTON = Button(ENTRY_TITLE, ENTRY_PAYLOAD)  # in English; `entry_button(t)` in the reader's language
+
+
+def entry_button(t: Texts = ENGLISH) -> Button:
+    """The button that starts a conversation, titled in `t`'s language."""
+    return Button(t.gettext(ENTRY_TITLE), ENTRY_PAYLOAD)
 
 
 def escape(text: str) -> str:
@@ -46,35 +55,39 @@ def thread_of_block(block_id: str | None) -> str | None:
     return None if thread == "-" else thread
 
 
-def render(messages: Sequence[BotMessage], thread_ts: str | None) -> tuple[str, list[dict[str, Any]]]:
-    """Fallback text (for notifications) and blocks for a list of messages."""
+def render(
+    messages: Sequence[BotMessage], thread_ts: str | None, t: Texts = ENGLISH
+) -> tuple[str, list[dict[str, Any]]]:
+    """Fallback text (for notifications) and blocks for a list of messages (already in the conversation's language;
+    `t` words what Slack adds around them, such as a select's placeholder)."""
     blocks: list[Block] = []
     for index, message in enumerate(messages):
         if message.text:
             blocks.append(SectionBlock(text=MarkdownTextObject(text=escape(message.text)[:MAX_SECTION])))
         if message.buttons:
-            blocks.append(choices(message.buttons, thread_block_id(index, thread_ts)))
+            blocks.append(choices(message.buttons, thread_block_id(index, thread_ts), t))
     text = " ".join(escape(m.text) for m in messages if m.text)[:MAX_SECTION] or "…"
     return text, [b.to_dict() for b in blocks]
 
 
-def choices(buttons: Sequence[Button], block_id: str) -> ActionsBlock:
+def choices(buttons: Sequence[Button], block_id: str, t: Texts = ENGLISH) -> ActionsBlock:
     if len(buttons) <= MAX_BUTTONS:
         elements: list[Any] = [
             ButtonElement(text=b.title[:75], action_id=f"{PRESS}_{i}", value=b.payload) for i, b in enumerate(buttons)
         ]
     else:
         options = [Option(text=PlainTextObject(text=b.title[:75]), value=b.payload) for b in buttons[:100]]
-        elements = [StaticSelectElement(placeholder="Choose…", action_id=CHOOSE, options=options)]
+        elements = [StaticSelectElement(placeholder=t.gettext("Choose…"), action_id=CHOOSE, options=options)]
     return ActionsBlock(block_id=block_id, elements=elements)
 
 
-def open_form_button(form: str, title: str, thread_ts: str | None) -> dict[str, Any]:
+def open_form_button(form: str, title: str, thread_ts: str | None, t: Texts = ENGLISH) -> dict[str, Any]:
+    text = t.gettext("Open the form: {title}").format(title=title)[:75]
     return ActionsBlock(
         block_id=thread_block_id(99, thread_ts),
-        elements=[ButtonElement(text=f"Open the form: {title}"[:75], action_id=OPEN_FORM, value=form, style="primary")],
+        elements=[ButtonElement(text=text, action_id=OPEN_FORM, value=form, style="primary")],
     ).to_dict()
 
 
-def entry_message() -> tuple[str, list[dict[str, Any]]]:
-    return render([BotMessage(ENTRY_TEXT, (ENTRY_BUTTON,))], None)
+def entry_message(t: Texts = ENGLISH) -> tuple[str, list[dict[str, Any]]]:
+    return render([BotMessage(t.gettext(ENTRY_TEXT), (entry_button(t),))], None, t)

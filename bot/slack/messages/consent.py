@@ -1,4 +1,7 @@
-"""The consent DM a transfer asks of the chargers' current Service Operator, and what it says once answered."""
+"""The consent DM a transfer asks of the chargers' current Service Operator, and what it says once answered.
+
+Both are written in the language of the person who reads them (a Service Operator's person), not the requester's.
+"""
 
 from __future__ import annotations
 
@@ -9,38 +12,58 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, Markdown
 
 from bot.slack.messages.blocks import escape
 from bot.slack.messages.triage import DESCRIPTION_SHOWN, who
+from bot.slack.messages.wording import ENGLISH, status_text
+from portal.languages.texts import N_, Texts
 from portal.services.facts import RequestFacts
-from portal.status_text import status_label
 
 CONSENT, DECLINE = "consent_yes", "consent_no"
+ANSWERS = {"consented": N_("consented"), "declined": N_("declined")}
 
 
-def consent_message(facts: RequestFacts, operator: str) -> tuple[str, list[dict[str, Any]]]:
+def consent_message(facts: RequestFacts, operator: str, t: Texts = ENGLISH) -> tuple[str, list[dict[str, Any]]]:
     """The DM that asks one Service Operator's people to consent (only its own chargers are named)."""
     serials = ", ".join(c.serial for c in facts.chargers if c.operator == operator)
     text = (
-        f"{escape(facts.organization or 'An organization')} asks to become the Service Operator of {escape(serials)}, "
-        f"which {escape(operator)} operates (request {facts.reference}, by {escape(facts.requester_email)}).\n"
-        f"*Their reason:* {escape(facts.description[:DESCRIPTION_SHOWN])}\n"
-        "Support decides after your answer. The first answer from your organization counts."
+        t.gettext(
+            "{organization} asks to become the Service Operator of {serials}, which {operator} operates "
+            "(request {reference}, by {requester})."
+        ).format(
+            organization=escape(facts.organization or t.gettext("An organization")),
+            serials=escape(serials),
+            operator=escape(operator),
+            reference=facts.reference,
+            requester=escape(facts.requester_email),
+        )
+        + "\n"
+        + t.gettext("*Their reason:* {reason}").format(reason=escape(facts.description[:DESCRIPTION_SHOWN]))
+        + "\n"
+        + t.gettext("Support decides after your answer. The first answer from your organization counts.")
     )
     actions = ActionsBlock(
         block_id=f"consent|{facts.reference}",
         elements=[
-            ButtonElement(text="Consent", action_id=CONSENT, value=facts.reference, style="primary"),
-            ButtonElement(text="Decline", action_id=DECLINE, value=facts.reference, style="danger"),
+            ButtonElement(text=t.gettext("Consent"), action_id=CONSENT, value=facts.reference, style="primary"),
+            ButtonElement(text=t.gettext("Decline"), action_id=DECLINE, value=facts.reference, style="danger"),
         ],
     )
     blocks: Sequence[Block] = [SectionBlock(text=MarkdownTextObject(text=text)), actions]
-    return f"Management transfer {facts.reference} needs your consent", [b.to_dict() for b in blocks]
+    fallback = t.gettext("Management transfer {reference} needs your consent").format(reference=facts.reference)
+    return fallback, [b.to_dict() for b in blocks]
 
 
-def consent_answered_message(facts: RequestFacts, operator: str) -> tuple[str, list[dict[str, Any]]]:
+def consent_answered_message(
+    facts: RequestFacts, operator: str, t: Texts = ENGLISH
+) -> tuple[str, list[dict[str, Any]]]:
     answered = [c for c in facts.chargers if c.operator == operator and c.answer]
     if answered:
         first = answered[0]
-        text = f"Management transfer {facts.reference}: {first.answer} by {who(first.answered_by or '')}."
+        answer = t.gettext(ANSWERS.get(first.answer or "", first.answer or ""))
+        text = t.gettext("Management transfer {reference}: {answer} by {who}.").format(
+            reference=facts.reference, answer=answer, who=who(first.answered_by or "")
+        )
     else:
-        state = status_label(facts.kind, facts.status)
-        text = f"Management transfer {facts.reference} is {state}; no answer is needed any more."
+        state = status_text(t, facts.kind, facts.status)
+        text = t.gettext("Management transfer {reference} is {status}; no answer is needed any more.").format(
+            reference=facts.reference, status=state
+        )
     return text, [SectionBlock(text=MarkdownTextObject(text=text)).to_dict()]

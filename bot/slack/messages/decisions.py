@@ -9,18 +9,23 @@ from typing import Any
 from slack_sdk.models.blocks import InputBlock, Option, PlainTextInputElement, PlainTextObject, StaticSelectElement
 from slack_sdk.models.views import View
 
+from bot.slack.messages.wording import ENGLISH
+from portal.languages.texts import N_, Texts
+
 REASON_CALLBACK = "triage_reason"
 LINK_CALLBACK = "triage_link"
-DECISION_TITLES = {"approve": "Approve", "reject": "Reject", "resolve": "Resolve"}
+DECISION_TITLES = {"approve": N_("Approve"), "reject": N_("Reject"), "resolve": N_("Resolve")}
 
 
-def reason_view(decision: str, reference: str, channel: str, prompt: str) -> dict[str, Any]:
+def reason_view(decision: str, reference: str, channel: str, prompt: str, t: Texts = ENGLISH) -> dict[str, Any]:
+    """The modal an agent gives a decision's reason in (`t`: the agents' language; `prompt` already in it)."""
+    title = t.gettext(DECISION_TITLES[decision])
     return View(
         type="modal",
         callback_id=REASON_CALLBACK,
-        title=PlainTextObject(text=f"{DECISION_TITLES[decision]} {reference}"[:24]),
-        submit=PlainTextObject(text=DECISION_TITLES[decision]),
-        close=PlainTextObject(text="Cancel"),
+        title=PlainTextObject(text=f"{title} {reference}"[:24]),
+        submit=PlainTextObject(text=title),
+        close=PlainTextObject(text=t.gettext("Cancel")),
         private_metadata=json.dumps({"decision": decision, "reference": reference, "channel": channel}),
         blocks=[
             InputBlock(
@@ -32,20 +37,24 @@ def reason_view(decision: str, reference: str, channel: str, prompt: str) -> dic
     ).to_dict()
 
 
-def link_view(reference: str, email: str, organizations: Sequence[str], channel: str) -> dict[str, Any]:
+def link_view(
+    reference: str, email: str, organizations: Sequence[str], channel: str, t: Texts = ENGLISH
+) -> dict[str, Any]:
     options = [Option(value=name, text=PlainTextObject(text=name[:75])) for name in organizations[:100]]
     return View(
         type="modal",
         callback_id=LINK_CALLBACK,
-        title=PlainTextObject(text=f"Link {reference}"[:24]),
-        submit=PlainTextObject(text="Link"),
-        close=PlainTextObject(text="Cancel"),
+        title=PlainTextObject(text=t.gettext("Link {reference}").format(reference=reference)[:24]),
+        submit=PlainTextObject(text=t.gettext("Link")),
+        close=PlainTextObject(text=t.gettext("Cancel")),
         private_metadata=json.dumps({"reference": reference, "email": email, "channel": channel}),
         blocks=[
             InputBlock(
                 block_id="organization",
-                label=PlainTextObject(text=f"Link {email[:150]} to"),
-                element=StaticSelectElement(action_id="value", placeholder="Choose an organization", options=options),
+                label=PlainTextObject(text=t.gettext("Link {email} to").format(email=email[:150])),
+                element=StaticSelectElement(
+                    action_id="value", placeholder=t.gettext("Choose an organization"), options=options
+                ),
             )
         ],
     ).to_dict()

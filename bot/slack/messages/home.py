@@ -15,21 +15,23 @@ from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlo
 from slack_sdk.models.views import View
 
 from bot.slack.ingress.conversations import SlackConversations
-from bot.slack.messages.blocks import ENTRY_BUTTON, MAX_SECTION, choices, escape, thread_block_id
+from bot.slack.messages.blocks import ENTRY_TITLE, MAX_SECTION, choices, entry_button, escape, thread_block_id
+from bot.slack.messages.modals import CATEGORIES
 from bot.slack.messages.support import NO_ACCOUNT, no_account_text, request_line, withdraw_button
+from bot.slack.messages.wording import ENGLISH, day_text, kind_text, moment_text, status_text
 from bot.slack.people.agents import Agents
 from bot.slack.people.identity import IDENTITY_UNAVAILABLE, WORKSPACE_NOT_VERIFIED, IdentityUnavailable
 from portal import services
-from portal.dates import day, moment
 from portal.errors import UnknownAccount
+from portal.languages.texts import Texts, texts
 from portal.services.overview import AccountOverview
-from portal.status_text import kind_label, status_label
 from portal.views import ChargerView, RequestSummary, is_withdrawable
 
 MAX_BLOCKS = 100  # Slack's limit for a Home tab
 MAX_HEADER = 150  # Slack's limit for a header's text
 HOME_BUTTON_BLOCK = thread_block_id(0, None)
 WITHDRAW_BLOCK = thread_block_id(1, None)  # a press continues in the person's DM, like the entry button
+ADMINISTRATIVE_CATEGORY = CATEGORIES[1][0]  # "Administrative changes", as the conversation's menu names it
 
 
 async def publish_home(conversations: SlackConversations, agents: Agents, user_id: str, team_id: str) -> None:
@@ -41,18 +43,22 @@ async def publish_home(conversations: SlackConversations, agents: Agents, user_i
         view = await home_view(conversations, agents, user_id, team_id)
     except IdentityUnavailable:
         # Not "no account": say so on the tab; the next time it is opened (or a request changes) it is rebuilt.
-        view = notice_home(IDENTITY_UNAVAILABLE, conversations.portal.clock())
+        t = await conversations.texts_for(user_id, ask_slack=False)
+        view = notice_home(t.gettext(IDENTITY_UNAVAILABLE), conversations.portal.clock(), t)
     await conversations.client.views_publish(user_id=user_id, view=view)
 
 
 async def home_view(
     conversations: SlackConversations, agents: Agents, user_id: str, team_id: str | None = None
 ) -> dict[str, Any]:
+    """The Home tab in the person's language (the one they last wrote in, else their Slack locale's); an agent's
+    support queue in the agents' language (`agent_language`)."""
     portal = conversations.portal
     is_agent = await agents.is_agent(user_id)
     person = await conversations.directory.resolve(user_id, team_id)
+    t = await conversations.texts_for(user_id)
     if person.workspace_unverified and not is_agent:
-        return notice_home(WORKSPACE_NOT_VERIFIED, portal.clock())
+        return notice_home(t.gettext(WORKSPACE_NOT_VERIFIED), portal.clock(), t)
     email = person.email
     account: AccountOverview | None = None
     if email:
@@ -61,12 +67,17 @@ async def home_view(
         except UnknownAccount:
             account = None
     queue = await services.support_queue(portal.uow()) if is_agent else None
-    return render_home(account, queue, portal.clock(), no_account_text(person.status))
+    agent_t = texts(agents.language)
+    return render_home(account, queue, portal.clock(), no_account_text(person.status, t), t, agent_t)
 
 
-def notice_home(text: str, now: datetime) -> dict[str, Any]:
+def notice_home(text: str, now: datetime, t: Texts = ENGLISH) -> dict[str, Any]:
     """A Home tab that only says `text` (nothing of any organization)."""
-    blocks = [_header("Support for your chargers"), _section(text), _context(f"Updated {moment(now)}.")]
+    blocks = [
+        _header(t.gettext("Support for your chargers")),
+        _section(text),
+        _context(t.gettext("Updated {moment}.").format(moment=moment_text(t, now))),
+    ]
     return View(type="home", blocks=blocks).to_dict()
 
 
@@ -74,102 +85,123 @@ def render_home(
     account: AccountOverview | None,
     queue: Sequence[RequestSummary] | None,
     now: datetime,
-    no_account: str = NO_ACCOUNT,
+    no_account: str | None = None,
+    t: Texts = ENGLISH,
+    agent_t: Texts | None = None,
 ) -> dict[str, Any]:
-    """The Home view: the support queue when `queue` is given (agents), then the account's part, if any.
+    """The Home view: the support queue when `queue` is given (agents, in `agent_t`'s language), then the
+    account's part, if any, in `t`'s.
 
     `no_account` says why a customer without an account sees nothing (Slack hid their email, or none has it)."""
     blocks: list[Block] = []
     if queue is not None:
-        blocks.extend(_queue_blocks(queue, now))
+        blocks.extend(_queue_blocks(queue, now, agent_t or t))
         if account is not None:
             blocks.append(DividerBlock())
     if account is not None:
-        blocks.extend(_customer_blocks(account))
+        blocks.extend(_customer_blocks(account, t))
     elif queue is None:
-        blocks.extend([_header("Support for your chargers"), _section(no_account)])
-    blocks.append(_context(f"Updated {moment(now)}. Type `/support help` to see what else you can ask."))
+        blocks.extend([_header(t.gettext("Support for your chargers")), _section(no_account or t.gettext(NO_ACCOUNT))])
+    updated = t.gettext("Updated {moment}. Type `/support help` to see what else you can ask.")
+    blocks.append(_context(updated.format(moment=moment_text(t, now))))
     if len(blocks) > MAX_BLOCKS:
         blocks = [*blocks[: MAX_BLOCKS - 1], blocks[-1]]
     return View(type="home", blocks=blocks).to_dict()
 
 
-def _queue_blocks(queue: Sequence[RequestSummary], now: datetime) -> list[Block]:
-    blocks: list[Block] = [_header(f"Waiting for support ({len(queue)})")]
+def _queue_blocks(queue: Sequence[RequestSummary], now: datetime, t: Texts = ENGLISH) -> list[Block]:
+    blocks: list[Block] = [_header(t.gettext("Waiting for support ({count})").format(count=len(queue)))]
     if not queue:
-        return [*blocks, _section("Nothing is waiting for support right now.")]
+        return [*blocks, _section(t.gettext("Nothing is waiting for support right now."))]
     lines = [
-        f"• *{escape(r.reference)}* {kind_label(r.kind)}"
-        + (f" ({escape(', '.join(r.serials))})" if r.serials else "")
-        + f": {escape(status_label(r.kind, r.status))}; waiting {age(now - r.created_at)}"
+        t.gettext("• *{reference}* {kind}{about}: {status}; waiting {age}").format(
+            reference=escape(r.reference),
+            kind=kind_text(t, r.kind),
+            about=f" ({escape(', '.join(r.serials))})" if r.serials else "",
+            status=escape(status_text(t, r.kind, r.status)),
+            age=age(now - r.created_at, t),
+        )
         for r in queue
     ]
-    blocks.extend(_sections(["Oldest first. `/support status REF` shows one request in full.", *lines]))
+    blocks.extend(_sections([t.gettext("Oldest first. `/support status REF` shows one request in full."), *lines]))
     return blocks
 
 
-def _customer_blocks(account: AccountOverview) -> list[Block]:
-    blocks: list[Block] = [_header("Your support")]
+def _customer_blocks(account: AccountOverview, t: Texts = ENGLISH) -> list[Block]:
+    blocks: list[Block] = [_header(t.gettext("Your support"))]
     if account.organization is None:
         blocks.append(
             _section(
-                f"Your account {escape(account.email)} isn't linked to an organization yet, so there are no chargers "
-                "to show and you can't raise service tickets. Press *I have a question* and choose "
-                "*Administrative changes*, and support will link you to your company."
+                t.gettext(
+                    "Your account {email} isn't linked to an organization yet, so there are no chargers to show and "
+                    "you can't raise service tickets. Press *{button}* and choose *{category}*, and support will "
+                    "link you to your company."
+                ).format(
+                    email=escape(account.email),
+                    button=t.gettext(ENTRY_TITLE),
+                    category=t.gettext(ADMINISTRATIVE_CATEGORY),
+                )
             )
         )
     else:
-        intro = f"Your organization: *{escape(account.organization)}*."
+        intro = t.gettext("Your organization: *{organization}*.").format(organization=escape(account.organization))
         if not account.service_customer:
-            intro += (
-                " Your account was registered recently; it is linked for service from "
-                f"{moment(account.service_customer_from)}."
-            )
+            intro += " " + t.gettext(
+                "Your account was registered recently; it is linked for service from {moment}."
+            ).format(moment=moment_text(t, account.service_customer_from))
         blocks.append(_section(intro))
-    blocks.append(choices((ENTRY_BUTTON,), HOME_BUTTON_BLOCK))
+    blocks.append(choices((entry_button(t),), HOME_BUTTON_BLOCK, t))
     if account.organization is not None:
-        blocks.append(_header("Chargers your organization operates"))
+        blocks.append(_header(t.gettext("Chargers your organization operates")))
         if account.chargers:
-            blocks.extend(_sections([charger_line(c) for c in account.chargers]))
+            blocks.extend(_sections([charger_line(c, t) for c in account.chargers]))
         else:
             blocks.append(
                 _section(
-                    "None yet. A charger bought from a reseller stays registered to the reseller until a management "
-                    "transfer is completed."
+                    t.gettext(
+                        "None yet. A charger bought from a reseller stays registered to the reseller until a "
+                        "management transfer is completed."
+                    )
                 )
             )
     if account.awaiting_our_answer:
-        blocks.append(_header("Transfers waiting for your organization's consent"))
-        blocks.extend(_sections([request_line(r) for r in account.awaiting_our_answer]))
-    blocks.append(_header("Your requests"))
+        blocks.append(_header(t.gettext("Transfers waiting for your organization's consent")))
+        blocks.extend(_sections([request_line(r, t) for r in account.awaiting_our_answer]))
+    blocks.append(_header(t.gettext("Your requests")))
     if account.requests:
-        blocks.extend(_sections([request_line(r) for r in account.requests]))
+        blocks.extend(_sections([request_line(r, t) for r in account.requests]))
     else:
-        blocks.append(_section("No requests yet."))
+        blocks.append(_section(t.gettext("No requests yet.")))
     undecided = [r for r in account.requests if is_withdrawable(r)]
     if undecided:
         # Every listed request is the person's own or their organization's, so they may withdraw these; the
         # button asks before anything is withdrawn, and the portal checks again.
-        blocks.append(_section("Changed your mind? You can withdraw a request that support hasn't decided yet."))
-        blocks.append(choices([withdraw_button(r.reference) for r in undecided], WITHDRAW_BLOCK))
+        blocks.append(
+            _section(t.gettext("Changed your mind? You can withdraw a request that support hasn't decided yet."))
+        )
+        blocks.append(choices([withdraw_button(r.reference, t) for r in undecided], WITHDRAW_BLOCK, t))
     return blocks
 
 
-def charger_line(charger: ChargerView) -> str:
-    warranty = "in warranty" if charger.in_warranty else "warranty ended"
-    return (
-        f"• *{escape(charger.serial)}* {escape(charger.model)}: Service Operator {escape(charger.service_operator)}; "
-        f"warranty until {day(charger.warranty_until)} ({warranty})"
+def charger_line(charger: ChargerView, t: Texts = ENGLISH) -> str:
+    warranty = t.gettext("in warranty") if charger.in_warranty else t.gettext("warranty ended")
+    return t.gettext("• *{serial}* {model}: Service Operator {operator}; warranty until {until} ({warranty})").format(
+        serial=escape(charger.serial),
+        model=escape(charger.model),
+        operator=escape(charger.service_operator),
+        until=day_text(t, charger.warranty_until),
+        warranty=warranty,
     )
 
 
-def age(delta: timedelta) -> str:
+def age(delta: timedelta, t: Texts = ENGLISH) -> str:
     minutes = max(int(delta.total_seconds() // 60), 0)
     if minutes < 60:
-        return f"{minutes} min"
+        return t.gettext("{count} min").format(count=minutes)
     if minutes < 48 * 60:
-        return f"{minutes // 60} h"
-    return f"{minutes // (24 * 60)} days"
+        return t.gettext("{count} h").format(count=minutes // 60)
+    days = minutes // (24 * 60)
+    return t.ngettext("{count} day", "{count} days", days).format(count=days)
 
 
 def _header(text: str) -> HeaderBlock:

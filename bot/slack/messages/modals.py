@@ -24,6 +24,8 @@ from bot.engine.design import Domain
 from bot.engine.responses import BotMessage, interpolate
 from bot.slack.ingress.context import Conversation
 from bot.slack.messages.blocks import escape
+from bot.slack.messages.wording import ENGLISH
+from portal.languages.texts import N_, Texts, texts
 
 FORM_CALLBACK = "chargedesk_form"
 FROM_MESSAGE_CALLBACK = "chargedesk_from_message"
@@ -31,9 +33,9 @@ CHARGER_SEARCH = "charger"  # action id of the searchable charger select (block_
 VALUE = "value"  # action id of every other input
 MAX_STATIC_OPTIONS = 100  # Slack's limit; beyond it the charger choice becomes a search
 CATEGORIES = (
-    ("A service request on a charger", "/request_service_ticket"),
-    ("Administrative changes", "/request_admin_change"),
-    ("A management transfer", "/request_transfer"),
+    (N_("A service request on a charger"), "/request_service_ticket"),
+    (N_("Administrative changes"), "/request_admin_change"),
+    (N_("A management transfer"), "/request_transfer"),
 )
 DESCRIPTION_LIMITS = (10, 3000)
 
@@ -43,9 +45,13 @@ DESCRIPTION_LIMITS = (10, 3000)
 SUMMARY_SLOTS = frozenset({"request_confirmed"})
 
 
-def label(domain: Domain, name: str, fallback: str) -> str:
-    variations = domain.responses.get(f"utter_label_{name}")
-    return str(variations[0].get("text") or fallback) if variations else fallback
+def label(domain: Domain, name: str, fallback: str, slots: Mapping[str, Any] | None = None) -> str:
+    """The domain's label `utter_label_<name>`: the variation the conversation's slots (its `language`) choose."""
+    name = f"utter_label_{name}"
+    variations = domain.responses.get(name)
+    if not variations:
+        return fallback
+    return str(_variation(variations, slots or {}).get("text") or fallback)
 
 
 def form_view(
@@ -57,25 +63,31 @@ def form_view(
 ) -> dict[str, Any]:
     """The modal for `form`, prefilled with what the conversation already knows."""
     # The modal is its own summary: the conversation's confirmation slots get no input (sent as confirmed).
-    blocks = [_input(domain, form, slot, slots, chargers) for slot in domain.forms[form] if slot not in SUMMARY_SLOTS]
+    t = texts(slots.get("language"))
+    blocks = [
+        _input(domain, form, slot, slots, chargers, t) for slot in domain.forms[form] if slot not in SUMMARY_SLOTS
+    ]
     return View(
         type="modal",
         callback_id=FORM_CALLBACK,
-        title=PlainTextObject(text=label(domain, form, "Request")[:24]),
-        submit=PlainTextObject(text="Send"),
-        close=PlainTextObject(text="Cancel"),
-        private_metadata=json.dumps({"conversation": conversation.dumps(), "form": form}),
+        title=PlainTextObject(text=label(domain, form, t.gettext("Request"), slots)[:24]),
+        submit=PlainTextObject(text=t.gettext("Send")),
+        close=PlainTextObject(text=t.gettext("Cancel")),
+        private_metadata=json.dumps({"conversation": conversation.dumps(), "form": form, "language": t.language}),
         blocks=blocks,
     ).to_dict()
 
 
-def _input(domain: Domain, form: str, slot: str, slots: Mapping[str, Any], chargers: Sequence[str]) -> InputBlock:
+def _input(
+    domain: Domain, form: str, slot: str, slots: Mapping[str, Any], chargers: Sequence[str], t: Texts = ENGLISH
+) -> InputBlock:
     value = slots.get(slot)
     slot_type = domain.slots[slot].type
     hint = _hint(domain, form, slot, slots)
     element: Any
     if slot_type == "bool":
-        option = Option(value="true", text=PlainTextObject(text=label(domain, "transfer_terms", "I accept")[:75]))
+        accept = label(domain, "transfer_terms", t.gettext("I accept"), slots)
+        option = Option(value="true", text=PlainTextObject(text=accept[:75]))
         element = CheckboxesElement(
             action_id=VALUE, options=[option], initial_options=[option] if value is True else None
         )
@@ -83,7 +95,7 @@ def _input(domain: Domain, form: str, slot: str, slots: Mapping[str, Any], charg
         initial = ", ".join(str(v) for v in value) if isinstance(value, list) else None
         element = PlainTextInputElement(action_id=VALUE, initial_value=initial)
     elif slot == "serial" and chargers:
-        element = _charger_select(chargers, value)
+        element = _charger_select(chargers, value, t)
     elif slot == "description":
         element = PlainTextInputElement(
             action_id=VALUE,
@@ -96,47 +108,61 @@ def _input(domain: Domain, form: str, slot: str, slots: Mapping[str, Any], charg
         element = PlainTextInputElement(action_id=VALUE, initial_value=str(value) if value else None)
     return InputBlock(
         block_id=slot,
-        label=PlainTextObject(text=label(domain, slot, slot.replace("_", " ").capitalize())[:2000]),
+        label=PlainTextObject(text=label(domain, slot, slot.replace("_", " ").capitalize(), slots)[:2000]),
         hint=PlainTextObject(text=hint[:2000]) if hint else None,
         element=element,
     )
 
 
-def _charger_select(chargers: Sequence[str], value: Any) -> Any:
+def _charger_select(chargers: Sequence[str], value: Any, t: Texts = ENGLISH) -> Any:
     """The asker's own chargers only; a search over them when there are more than Slack lists at once."""
     initial = Option(value=str(value), text=PlainTextObject(text=str(value))) if value in chargers else None
     if len(chargers) > MAX_STATIC_OPTIONS:
         return ExternalDataSelectElement(
             action_id=CHARGER_SEARCH,
-            placeholder="Type part of the serial number",
+            placeholder=t.gettext("Type part of the serial number"),
             min_query_length=0,
             initial_option=initial,
         )
     options = [Option(value=s, text=PlainTextObject(text=s)) for s in chargers]
-    return StaticSelectElement(action_id=VALUE, placeholder="Choose a charger", options=options, initial_option=initial)
+    return StaticSelectElement(
+        action_id=VALUE, placeholder=t.gettext("Choose a charger"), options=options, initial_option=initial
+    )
 
 
 def _hint(domain: Domain, form: str, slot: str, slots: Mapping[str, Any]) -> str:
     """The hint under an input: its own label (`utter_label_<slot>_hint`), else the conversation's question filled
     with what is known. A question that still needs a value the modal does not have yet (the transfer's
     `{serials_text}` before any charger is named) is left out rather than shown with its braces."""
-    own = label(domain, f"{slot}_hint", "")
+    own = label(domain, f"{slot}_hint", "", slots)
     if own:
         return own
     known = {name: v for name, v in slots.items() if v is not None}
-    text = interpolate(_ask_text(domain, form, slot), known)
+    text = interpolate(_ask_text(domain, form, slot, slots), known)
     return "" if _PLACEHOLDER.search(text) else text
 
 
 _PLACEHOLDER = re.compile(r"{[^\n{}]+?}")
 
 
-def _ask_text(domain: Domain, form: str, slot: str) -> str:
+def _ask_text(domain: Domain, form: str, slot: str, slots: Mapping[str, Any]) -> str:
+    """The conversation's question for `slot`, as written (placeholders unfilled), in the slots' variation."""
     for name in (f"utter_ask_{form}_{slot}", f"utter_ask_{slot}"):
         variations = domain.responses.get(name)
         if variations:
-            return str(variations[0].get("text") or "")
+            # Only the variation is chosen here (no values: `_hint` fills what is known and drops the rest).
+            chosen = _variation(variations, slots)
+            return str(chosen.get("text") or "")
     return ""
+
+
+def _variation(variations: Sequence[Mapping[str, Any]], slots: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The first variation whose slot conditions hold (as the engine picks them), else the first."""
+    for variation in variations:
+        condition = variation.get("condition") or []
+        if all(slots.get(c.get("name")) == c.get("value") for c in condition if c.get("type") == "slot"):
+            return variation
+    return variations[0]
 
 
 def read_values(domain: Domain, form: str, state: Mapping[str, Any]) -> dict[str, Any]:
@@ -165,36 +191,36 @@ def _element_value(element: Mapping[str, Any], slot_type: str) -> Any:
     return value if isinstance(value, str) and value.strip() else None
 
 
-def message_view(title: str, messages: Sequence[BotMessage]) -> dict[str, Any]:
+def message_view(title: str, messages: Sequence[BotMessage], t: Texts = ENGLISH) -> dict[str, Any]:
     """A modal that shows what the assistant said (the outcome of a form), privately."""
     blocks = [SectionBlock(text=MarkdownTextObject(text=escape(m.text)[:3000])) for m in messages if m.text]
     return View(
         type="modal",
         title=PlainTextObject(text=title[:24]),
-        close=PlainTextObject(text="Done"),
-        blocks=blocks or [SectionBlock(text=MarkdownTextObject(text="Done."))],
+        close=PlainTextObject(text=t.gettext("Done")),
+        blocks=blocks or [SectionBlock(text=MarkdownTextObject(text=t.gettext("Done.")))],
     ).to_dict()
 
 
-def from_message_view(description: str, conversation: Conversation) -> dict[str, Any]:
+def from_message_view(description: str, conversation: Conversation, t: Texts = ENGLISH) -> dict[str, Any]:
     """First step of "raise a request from this message": which kind, with the message as the description."""
-    options = [Option(value=payload, text=PlainTextObject(text=title)) for title, payload in CATEGORIES]
+    options = [Option(value=payload, text=PlainTextObject(text=t.gettext(title))) for title, payload in CATEGORIES]
     return View(
         type="modal",
         callback_id=FROM_MESSAGE_CALLBACK,
-        title=PlainTextObject(text="Support request"),
-        submit=PlainTextObject(text="Next"),
-        close=PlainTextObject(text="Cancel"),
+        title=PlainTextObject(text=t.gettext("Support request")),
+        submit=PlainTextObject(text=t.gettext("Next")),
+        close=PlainTextObject(text=t.gettext("Cancel")),
         private_metadata=json.dumps({"conversation": conversation.dumps()}),
         blocks=[
             InputBlock(
                 block_id="category",
-                label=PlainTextObject(text="What is it about?"),
+                label=PlainTextObject(text=t.gettext("What is it about?")),
                 element=StaticSelectElement(action_id=VALUE, options=options, initial_option=options[0]),
             ),
             InputBlock(
                 block_id="description",
-                label=PlainTextObject(text="Description"),
+                label=PlainTextObject(text=t.gettext("Description")),
                 element=PlainTextInputElement(
                     action_id=VALUE,
                     multiline=True,

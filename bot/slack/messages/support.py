@@ -19,11 +19,11 @@ from actions.withdraw import confirm_buttons
 from actions.withdraw import withdraw_button as action_withdraw_button
 from bot.engine.responses import Button
 from bot.slack.ingress.conversations import SlackConversations
-from bot.slack.messages.blocks import ENTRY_BUTTON, MAX_SECTION, choices, escape, thread_block_id
+from bot.slack.messages.blocks import MAX_SECTION, choices, entry_button, escape, thread_block_id
+from bot.slack.messages.wording import ENGLISH, day_text, kind_text, moment_text, status_text
 from bot.slack.people.agents import Agents
 from bot.slack.people.identity import WORKSPACE_NOT_VERIFIED
 from portal import services
-from portal.dates import day, moment
 from portal.domain.actors import Actor, Customer
 from portal.domain.eligibility import EligibilityDecision, Outcome
 from portal.domain.requests import kind_of_reference, normalise_reference
@@ -36,17 +36,17 @@ from portal.errors import (
     UnknownCharger,
     UnknownRequest,
 )
+from portal.languages.texts import N_, Texts
 from portal.services.overview import ChargerOverview
 from portal.services.workspaces import IdentityStatus
-from portal.status_text import kind_label, status_label
 from portal.views import RequestDetail, RequestSummary, is_withdrawable
 
 Reply = tuple[str, list[dict[str, Any]]]
 
 MAX_LISTED = 15
-TRANSFER_BUTTON = "Request a management transfer"
+TRANSFER_BUTTON = N_("Request a management transfer")
 
-HELP = (
+HELP = N_(
     "*What I can tell you here* (only you see these answers):\n"
     "• `status`: your requests and your organization's, and what happens next\n"
     "• `status MT-000042`: one request in detail\n"
@@ -57,30 +57,34 @@ HELP = (
     "To raise a service ticket, ask for account changes or request a management transfer, press the button. "
     "The *Home* tab of the app shows your chargers and requests at any time."
 )
-NO_ACCOUNT = (
+NO_ACCOUNT = N_(
     "I can't find a support portal account for the email address of your Slack profile. Please register in the "
     "support portal with your work email address, then ask me again."
 )
 # users.info came back without an email: Slack keeps it from us, so "no account" would be a guess (issue 13 §9).
-NO_EMAIL = (
+NO_EMAIL = N_(
     "Slack doesn't share the email address of your profile with me, so I can't tell which support portal account "
     "is yours. Your workspace may hide email addresses from apps: ask your Slack admin to allow it, or reach "
     "support through the support portal."
 )
-WITHDRAW_CHOICES_BUTTON = Button("Choose a request to withdraw", "/withdraw_request")
-WITHDRAW_EXAMPLE = "`withdraw ST-000012 it works again`"
+WITHDRAW_CHOICES_BUTTON = Button(N_("Choose a request to withdraw"), "/withdraw_request")
 # The reason rides on the "Yes" button, whose value Slack caps at 2000 characters (JSON-escaped, a character may
 # take six): well under the portal's own limit.
 WITHDRAW_REASON_MAX = 300
 
 
-def no_account_text(identity: str | None) -> str:
+def no_account_text(identity: str | None, t: Texts = ENGLISH) -> str:
     """Why the asker's account cannot be found: Slack hid their email, or no account has it."""
-    return NO_EMAIL if identity == IdentityStatus.NO_EMAIL else NO_ACCOUNT
+    return t.gettext(NO_EMAIL if identity == IdentityStatus.NO_EMAIL else NO_ACCOUNT)
 
 
 async def answer(
-    conversations: SlackConversations, agents: Agents, user_id: str, team_id: str, text: str
+    conversations: SlackConversations,
+    agents: Agents,
+    user_id: str,
+    team_id: str,
+    text: str,
+    t: Texts | None = None,
 ) -> Reply | None:
     """The answer to `text` (the words after `/support`, or after a mention), or None when it is not a query.
 
@@ -88,74 +92,103 @@ async def answer(
     from the identity resolver: a verified email names their account; an unverified workspace hears that and
     nothing else. Agents (members of the home workspace) see every request and charger. Raises
     IdentityUnavailable (bot.slack.people.identity) when Slack cannot say who the asker is right now.
+
+    The answer is in `t`'s language, by default the asker's (`SlackConversations.texts_for`: the language they last
+    wrote in, else their Slack locale's, else English).
     """
     words = text.split()
     command = words[0].lower() if words else ""
+    if command not in ("", "help", "status", "charger", "withdraw"):
+        return None
+    t = t or await reader_texts(conversations, user_id)
     if command in ("", "help"):
-        return help_reply() if len(words) <= 1 else None
+        return help_reply(t=t) if len(words) <= 1 else None
     if command == "status" and len(words) <= 2:
         if len(words) == 1:
-            return await _status_list(conversations, agents, user_id, team_id)
+            return await _status_list(conversations, agents, user_id, team_id, t)
         reference = normalise_reference(words[1])
-        return await _status_one(conversations, agents, user_id, team_id, reference) if reference else None
+        return await _status_one(conversations, agents, user_id, team_id, reference, t) if reference else None
     if command == "charger":
-        return await _charger(conversations, agents, user_id, team_id, words[1:])
+        return await _charger(conversations, agents, user_id, team_id, words[1:], t)
     if command == "withdraw":
         _, word, reason = [*text.split(None, 2), "", ""][:3]
         if reason and normalise_reference(word) is None:
             return None  # a sentence ("withdraw my ticket please"): the conversation asks which one
-        return await _withdraw(conversations, user_id, team_id, word, reason.strip())
+        return await _withdraw(conversations, user_id, team_id, word, reason.strip(), t)
     return None
 
 
-def help_reply(lead: str | None = None) -> Reply:
-    text = f"{lead}\n\n{HELP}" if lead else HELP
-    return _reply(text, (ENTRY_BUTTON,))
+async def reader_texts(conversations: SlackConversations, user_id: str) -> Texts:
+    """The asker's texts: users.info first (raising IdentityUnavailable when Slack cannot answer, as `answer`
+    does), so that their Slack locale counts when they have not written to the assistant yet."""
+    await conversations.directory.profile(user_id)
+    return await conversations.texts_for(user_id)
 
 
-def not_understood(text: str) -> Reply:
-    return help_reply(f"I didn't understand `{escape(text.strip()[:200])}`.")
+def help_reply(lead: str | None = None, t: Texts = ENGLISH) -> Reply:
+    text = f"{lead}\n\n{t.gettext(HELP)}" if lead else t.gettext(HELP)
+    return _reply(text, (entry_button(t),), t)
+
+
+def not_understood(text: str, t: Texts = ENGLISH) -> Reply:
+    return help_reply(t.gettext("I didn't understand `{text}`.").format(text=escape(text.strip()[:200])), t)
 
 
 # ---------------------------------------------------------------------------------------------- status
 
 
-async def _status_list(conversations: SlackConversations, agents: Agents, user_id: str, team_id: str) -> Reply:
+async def _status_list(
+    conversations: SlackConversations, agents: Agents, user_id: str, team_id: str, t: Texts
+) -> Reply:
     is_agent = await agents.is_agent(user_id)
     person = await conversations.directory.resolve(user_id, team_id)
     if person.workspace_unverified and not is_agent:
-        return _reply(WORKSPACE_NOT_VERIFIED)
+        return _reply(t.gettext(WORKSPACE_NOT_VERIFIED), t=t)
     email = person.email
-    queue_hint = "\nThe requests waiting for support are on the app's *Home* tab." if is_agent else ""
+    queue_hint = "\n" + t.gettext("The requests waiting for support are on the app's *Home* tab.") if is_agent else ""
     try:
         requests = await services.list_requests(conversations.portal.uow(), email)
     except UnknownAccount:
         if is_agent:
-            return _reply("You have no customer requests of your own." + queue_hint)
-        return _reply(no_account_text(person.status))
+            return _reply(t.gettext("You have no customer requests of your own.") + queue_hint, t=t)
+        return _reply(no_account_text(person.status, t), t=t)
     if not requests:
-        return _reply("You and your organization have no requests yet." + queue_hint, (ENTRY_BUTTON,))
-    lines = [request_line(r) for r in requests[:MAX_LISTED]]
+        nothing = t.gettext("You and your organization have no requests yet.")
+        return _reply(nothing + queue_hint, (entry_button(t),), t)
+    lines = [request_line(r, t) for r in requests[:MAX_LISTED]]
     more = len(requests) - MAX_LISTED
     if more > 0:
-        lines.append(f"…and {more} older; the app's *Home* tab lists them all.")
-    return _reply("*Your requests and your organization's*, newest first:\n" + "\n".join(lines) + queue_hint)
+        lines.append(
+            t.ngettext(
+                "…and {count} older; the app's *Home* tab lists them all.",
+                "…and {count} older; the app's *Home* tab lists them all.",
+                more,
+            ).format(count=more)
+        )
+    lead = t.gettext("*Your requests and your organization's*, newest first:")
+    return _reply(lead + "\n" + "\n".join(lines) + queue_hint, t=t)
 
 
 async def _status_one(
-    conversations: SlackConversations, agents: Agents, user_id: str, team_id: str, reference: str
+    conversations: SlackConversations, agents: Agents, user_id: str, team_id: str, reference: str, t: Texts
 ) -> Reply:
     viewer = await _viewer(conversations, agents, user_id, team_id)
     if viewer is None:
-        return _reply(WORKSPACE_NOT_VERIFIED)
+        return _reply(t.gettext(WORKSPACE_NOT_VERIFIED), t=t)
     try:
         detail = await services.get_request(conversations.portal.uow(), viewer, reference)
     except UnknownRequest:
         # Exactly the same answer whether it does not exist or belongs to someone else.
-        return _reply(f"There is no request {escape(reference)} that you can see. `status` lists yours.")
+        return _reply(_not_visible(t, escape(reference)), t=t)
     may_withdraw = isinstance(viewer, Customer) and await _may_withdraw(conversations, viewer, detail.summary)
-    buttons = (withdraw_button(detail.summary.reference),) if may_withdraw else ()
-    return _reply(describe(detail, for_agent=not isinstance(viewer, Customer)), buttons)
+    buttons = (withdraw_button(detail.summary.reference, t),) if may_withdraw else ()
+    return _reply(describe(detail, for_agent=not isinstance(viewer, Customer), t=t), buttons, t)
+
+
+def _not_visible(t: Texts, reference: str) -> str:
+    return t.gettext("There is no request {reference} that you can see. `status` lists yours.").format(
+        reference=reference
+    )
 
 
 async def _may_withdraw(conversations: SlackConversations, customer: Customer, summary: RequestSummary) -> bool:
@@ -171,187 +204,244 @@ async def _may_withdraw(conversations: SlackConversations, customer: Customer, s
     return True
 
 
-def describe(detail: RequestDetail, *, for_agent: bool) -> str:
+ANSWERS = {"consented": N_("consented"), "declined": N_("declined")}
+
+
+def describe(detail: RequestDetail, *, for_agent: bool, t: Texts = ENGLISH) -> str:
     s = detail.summary
     lines = [
-        f"*{escape(s.reference)}*: {kind_label(s.kind)}",
-        f"*Status*: {escape(status_label(s.kind, s.status))}",
-        f"*Opened*: {day(s.created_at.date())}; last change {day(s.updated_at.date())}",
+        f"*{escape(s.reference)}*: {kind_text(t, s.kind)}",
+        t.gettext("*Status*: {status}").format(status=escape(status_text(t, s.kind, s.status))),
+        t.gettext("*Opened*: {opened}; last change {changed}").format(
+            opened=day_text(t, s.created_at.date()), changed=day_text(t, s.updated_at.date())
+        ),
     ]
     if s.in_warranty is not None:
-        lines.append("*Warranty*: " + ("in warranty" if s.in_warranty else "out of warranty (the visit may be billed)"))
+        lines.append(
+            t.gettext("*Warranty*: in warranty")
+            if s.in_warranty
+            else t.gettext("*Warranty*: out of warranty (the visit may be billed)")
+        )
     if detail.lines:
         if s.kind == "transfer":
             # DESIGN.md §1: a transfer shows the current Service Operator whose consent it needs.
             lines.extend(
-                f"• {escape(line.serial)}: current Service Operator {escape(line.operator)}, "
-                + {"consented": "consented", "declined": "declined"}.get(line.answer or "", "answer pending")
+                t.gettext("• {serial}: current Service Operator {operator}, {answer}").format(
+                    serial=escape(line.serial),
+                    operator=escape(line.operator),
+                    answer=t.gettext(ANSWERS.get(line.answer or "", N_("answer pending"))),
+                )
                 for line in detail.lines
             )
         else:
-            lines.append("*Chargers*: " + escape(", ".join(line.serial for line in detail.lines)))
+            chargers = escape(", ".join(line.serial for line in detail.lines))
+            lines.append(t.gettext("*Chargers*: {serials}").format(serials=chargers))
     if for_agent:
         who = detail.requester_email + (f" ({detail.organization})" if detail.organization else "")
-        lines.append(f"*Requested by*: {escape(who)}")
+        lines.append(t.gettext("*Requested by*: {who}").format(who=escape(who)))
         if detail.assignee:
-            lines.append(f"*Assigned to*: <@{escape(detail.assignee)}>")
+            lines.append(t.gettext("*Assigned to*: {agent}").format(agent=f"<@{escape(detail.assignee)}>"))
     if detail.resolution:
-        lines.append(f"*Support's note*: {escape(detail.resolution)}")
-    lines.append(f"*Description*: {escape(detail.description)}")
+        lines.append(t.gettext("*Support's note*: {note}").format(note=escape(detail.resolution)))
+    lines.append(t.gettext("*Description*: {description}").format(description=escape(detail.description)))
     return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------------------------------- withdraw
 
 
-async def _withdraw(conversations: SlackConversations, user_id: str, team_id: str, word: str, reason: str) -> Reply:
+async def _withdraw(
+    conversations: SlackConversations, user_id: str, team_id: str, word: str, reason: str, t: Texts = ENGLISH
+) -> Reply:
     """`withdraw REF <reason>`: the question before the withdrawal, with its two buttons; the "Yes" button withdraws
     through the conversation (actions/withdraw.py), with the reason, and the portal checks again. Without a reason,
     once the request is known to be withdrawable, the usage line: support wants to know why, and nothing changes.
     Agents act on the triage card instead, so they are answered as the customers they may also be."""
     if not word:
         return _reply(
-            f"Which request, and why? For example {WITHDRAW_EXAMPLE}; `status` lists yours.",
-            (WITHDRAW_CHOICES_BUTTON,),
+            t.gettext("Which request, and why? For example `withdraw ST-000012 it works again`; `status` lists yours."),
+            (Button(t.gettext(WITHDRAW_CHOICES_BUTTON.title), WITHDRAW_CHOICES_BUTTON.payload),),
+            t,
         )
     reference = normalise_reference(word)
     person = await conversations.directory.resolve(user_id, team_id)
     if person.workspace_unverified:
-        return _reply(WORKSPACE_NOT_VERIFIED)
+        return _reply(t.gettext(WORKSPACE_NOT_VERIFIED), t=t)
     actor = f"slack:{user_id}"
     uow = conversations.portal.uow
     try:
         summary = await services.check_withdrawal(uow(), person.email, reference or word)
     except UnknownAccount:
-        return _reply(no_account_text(person.status))
+        return _reply(no_account_text(person.status, t), t=t)
     except UnknownRequest:
         # Exactly the same answer whether it does not exist or belongs to someone else; the attempt is remembered.
         await services.audit_refusal(uow(), actor, "withdraw", reference or word, "UnknownRequest", "not theirs")
-        shown = escape(reference or word[:40])
-        return _reply(f"There is no request {shown} that you can see. `status` lists yours.")
+        return _reply(_not_visible(t, escape(reference or word[:40])), t=t)
     except NotRequester:
         await services.audit_refusal(uow(), actor, "withdraw", reference, "NotRequester", "may see, not withdraw")
         return _reply(
-            f"Only the person who asked for {escape(reference or '')}, or someone of their organization, can "
-            "withdraw it. Nothing was changed."
+            t.gettext(
+                "Only the person who asked for {reference}, or someone of their organization, can withdraw it. "
+                "Nothing was changed."
+            ).format(reference=escape(reference or "")),
+            t=t,
         )
     except InvalidTransition as decided:
         kind = kind_of_reference(decided.reference)
-        state = status_label(kind.value, decided.status) if kind else decided.status
-        return _reply(f"{escape(decided.reference)} is already {escape(state)}, so it can't be withdrawn any more.")
-    what = f"{kind_label(summary.kind)} *{escape(summary.reference)}*"
+        state = status_text(t, kind.value, decided.status) if kind else decided.status
+        return _reply(
+            t.gettext("{reference} is already {status}, so it can't be withdrawn any more.").format(
+                reference=escape(decided.reference), status=escape(state)
+            ),
+            t=t,
+        )
+    what = f"{kind_text(t, summary.kind)} *{escape(summary.reference)}*"
     if not reason:
         return _reply(
-            f"To withdraw your {what}, tell support why after the reference, for example "
-            f"`withdraw {escape(summary.reference)} it works again`. Nothing was changed."
+            t.gettext(
+                "To withdraw your {what}, tell support why after the reference, for example "
+                "`withdraw {reference} it works again`. Nothing was changed."
+            ).format(what=what, reference=escape(summary.reference)),
+            t=t,
         )
     if len(reason) > WITHDRAW_REASON_MAX:
-        return _reply(f"Please keep the reason under {WITHDRAW_REASON_MAX} characters. Nothing was changed.")
+        return _reply(
+            t.gettext("Please keep the reason under {count} characters. Nothing was changed.").format(
+                count=WITHDRAW_REASON_MAX
+            ),
+            t=t,
+        )
     about = f" ({escape(', '.join(summary.serials))})" if summary.serials else ""
     return _reply(
-        f"Withdraw your {what}{about}, because “{escape(reason)}”? Support stops working on it, and it can't be "
-        "undone: if you need help again later, you'll file a new request.",
-        withdraw_question_buttons(summary.reference, reason),
+        t.gettext(
+            "Withdraw your {what}{about}, because “{reason}”? Support stops working on it, and it can't be "
+            "undone: if you need help again later, you'll file a new request."
+        ).format(what=what, about=about, reason=escape(reason)),
+        withdraw_question_buttons(summary.reference, reason, t),
+        t,
     )
 
 
-def withdraw_button(reference: str) -> Button:
-    """`Withdraw ST-000001`: asks first, in the conversation (actions/withdraw.py)."""
+def withdraw_button(reference: str, t: Texts = ENGLISH) -> Button:
+    """`Withdraw ST-000001`: asks first, in the conversation (actions/withdraw.py, whose payload it carries)."""
     button = action_withdraw_button(reference)
-    return Button(button["title"], button["payload"])
+    return Button(t.gettext("Withdraw {reference}").format(reference=reference), button["payload"])
 
 
-def withdraw_question_buttons(reference: str, reason: str | None = None) -> tuple[Button, ...]:
-    """The same two buttons the conversation shows (actions/withdraw.py), so a press continues there."""
-    return tuple(Button(b["title"], b["payload"]) for b in confirm_buttons(reference, reason))
+def withdraw_question_buttons(reference: str, reason: str | None = None, t: Texts = ENGLISH) -> tuple[Button, ...]:
+    """The same two buttons the conversation shows (actions/withdraw.py), so a press continues there; their
+    titles in `t`'s language."""
+    yes, no = confirm_buttons(reference, reason)
+    return (
+        Button(t.gettext("Yes, withdraw {reference}").format(reference=reference), yes["payload"]),
+        Button(t.gettext("No, keep it"), no["payload"]),
+    )
 
 
 # ---------------------------------------------------------------------------------------------- charger
 
 
 async def _charger(
-    conversations: SlackConversations, agents: Agents, user_id: str, team_id: str, words: Sequence[str]
+    conversations: SlackConversations,
+    agents: Agents,
+    user_id: str,
+    team_id: str,
+    words: Sequence[str],
+    t: Texts = ENGLISH,
 ) -> Reply | None:
     typed = " ".join(words)
     if not words:
-        return _reply("Which charger? For example `charger ACE0123456`, with the serial number from its label.")
+        return _reply(
+            t.gettext("Which charger? For example `charger ACE0123456`, with the serial number from its label."), t=t
+        )
     if not is_valid_serial(typed) and len(words) > 1:
         return None  # a sentence that starts with "charger", not a query: let the conversation handle it
     viewer = await _viewer(conversations, agents, user_id, team_id)
     if viewer is None:
-        return _reply(WORKSPACE_NOT_VERIFIED)
+        return _reply(t.gettext(WORKSPACE_NOT_VERIFIED), t=t)
     try:
         overview = await services.charger_overview(conversations.portal.uow(), viewer, typed)
     except MalformedSerial as error:
-        return _reply(f"`{escape(typed[:40])}` is not a serial number: {escape(str(error))}.")
+        return _reply(
+            t.gettext("`{typed}` is not a serial number: {problem}.").format(
+                typed=escape(typed[:40]), problem=escape(str(error))
+            ),
+            t=t,
+        )
     except UnknownCharger as error:
         return _reply(
-            f"I don't know a charger with serial number {escape(error.serial)}. Please check the label on the "
-            "bottom of the charger.",
-            (ENTRY_BUTTON,),
+            t.gettext(
+                "I don't know a charger with serial number {serial}. Please check the label on the bottom of the "
+                "charger."
+            ).format(serial=escape(error.serial)),
+            (entry_button(t),),
+            t,
         )
     serial = escape(overview.serial)
     if overview.details is not None:
         d = overview.details
-        warranty = "in warranty" if d.in_warranty else "warranty ended"
+        warranty = t.gettext("in warranty") if d.in_warranty else t.gettext("warranty ended")
         lines = [
             f"*{serial}*: {escape(d.model)}",
-            f"*Service Operator*: {escape(d.service_operator)}{_yours(overview)}",
-            f"*Warranty*: until {day(d.warranty_until)} ({warranty}); shipped {day(d.shipped_at)}",
+            t.gettext("*Service Operator*: {operator}").format(operator=escape(d.service_operator))
+            + _yours(overview, t),
+            t.gettext("*Warranty*: until {until} ({warranty}); shipped {shipped}").format(
+                until=day_text(t, d.warranty_until), warranty=warranty, shipped=day_text(t, d.shipped_at)
+            ),
         ]
         if d.open_requests:
-            lines.append("*Open requests*:")
-            lines.extend(request_line(r) for r in d.open_requests[:MAX_LISTED])
+            lines.append(t.gettext("*Open requests*:"))
+            lines.extend(request_line(r, t) for r in d.open_requests[:MAX_LISTED])
         else:
-            lines.append("*Open requests*: none")
-        return _reply("\n".join(lines), (ENTRY_BUTTON,) if overview.operated_by_viewer else ())
-    return _managed_elsewhere(overview)
+            lines.append(t.gettext("*Open requests*: none"))
+        return _reply("\n".join(lines), (entry_button(t),) if overview.operated_by_viewer else (), t)
+    return _managed_elsewhere(overview, t)
 
 
-def _yours(overview: ChargerOverview) -> str:
+def _yours(overview: ChargerOverview, t: Texts = ENGLISH) -> str:
     if not overview.operated_by_viewer:
         return ""
     if overview.account_problem is None:
-        return " (your organization: you can raise service tickets on it)"
-    return " (your organization)"
+        return " " + t.gettext("(your organization: you can raise service tickets on it)")
+    return " " + t.gettext("(your organization)")
 
 
-def _managed_elsewhere(overview: ChargerOverview) -> Reply:
+def _managed_elsewhere(overview: ChargerOverview, t: Texts = ENGLISH) -> Reply:
     """Another organization manages the charger: say so without naming it, and what the asker can do."""
     serial = escape(overview.serial)
     own_reference = overview.own_pending_reference
-    lead = (
-        f"{serial} is managed by another organization, its Service Operator (often the reseller or installer that "
+    lead = t.gettext(
+        "{serial} is managed by another organization, its Service Operator (often the reseller or installer that "
         "supplied it). Only the Service Operator can raise service tickets on it."
-    )
+    ).format(serial=serial)
     if own_reference:
-        return _reply(
-            f"{lead}\nYour organization's management transfer {escape(own_reference)} for it is waiting for a "
-            f"decision; `status {escape(own_reference)}` shows where it stands."
-        )
+        own = t.gettext(
+            "Your organization's management transfer {reference} for it is waiting for a decision; "
+            "`status {reference}` shows where it stands."
+        ).format(reference=escape(own_reference))
+        return _reply(f"{lead}\n{own}", t=t)
     if overview.transfer_pending:
-        return _reply(f"{lead}\nA management transfer for it is already waiting for a decision.")
+        pending = t.gettext("A management transfer for it is already waiting for a decision.")
+        return _reply(f"{lead}\n{pending}", t=t)
     if overview.can_request_transfer:
         payload = "/request_transfer" + json.dumps({"serial": overview.serial})
-        return _reply(
-            f"{lead}\nIf your organization should look after it, request a management transfer: the current "
-            "Service Operator is asked to consent, then support approves, and your organization becomes its "
-            "Service Operator.",
-            (Button(TRANSFER_BUTTON, payload),),
+        how = t.gettext(
+            "If your organization should look after it, request a management transfer: the current Service "
+            "Operator is asked to consent, then support approves, and your organization becomes its Service Operator."
         )
-    return _reply(f"{lead}\n{account_hint(overview.account_problem)}", (ENTRY_BUTTON,))
+        return _reply(f"{lead}\n{how}", (Button(t.gettext(TRANSFER_BUTTON), payload),), t)
+    return _reply(f"{lead}\n{account_hint(overview.account_problem, t)}", (entry_button(t),), t)
 
 
-def account_hint(problem: EligibilityDecision | None) -> str:
+def account_hint(problem: EligibilityDecision | None, t: Texts = ENGLISH) -> str:
     """Why the asker cannot request a transfer (or raise tickets) yet, and what to do."""
     if problem is None or problem.outcome is Outcome.NO_ACCOUNT:
-        return NO_ACCOUNT
+        return t.gettext(NO_ACCOUNT)
     if problem.outcome is Outcome.NOT_YET_SERVICE_CUSTOMER and problem.service_customer_from:
-        return (
-            "Your account was registered recently; it is linked for service from "
-            f"{moment(problem.service_customer_from)}. Please ask again after that."
-        )
-    return (
+        return t.gettext(
+            "Your account was registered recently; it is linked for service from {moment}. Please ask again after that."
+        ).format(moment=moment_text(t, problem.service_customer_from))
+    return t.gettext(
         "Your account isn't linked to an organization yet. Press the button and choose *Administrative changes* "
         "so that support links it to your company."
     )
@@ -372,19 +462,22 @@ async def _viewer(conversations: SlackConversations, agents: Agents, user_id: st
     return Customer(person.email or "")
 
 
-def request_line(summary: RequestSummary) -> str:
+def request_line(summary: RequestSummary, t: Texts = ENGLISH) -> str:
     """`• *MT-000001* management transfer (ACE0100002): waiting for …; opened 1 March 2026`"""
     about = f" ({escape(', '.join(summary.serials))})" if summary.serials else ""
-    return (
-        f"• *{escape(summary.reference)}* {kind_label(summary.kind)}{about}: "
-        f"{escape(status_label(summary.kind, summary.status))}; opened {day(summary.created_at.date())}"
+    return t.gettext("• *{reference}* {kind}{about}: {status}; opened {opened}").format(
+        reference=escape(summary.reference),
+        kind=kind_text(t, summary.kind),
+        about=about,
+        status=escape(status_text(t, summary.kind, summary.status)),
+        opened=day_text(t, summary.created_at.date()),
     )
 
 
-def _reply(text: str, buttons: Sequence[Button] = ()) -> Reply:
+def _reply(text: str, buttons: Sequence[Button] = (), t: Texts = ENGLISH) -> Reply:
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=text[:MAX_SECTION]))]
     if buttons:
         # No thread: a press starts the conversation where the answer was shown (a DM or the channel).
-        blocks.append(choices(buttons, thread_block_id(0, None)))
+        blocks.append(choices(buttons, thread_block_id(0, None), t))
     fallback = re.sub(r"[*`]", "", text)[:MAX_SECTION]
     return fallback, [block.to_dict() for block in blocks]

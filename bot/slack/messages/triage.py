@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from babel.dates import format_date
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextBlock, MarkdownTextObject, SectionBlock
 
 from bot.slack.messages.blocks import escape
+from bot.slack.messages.wording import ENGLISH, kind_text, language_name, status_text
 from portal.dates import short_moment
+from portal.languages.texts import N_, Texts
 from portal.services.facts import RequestFacts
-from portal.status_text import kind_label, status_label
 
 APPROVE, REJECT, ASSIGN, PROGRESS, RESOLVE, CLOSE, LINK = (
     "triage_approve",
@@ -34,58 +36,92 @@ def who(actor: str) -> str:
     return escape(actor)
 
 
-def buttons_for(facts: RequestFacts) -> list[tuple[str, str, str | None]]:
+def buttons_for(facts: RequestFacts, t: Texts = ENGLISH) -> list[tuple[str, str, str | None]]:
     """(action id, title, style) of the decisions that fit the request's kind and state."""
     if facts.is_closed:
         return []
-    assign = (ASSIGN, "Assign to me", None)
+    assign = (ASSIGN, t.gettext("Assign to me"), None)
+    approve, reject = (APPROVE, t.gettext("Approve"), "primary"), (REJECT, t.gettext("Reject"), "danger")
     if facts.kind == "transfer":
-        return [(APPROVE, "Approve", "primary"), (REJECT, "Reject", "danger"), assign]
+        return [approve, reject, assign]
     if facts.kind == "administrative":
-        choices = [(RESOLVE, "Approve", "primary"), (REJECT, "Reject", "danger"), assign]
+        choices = [(RESOLVE, t.gettext("Approve"), "primary"), reject, assign]
         if facts.topic == "not_linked":
-            choices.insert(0, (LINK, "Link account to an organization", "primary"))
+            choices.insert(0, (LINK, t.gettext("Link account to an organization"), "primary"))
         return choices
+    resolve = (RESOLVE, t.gettext("Resolve"), "primary")
     if facts.status == "open":
-        return [(PROGRESS, "In progress", None), (RESOLVE, "Resolve", "primary"), assign]
+        return [(PROGRESS, t.gettext("In progress"), None), resolve, assign]
     if facts.status == "in_progress":
-        return [(RESOLVE, "Resolve", "primary"), assign]
-    return [(CLOSE, "Close", None)]  # resolved: closing for good (or reopening through the portal)
+        return [resolve, assign]
+    return [(CLOSE, t.gettext("Close"), None)]  # resolved: closing for good (or reopening through the portal)
 
 
-def triage_message(facts: RequestFacts) -> tuple[str, list[dict[str, Any]]]:
-    title = f"{kind_label(facts.kind).capitalize()} {facts.reference}"
-    state = status_label(facts.kind, facts.status)
+ANSWERS = {"consented": N_("consented"), "declined": N_("declined")}
+
+
+def triage_message(facts: RequestFacts, t: Texts = ENGLISH) -> tuple[str, list[dict[str, Any]]]:
+    """The card agents read, in `t`'s language (the agents', English by default). The customer's words (the
+    description) are shown as written, with the name of the language they wrote in when the request's origin
+    says which."""
+    title = f"{kind_text(t, facts.kind).capitalize()} {facts.reference}"
+    state = status_text(t, facts.kind, facts.status)
     lines = [
         f"*{escape(title)}* — {escape(state)}",
-        f"*Requester:* {escape(facts.requester_email)} ({escape(facts.organization or 'no organization')})",
+        t.gettext("*Requester:* {email} ({organization})").format(
+            email=escape(facts.requester_email), organization=escape(facts.organization or t.gettext("no organization"))
+        ),
     ]
+    written_in = language_name((facts.origin or {}).get("language"))
+    if written_in:
+        lines.append(t.gettext("*Language:* {language}").format(language=t.gettext(written_in)))
     if facts.topic == "handoff":
-        lines.append("*Asked to talk to a person*: the description is the conversation so far; reply to them here.")
-    for charger in facts.chargers:
-        warranty = (
-            f"warranty until {charger.warranty_until:%d %b %Y} ({'in' if charger.in_warranty else 'out of'} warranty)"
-            if charger.warranty_until
-            else "warranty unknown"
+        lines.append(
+            t.gettext("*Asked to talk to a person*: the description is the conversation so far; reply to them here.")
         )
-        answer = f"; {charger.answer} by {who(charger.answered_by or '')}" if charger.answer else ""
-        lines.append(f"*Charger {escape(charger.serial)}:* SO {escape(charger.operator)}, {warranty}{answer}")
+    for charger in facts.chargers:
+        if charger.warranty_until:
+            until = format_date(charger.warranty_until, "dd MMM y", locale=t.locale)  # "01 Mar 2029"
+            warranty = (
+                t.gettext("warranty until {until} (in warranty)")
+                if charger.in_warranty
+                else t.gettext("warranty until {until} (out of warranty)")
+            ).format(until=until)
+        else:
+            warranty = t.gettext("warranty unknown")
+        answer = (
+            "; "
+            + t.gettext("{answer} by {who}").format(
+                answer=t.gettext(ANSWERS.get(charger.answer, charger.answer)), who=who(charger.answered_by or "")
+            )
+            if charger.answer
+            else ""
+        )
+        lines.append(
+            t.gettext("*Charger {serial}:* SO {operator}, {warranty}").format(
+                serial=escape(charger.serial), operator=escape(charger.operator), warranty=warranty
+            )
+            + answer
+        )
     description = facts.description[:DESCRIPTION_SHOWN] + ("…" if len(facts.description) > DESCRIPTION_SHOWN else "")
     blocks: list[Block] = [
         SectionBlock(text=MarkdownTextObject(text="\n".join(lines))),
-        SectionBlock(text=MarkdownTextObject(text=f"*Description:*\n{escape(description)}")),
+        SectionBlock(text=MarkdownTextObject(text=t.gettext("*Description:*") + f"\n{escape(description)}")),
     ]
     last = facts.history[-1] if facts.history else None
     notes = []
     if last is not None and len(facts.history) > 1:
         reason = f": {escape(last.reason)}" if last.reason else ""
-        what = escape(status_label(facts.kind, last.to_status)).capitalize()
-        notes.append(f"{what} by {who(last.actor)}, {short_moment(last.at)}{reason}")
+        what = escape(status_text(t, facts.kind, last.to_status)).capitalize()
+        notes.append(
+            t.gettext("{what} by {who}, {moment}").format(what=what, who=who(last.actor), moment=short_moment(last.at))
+            + reason
+        )
     if facts.assignee:
-        notes.append(f"Assigned to <@{escape(facts.assignee)}>")
+        notes.append(t.gettext("Assigned to {agent}").format(agent=f"<@{escape(facts.assignee)}>"))
     if notes:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=" · ".join(notes))]))
-    choices = buttons_for(facts)
+    choices = buttons_for(facts, t)
     if choices:
         blocks.append(
             ActionsBlock(
@@ -99,23 +135,29 @@ def triage_message(facts: RequestFacts) -> tuple[str, list[dict[str, Any]]]:
     return f"{title}: {state}", [b.to_dict() for b in blocks]
 
 
-def handoff_card(payload: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
+def handoff_card(payload: dict[str, Any], t: Texts = ENGLISH) -> tuple[str, list[dict[str, Any]]]:
     """The triage card for a person without a portal account who asked to talk to someone (no request exists:
     nothing may be filed for an organization on their word). Agents answer them in Slack where they asked."""
     user, team = payload.get("slack_user_id"), payload.get("slack_team_id")
     channel, thread = payload.get("channel_id"), payload.get("thread_ts")
-    who_asked = f"<@{escape(str(user))}>" if user else "someone (no Slack user known)"
-    where = f"<#{escape(str(channel))}>" if channel and not str(channel).startswith("D") else "a direct message"
+    who_asked = f"<@{escape(str(user))}>" if user else t.gettext("someone (no Slack user known)")
+    where = (
+        f"<#{escape(str(channel))}>" if channel and not str(channel).startswith("D") else t.gettext("a direct message")
+    )
+    of_team = " " + t.gettext("of workspace {team}").format(team=escape(str(team))) if team else ""
+    in_thread = " " + t.gettext("(thread {thread})").format(thread=escape(str(thread))) if thread else ""
     lines = [
-        "*A person asks to talk to support* (no verified portal account: nothing was filed)",
-        f"*Who:* {who_asked}{f' of workspace {escape(str(team))}' if team else ''}, in {where}"
-        + (f" (thread {escape(str(thread))})" if thread else ""),
+        t.gettext("*A person asks to talk to support* (no verified portal account: nothing was filed)"),
+        t.gettext("*Who:* {who}{team}, in {where}").format(who=who_asked, team=of_team, where=where) + in_thread,
     ]
+    written_in = language_name(payload.get("language"))
+    if written_in:
+        lines.append(t.gettext("*Language:* {language}").format(language=t.gettext(written_in)))
     conversation = str(payload.get("conversation") or "")
     shown = conversation[:DESCRIPTION_SHOWN] + ("…" if len(conversation) > DESCRIPTION_SHOWN else "")
     blocks: list[Block] = [
         SectionBlock(text=MarkdownTextObject(text="\n".join(lines))),
-        SectionBlock(text=MarkdownTextObject(text=f"*Conversation:*\n{escape(shown)}")),
+        SectionBlock(text=MarkdownTextObject(text=t.gettext("*Conversation:*") + f"\n{escape(shown)}")),
     ]
-    text = f"A person asks to talk to support: {who_asked}"
+    text = t.gettext("A person asks to talk to support: {who}").format(who=who_asked)
     return text, [b.to_dict() for b in blocks]

@@ -14,6 +14,7 @@ from bot.slack.people.identity import Directory
 from portal import services
 from portal.bootstrap import Portal
 from portal.domain.actors import Agent
+from portal.languages import DEFAULT_LANGUAGE, Language
 
 logger = logging.getLogger(__name__)
 
@@ -28,8 +29,10 @@ class Agents:
         usergroup: str | None = None,
         clock: Callable[[], float] = time.monotonic,
         directory: Directory | None = None,
+        language: Language = DEFAULT_LANGUAGE,
     ) -> None:
         self.client = client
+        self.language: Language = language  # what agents read (CHARGEDESK_AGENT_LANGUAGE): English by default
         self.directory = directory
         self.users = users
         self.usergroup = usergroup

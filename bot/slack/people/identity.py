@@ -25,6 +25,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from portal import services
 from portal.bootstrap import Portal
+from portal.languages.texts import N_
 from portal.services.workspaces import TEAM_ID, Identity, IdentityStatus
 
 logger = logging.getLogger(__name__)
@@ -34,8 +35,9 @@ CACHE_SIZE = 10_000  # people per process: memory stays bounded however many wri
 SLACK_TIMEOUT_SECONDS = 5.0  # how long a users.info / auth.test may take before we say "try again"
 
 # What people hear; /support's listener words its answer from IDENTITY_UNAVAILABLE too.
-IDENTITY_UNAVAILABLE = "I can't check who you are right now. Please try again in a minute."
-WORKSPACE_NOT_VERIFIED = (
+# Both are in English, marked for the catalogs: shown as `texts(language).gettext(…)` in the reader's language.
+IDENTITY_UNAVAILABLE = N_("I can't check who you are right now. Please try again in a minute.")
+WORKSPACE_NOT_VERIFIED = N_(
     "Your Slack workspace isn't verified with our support team yet, so I can't show or file anything for your "
     "organization here. I've asked support to verify it; once they have, just ask me again."
 )
@@ -52,6 +54,7 @@ class Profile:
     team_id: str | None
     enterprise_id: str | None
     email: str | None
+    locale: str | None = None  # the language Slack shows them ("nl-NL"), asked for with include_locale
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,7 @@ class Person:
     enterprise_id: str | None
     home: bool
     identity: Identity
+    locale: str | None = None  # their Slack locale ("de-DE"): a hint for their language, never a decision
 
     @property
     def verified(self) -> bool:
@@ -127,12 +131,16 @@ class Directory:
         # An org-wide install on an Enterprise Grid: the grid's members are ours too.
         return bool(home_enterprise and enterprise_id and enterprise_id == home_enterprise)
 
+    def cached_profile(self, user_id: str) -> Profile | None:
+        """What users.info said about `user_id` within the last ten minutes, without asking Slack."""
+        return self._profiles.get(user_id)
+
     async def profile(self, user_id: str) -> Profile:
         cached = self._profiles.get(user_id)
         if cached is not None:
             return cached
         try:
-            response = await self._call(self.client.users_info, user=user_id)
+            response = await self._call(self.client.users_info, user=user_id, include_locale=True)
         except IdentityUnavailable as error:
             if str(error) != "user_not_found":
                 raise
@@ -162,7 +170,7 @@ class Directory:
         identity = await services.identify(self.portal.uow(), profile.email, team, enterprise, home=home)
         if identity.status is IdentityStatus.WORKSPACE_NOT_VERIFIED:
             await self._ask(team, user_id, team_name)
-        return Person(user_id, team, enterprise, home, identity)
+        return Person(user_id, team, enterprise, home, identity, profile.locale)
 
     async def is_home_member(self, user_id: str) -> bool:
         profile = await self.profile(user_id)
@@ -197,4 +205,10 @@ class Directory:
 def profile_of(user: dict[str, Any]) -> Profile:
     email = ((user.get("profile") or {}).get("email") or "").strip().lower() or None
     enterprise = (user.get("enterprise_user") or {}).get("enterprise_id") or user.get("enterprise_id")
-    return Profile(str(user.get("team_id") or "") or None, str(enterprise) if enterprise else None, email)
+    locale = user.get("locale")
+    return Profile(
+        str(user.get("team_id") or "") or None,
+        str(enterprise) if enterprise else None,
+        email,
+        str(locale)[:35] if isinstance(locale, str) and locale else None,
+    )

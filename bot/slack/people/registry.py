@@ -21,13 +21,24 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.slack.people.identity import CACHE_SIZE, Directory, Person, profile_of
+from bot.slack.people.identity import CACHE_SIZE, Directory, IdentityUnavailable, Person, profile_of
 from bot.slack.tables import slack_people
 from portal.bootstrap import Portal
+from portal.languages import DEFAULT_LANGUAGE, LANGUAGES, Language, language_of
 
 logger = logging.getLogger(__name__)
 LOOKUP_CACHE_SECONDS = 600.0
 _NOT_LOOKED_UP = object()  # None in the cache is an answer: Slack knows nobody with that email
+
+
+def reader_language(stored: object = None, locale: object = None) -> Language:
+    """The language to write to a person in: the one they last wrote in, else their Slack locale's, else English.
+
+    Only our own languages count: a stored value or a locale that is none of them (forged, or "ja-JP") is passed
+    over, never trusted as a catalog name.
+    """
+    chosen = stored if isinstance(stored, str) and stored in LANGUAGES else None
+    return chosen or language_of(locale) or DEFAULT_LANGUAGE
 
 
 class People:
@@ -47,6 +58,8 @@ class People:
         self.monotonic = monotonic
         # user_id -> (team, enterprise, email) as stored: spares a write per turn; forgetting one costs one write.
         self._known: LRUCache[str, tuple[str, str | None, str]] = LRUCache(cache_size)
+        # user_id -> the language last stored: spares a write per turn.
+        self._languages: LRUCache[str, str] = LRUCache(cache_size)
         # email -> (user id, team, enterprise), or None: Slack found nobody.
         self._lookups: TTLCache[str, tuple[str, str | None, str | None] | None] = TTLCache(
             cache_size, LOOKUP_CACHE_SECONDS, timer=monotonic
@@ -69,6 +82,52 @@ class People:
                     async with conn.begin_nested():
                         await conn.execute(insert(slack_people).values(user_id=user_id, **values))
         self._known[user_id] = (team_id, enterprise_id, email)
+        self._languages.pop(user_id, None)  # a new row has no language yet: the next turn's is written
+
+    async def store_language(self, user_id: str, language: object) -> None:
+        """Keep the language of `user_id`'s last turn (on their row: only people who were learned have one).
+
+        Anything but one of our languages is ignored; the same value again costs no write.
+        """
+        if not isinstance(language, str) or language not in LANGUAGES:
+            return
+        if self._languages.get(user_id) == language:
+            return
+        async with self.engine.begin() as conn:
+            changed = await conn.execute(
+                update(slack_people).where(slack_people.c.user_id == user_id).values(language=language)
+            )
+        if changed.rowcount:
+            self._languages[user_id] = language
+
+    async def stored_language(self, user_id: str) -> Language | None:
+        """The language `user_id` last wrote to the assistant in, if they were learned and have written since."""
+        async with self.engine.connect() as conn:
+            stored = (
+                await conn.execute(select(slack_people.c.language).where(slack_people.c.user_id == user_id))
+            ).scalar()
+        return stored if isinstance(stored, str) and stored in LANGUAGES else None
+
+    async def language_for(self, user_id: str, *, ask_slack: bool = True) -> Language:
+        """What to write to `user_id` in outside a conversation (/support, App Home, DMs): their stored language,
+        else their Slack locale's (users.info, cached), else English. Never raises: a database or Slack outage
+        means English rather than no message. `ask_slack=False` when Slack just failed to say who they are: only
+        a profile already cached counts then (asking again would only make them wait longer)."""
+        try:
+            stored = await self.stored_language(user_id)
+        except Exception as error:  # the message matters more than its language
+            logger.warning("reading a person's language failed: %s", type(error).__name__)
+            stored = None
+        if stored is not None:
+            return stored
+        if not ask_slack:
+            cached = self.directory.cached_profile(user_id)
+            return reader_language(None, cached.locale if cached else None)
+        try:
+            locale = (await self.directory.profile(user_id)).locale
+        except IdentityUnavailable:
+            locale = None
+        return reader_language(None, locale)
 
     async def user_ids(self, emails: Iterable[str]) -> dict[str, list[str]]:
         """Slack user ids per email of the people verified for that email's account now (several when a person

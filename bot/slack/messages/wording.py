@@ -1,0 +1,44 @@
+"""What bot/slack writes in the reader's language: kinds, statuses, days and moments through `Texts`.
+
+Every text a customer reads is `t.gettext("…")` with `t = texts(language)` (portal/languages/texts.py); the kind and
+status labels come from portal.status_text in English and are looked up in the same catalog where they are shown.
+Agents read `texts(agent_language)` (the CHARGEDESK_AGENT_LANGUAGE setting, English by default).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from babel.dates import format_datetime
+
+from portal.languages import DEFAULT_LANGUAGE, NAMES, language_of
+from portal.languages.texts import Texts, texts
+from portal.status_text import kind_label, status_label
+
+ENGLISH = texts(DEFAULT_LANGUAGE)
+
+
+def kind_text(t: Texts, kind: str) -> str:
+    """`service ticket`, in `t`'s language."""
+    return t.gettext(kind_label(kind))
+
+
+def status_text(t: Texts, kind: str, status: str) -> str:
+    """What the status means for the person waiting, in `t`'s language."""
+    return t.gettext(status_label(kind, status))
+
+
+def day_text(t: Texts, value: date) -> str:
+    """`1 February 2027`, `1 februari 2027`."""
+    return t.day(value)
+
+
+def moment_text(t: Texts, value: datetime) -> str:
+    """`1 February 2027, 14:05 UTC` in `t`'s language (moments are shown in UTC and say so)."""
+    return format_datetime(value, "d MMMM y, HH:mm 'UTC'", tzinfo=UTC, locale=t.locale)
+
+
+def language_name(value: object) -> str | None:
+    """The English name of a conversation's language ("Dutch"), for agents; None when it is not one of ours."""
+    language = language_of(value)
+    return NAMES[language] if language else None
