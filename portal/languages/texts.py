@@ -20,15 +20,12 @@ from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 
 from portal import dates
-from portal.languages import DEFAULT_LANGUAGE, LOCALES, Language, language_of
+from portal.languages import DEFAULT_LANGUAGE, LOCALES, N_, Language, language_of
+
+__all__ = ["N_", "Texts", "texts"]
 
 DOMAIN: Final = "chargedesk"
 LOCALE_DIR: Final = Path(__file__).resolve().parent / "locale"
-
-
-def N_(message: str) -> str:
-    """Marks a text for the catalogs where it is defined; it is translated where it is shown (`Texts.gettext`)."""
-    return message
 
 
 def catalog_path(language: Language, locale_dir: Path = LOCALE_DIR) -> Path:

@@ -361,11 +361,12 @@ async def _charger(
         return _reply(t.gettext(WORKSPACE_NOT_VERIFIED), t=t)
     try:
         overview = await services.charger_overview(conversations.portal.uow(), viewer, typed)
-    except MalformedSerial as error:
+    except MalformedSerial:
         return _reply(
-            t.gettext("`{typed}` is not a serial number: {problem}.").format(
-                typed=escape(typed[:40]), problem=escape(str(error))
-            ),
+            t.gettext(
+                "`{typed}` is not a serial number: a serial number is 'ACE' followed by digits, or five digits, "
+                "'R' and three digits."
+            ).format(typed=escape(typed[:40])),
             t=t,
         )
     except UnknownCharger as error:
