@@ -8,7 +8,7 @@ from babel.dates import format_date
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextBlock, MarkdownTextObject, SectionBlock
 
 from bot.slack.messages.blocks import escape
-from bot.slack.messages.wording import ENGLISH, kind_text, language_name, status_text
+from bot.slack.messages.wording import ENGLISH, first_upper, kind_text, language_name, status_text
 from portal.dates import short_moment
 from portal.languages.texts import N_, Texts
 from portal.services.facts import RequestFacts
@@ -64,7 +64,7 @@ def triage_message(facts: RequestFacts, t: Texts = ENGLISH) -> tuple[str, list[d
     """The card agents read, in `t`'s language (the agents', English by default). The customer's words (the
     description) are shown as written, with the name of the language they wrote in when the request's origin
     says which."""
-    title = f"{kind_text(t, facts.kind).capitalize()} {facts.reference}"
+    title = f"{first_upper(kind_text(t, facts.kind))} {facts.reference}"
     state = status_text(t, facts.kind, facts.status)
     lines = [
         f"*{escape(title)}* — {escape(state)}",
@@ -112,7 +112,7 @@ def triage_message(facts: RequestFacts, t: Texts = ENGLISH) -> tuple[str, list[d
     notes = []
     if last is not None and len(facts.history) > 1:
         reason = f": {escape(last.reason)}" if last.reason else ""
-        what = escape(status_text(t, facts.kind, last.to_status)).capitalize()
+        what = first_upper(escape(status_text(t, facts.kind, last.to_status)))
         notes.append(
             t.gettext("{what} by {who}, {moment}").format(what=what, who=who(last.actor), moment=short_moment(last.at))
             + reason

@@ -42,3 +42,9 @@ def language_name(value: object) -> str | None:
     """The English name of a conversation's language ("Dutch"), for agents; None when it is not one of ours."""
     language = language_of(value)
     return NAMES[language] if language else None
+
+
+def first_upper(text: str) -> str:
+    """The text with its first letter in upper case and the rest as written (`str.capitalize` would lower German
+    nouns: "administrative Anfrage" must not become "Administrative anfrage")."""
+    return text[:1].upper() + text[1:]
