@@ -126,11 +126,19 @@ def test_every_text_is_translated(language: Language) -> None:
     assert not problems, f"{language}: {len(problems)} texts to translate or fix:\n" + "\n".join(problems)
 
 
-def write_catalog(directory: Path, language: Language, entries: dict[str, tuple[str, bool]]) -> None:
-    """A catalog of `entries` (source -> (translation, fuzzy)) for `language` under `directory`."""
+def write_catalog(
+    directory: Path, language: Language, entries: dict[str, tuple[str, bool]], *, plurals: bool = False
+) -> None:
+    """A catalog of `entries` (source -> (translation, fuzzy)) for `language` under `directory`; with `plurals`,
+    also the template's plural messages, each form written as «source»."""
     catalog = Catalog(locale=LOCALES[language], domain=DOMAIN)
     for source, (translation, fuzzy) in entries.items():
         catalog.add(source, translation, flags=("fuzzy",) if fuzzy else ())
+    if plurals:
+        for message in template():
+            if isinstance(message.id, tuple):
+                forms = tuple(f"«{form}»" for form in (message.id * catalog.num_plurals)[: catalog.num_plurals])
+                catalog.add(message.id, forms)
     path = catalog_path(language, directory)
     path.parent.mkdir(parents=True)
     with path.open("wb") as target:
@@ -181,7 +189,7 @@ def test_the_checks_name_what_is_wrong(tmp_path: Path) -> None:
     entries["Keep them all"] = ("", False)
     del entries["No, keep it"]
     entries["A text nobody uses"] = ("Een tekst", False)
-    write_catalog(tmp_path, "nl", entries)
+    write_catalog(tmp_path, "nl", entries, plurals=True)
     problems = catalog_problems("nl", tmp_path)
     assert problems == [
         "fuzzy (check it, then remove the fuzzy flag): 'Cancel'",
