@@ -529,6 +529,9 @@ class Interpreter:
         self._ambiguity_threshold = ambiguity_threshold
         self._payload_intents = payload_intents
         self._payload_entities = payload_entities
+        words = classifier.steps[0][1].transformer_list[0][1]
+        self._words = words.build_analyzer()
+        self._known_words = frozenset(feature for feature in words.vocabulary_ if " " not in feature)
 
     @classmethod
     def train(
@@ -605,7 +608,15 @@ class Interpreter:
             return payload
         ranking = self._rank(user_text) if user_text else ()
         entities = self._extract_entities(user_text)
-        return self._with_fallback(user_text, ranking, entities)
+        return self._with_fallback(user_text, ranking, entities, unknown=self._all_words_unknown(user_text))
+
+    def _all_words_unknown(self, text: str) -> bool:
+        """Several words and not one of them in any training example, in any language: gibberish, or a language we
+        do not speak. Character n-grams from four languages' examples would otherwise pull it towards some intent
+        ("asdfgh jkl" towards `affirm`). A single unknown word is left to the classifier: dialect greetings and
+        thanks ("servas", "hallootjes") are understood by their letters."""
+        unigrams = [token for token in self._words(text) if " " not in token]
+        return len(unigrams) >= 2 and not any(token in self._known_words for token in unigrams)
 
     def probabilities(self, text: str) -> dict[str, float]:
         """The classifier's probability of every intent it knows for ``text`` (no payloads, no fallback)."""
@@ -628,14 +639,16 @@ class Interpreter:
         return probabilities
 
     def _with_fallback(
-        self, text: str, ranking: tuple[tuple[str, float], ...], entities: tuple[Entity, ...]
+        self, text: str, ranking: tuple[tuple[str, float], ...], entities: tuple[Entity, ...], *, unknown: bool
     ) -> ParsedMessage:
         # Rasa's FallbackClassifier: a missing prediction counts as confidence 0.0; a single-intent ranking is never
         # ambiguous. Falling back puts nlu_fallback first and keeps the classifier's ranking behind it.
         top_intent, top_confidence = ranking[0] if ranking else (FALLBACK_INTENT, 0.0)
         below = top_confidence < self._threshold
         ambiguous = len(ranking) >= 2 and ranking[0][1] - ranking[1][1] < self._ambiguity_threshold
-        if not (below or ambiguous):
+        # With the fallback switched off (threshold 0, as Rasa allows) nothing falls back, unknown words included.
+        unknown = unknown and self._threshold > 0
+        if not (below or ambiguous or unknown):
             return ParsedMessage(text, top_intent, top_confidence, entities, ranking)
         if ranking:
             logger.debug(

@@ -448,9 +448,24 @@ def test_nonsense_falls_back_like_rasa(interpreter: Interpreter, text: str) -> N
     assert parsed.intent_ranking[0] == (FALLBACK_INTENT, THRESHOLD)
     assert len(parsed.intent_ranking) == RANKING_LENGTH + 1
     original = parsed.intent_ranking[1:]
-    assert original[0][1] < THRESHOLD
+    # Below the threshold, or not one word the classifier knows (see the next test).
+    assert original[0][1] < THRESHOLD or interpreter._all_words_unknown(text)
     assert {name for name, _ in original} <= set(INTENTS)
     assert parsed.as_parse_data()["intent"] == {"name": FALLBACK_INTENT, "confidence": THRESHOLD}
+
+
+@pytest.mark.parametrize("text", ["asdfgh jkl", "purple monkey dishwasher quantum", "qwertz uiop asdf"])
+def test_several_words_none_of_them_known_fall_back_whatever_the_classifier_leans_to(
+    interpreter: Interpreter, text: str
+) -> None:
+    assert interpreter._all_words_unknown(text)
+    assert interpreter.parse(text).intent == FALLBACK_INTENT
+
+
+@pytest.mark.parametrize(("text", "intent"), [("tschüssle", "goodbye"), ("hallootjes", "greet"), ("dankeee", "thank")])
+def test_a_single_unknown_word_is_still_read_by_its_letters(interpreter: Interpreter, text: str, intent: str) -> None:
+    assert not interpreter._all_words_unknown(text)
+    assert interpreter.parse(text).intent == intent
 
 
 def test_ambiguous_prediction_falls_back(nlu: NluTrainingData) -> None:
