@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import ValidationAction
 from rasa_sdk.types import DomainDict
@@ -23,6 +24,15 @@ LANGUAGE_SLOT = "language"
 
 
 class ValidateSlotMappings(ValidationAction):
+    """Rasa's global slot validation action, reduced to what chargedesk needs from it: the `language` slot. The
+    other slots with custom mappings are set by the actions that decide them, so rasa-sdk's generic pass over every
+    slot (which warns for each slot without a `validate_` method) is not run."""
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
+        return [
+            SlotSet(name, value) for name, value in (await self.extract_language(dispatcher, tracker, domain)).items()
+        ]
+
     async def extract_language(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
@@ -36,9 +46,3 @@ class ValidateSlotMappings(ValidationAction):
             str(message.get("text") or ""), current, language_of(metadata.get("locale"))
         )
         return {LANGUAGE_SLOT: chosen} if chosen != current else {}
-
-    async def validate_language(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        """Only our languages: the slot is categorical, and extract_language sets nothing else."""
-        return {LANGUAGE_SLOT: language_of(value)}

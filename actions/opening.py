@@ -35,6 +35,24 @@ _FILLER = frozenset(
     that the there this ticket to transfer up us want wanna we we'd with would you your management operator
     become take over account company organization organisation link change update details
     """.split()  # noqa: SIM905 (a word list reads better as text)
+) | frozenset(
+    # The same in Dutch, German and French: "hallo, ik heb een vraag over onze laadpaal" describes nothing either.
+    """
+    hallo hoi goedemorgen goedemiddag goedenavond ik heb heeft hebben een vraag over onze ons mijn laadpaal laadpalen
+    laadpunt laadstation oplader de het is zijn wil willen graag kan kun kunnen je jij u jullie wij met voor van aan op
+    in om te en of nog even alstublieft alsjeblieft aub hulp nodig probleem melding servicemelding serienummer nummer
+    aanvraag aanvragen overdracht beheeroverdracht bedrijf organisatie koppelen wijzigen wijziging gegevens dank
+    bedankt iemand maken indienen openen worden overnemen nieuwe nieuw
+    guten tag morgen abend ich habe eine einen ein frage zu zur zum unsere unserer unser meine meiner mein
+    ladestation ladestationen ladesäule ladepunkt der die das den dem des ist sind möchte möchten will wollen bitte
+    können kann sie du wir uns mit für von auf und oder mal hilfe brauche brauchen problem serviceticket seriennummer
+    nummer anfrage beantragen übertragung verwaltungsübertragung konto firma verknüpfen ändern änderung daten danke
+    jemand haben hat erstellen eröffnen öffnen werden übernehmen neue
+    bonjour salut bonsoir j'ai ai une un question sur notre nos ma mon mes borne bornes chargeur le la les du des est
+    sont je voudrais veux voulons plaît svp pouvez peux vous tu nous avec pour au aux en dans et ou encore aide
+    besoin problème demande numéro série ouvrir créer transfert gestion compte entreprise société lier modifier
+    changer modification coordonnées merci quelqu'un avoir devenir reprendre nouveau nouvelle
+    """.split()  # noqa: SIM905
 )
 _WORD = re.compile(r"[\w']+")
 
