@@ -19,7 +19,8 @@ from portal.languages import Language
 from portal.languages.detect import detect, evidence
 from portal.languages.texts import LOCALE_DIR
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+|•")
+# A sentence ends at . ! ? (not after a digit: "am 1. Mai 2024" is one German date), a line break or a bullet.
+_SENTENCE_END = re.compile(r"(?<=[^\d][.!?])\s+|\n+|•")
 MIN_WORDS = 4
 
 

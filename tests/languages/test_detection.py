@@ -46,3 +46,17 @@ def test_borrowed_product_words_and_codes_are_not_evidence() -> None:
 )
 def test_tags_and_slack_locales_map_to_our_languages(tag: object, expected: str | None) -> None:
     assert language_of(tag) == expected
+
+
+def test_a_conversation_changes_language_only_on_strong_evidence() -> None:
+    # Lingua alone puts short English replies in other languages ("talk soon" reads Dutch to it): they keep the
+    # conversation's language; function words or a long sentence switch it.
+    assert conversation_language("talk soon", "de") == "de"
+    assert conversation_language("oops wrong charger, change it", "fr") == "fr"
+    assert conversation_language("Entschuldigung, können wir bitte Deutsch sprechen?", "nl") == "de"
+    assert conversation_language("sorry, can we please continue in English?", "fr") == "en"
+
+
+def test_function_words_decide_where_trigrams_alone_would_not() -> None:
+    # Lingua's trigram mode gives this German line to English with 0.81.
+    assert detect("*Serviceticket* für Ladestation 10001R002, Garantie bis 20. August 2027") == "de"
