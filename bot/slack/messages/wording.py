@@ -7,9 +7,7 @@ Agents read `texts(agent_language)` (the CHARGEDESK_AGENT_LANGUAGE setting, Engl
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-
-from babel.dates import format_datetime
+from datetime import date, datetime
 
 from portal.languages import DEFAULT_LANGUAGE, NAMES, language_of
 from portal.languages.texts import Texts, texts
@@ -35,7 +33,7 @@ def day_text(t: Texts, value: date) -> str:
 
 def moment_text(t: Texts, value: datetime) -> str:
     """`1 February 2027, 14:05 UTC` in `t`'s language (moments are shown in UTC and say so)."""
-    return format_datetime(value, "d MMMM y, HH:mm 'UTC'", tzinfo=UTC, locale=t.locale)
+    return t.moment(value)
 
 
 def language_name(value: object) -> str | None:
