@@ -83,6 +83,7 @@ async def _tell_support(uow: UnitOfWork, description: str, origin: Mapping[str, 
                         "channel_id": where.get("channel_id"),
                         "thread_ts": where.get("thread_ts"),
                         "conversation": description,
+                        "language": where.get("language"),  # the language the person wrote in, for the agents' card
                     },
                     key=origin_key(origin),
                 )

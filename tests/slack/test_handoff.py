@@ -62,6 +62,15 @@ async def test_an_unverified_person_can_ask_for_a_person_and_files_nothing_for_a
     sees_nothing_of_voltway(card)  # only their Slack ids and their own words: not the email their profile shows
 
 
+async def test_a_handoff_card_names_the_language_the_person_wrote_in(desk: Trust) -> None:
+    t, h = desk, desk.h
+    await t.dm(IMPOSTOR, "hallo, ik wil graag met een medewerker van support praten alsjeblieft", team=EVIL)
+    await t.deliver()
+    [card] = [p for p in triage_posts(h) if "asks to talk to support" in p]
+    assert "*Language:* Dutch" in card
+    assert "ik wil graag met een medewerker van support praten" in card  # as written, never translated
+
+
 async def test_a_handoff_without_an_account_run_again_posts_one_triage_card(desk: Trust) -> None:
     """The same turn run again after it told support but could not be stored (the database failed, the process
     died, the inbox offers its delivery again): support gets one card, and one event is recorded."""
