@@ -44,3 +44,23 @@ async def test_numbers_press_the_buttons_of_the_last_messages() -> None:
     assert shell.pressed("hello") == "hello"
     shell.show([])  # a turn without messages keeps the buttons on screen
     assert shell.pressed("1") == "/one"
+
+
+def test_shell_lang_answers_in_that_language_whatever_is_typed(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "RASA_URL", "ACTION_ENDPOINT"))}
+    env["DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "shell", "--as", "carla@citycharge.example", "--lang", "fr"],
+        input="hi there\n1\n",
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=120,
+        check=True,
+    )
+    out = result.stdout
+    assert "[1] J'ai une question" in out  # the entry message too, before anything is typed
+    assert "Un ticket de service pour une borne" in out  # the categories, although "hi there" is English
+    assert "I have a question" not in out
+    assert result.stderr == ""
