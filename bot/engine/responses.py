@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,10 +61,7 @@ def render(
     them; we pick the first, so conversations are reproducible), filled with the slots and the action's keyword
     values. The languages are such conditions: the English default comes first in the domain, its translations
     follow with `condition: [{type: slot, name: language, value: nl}]`."""
-    variation = next(
-        (v for v in variations if v.get("condition") and _condition_holds(v["condition"], slots)),
-        next((v for v in variations if not v.get("condition")), variations[0]),
-    )
+    variation = choose_variation(variations, slots)
     values = {**slots, **kwargs}
     buttons = [
         Button(interpolate(str(b.get("title", "")), values), interpolate(str(b.get("payload", "")), values))
@@ -74,6 +71,14 @@ def render(
     buttons += [Button(str(b.get("title", "")), str(b.get("payload", ""))) for b in extra_buttons or []]
     text = interpolate(str(variation.get("text") or ""), values)
     return BotMessage(text, tuple(buttons), name, variation.get("custom"))
+
+
+def choose_variation(variations: Sequence[Mapping[str, Any]], slots: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Rasa's choice among a response's variations: one whose `condition` holds, else one without a condition."""
+    return next(
+        (v for v in variations if v.get("condition") and _condition_holds(v["condition"], slots)),
+        next((v for v in variations if not v.get("condition")), variations[0]),
+    )
 
 
 def _condition_holds(condition: Any, slots: Mapping[str, Any]) -> bool:

@@ -21,7 +21,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.engine.design import Domain
-from bot.engine.responses import BotMessage, interpolate
+from bot.engine.responses import BotMessage, choose_variation, interpolate
 from bot.slack.ingress.context import Conversation
 from bot.slack.messages.blocks import escape
 from bot.slack.messages.wording import ENGLISH
@@ -51,7 +51,7 @@ def label(domain: Domain, name: str, fallback: str, slots: Mapping[str, Any] | N
     variations = domain.responses.get(name)
     if not variations:
         return fallback
-    return str(_variation(variations, slots or {}).get("text") or fallback)
+    return str(choose_variation(variations, slots or {}).get("text") or fallback)
 
 
 def form_view(
@@ -151,18 +151,9 @@ def _ask_text(domain: Domain, form: str, slot: str, slots: Mapping[str, Any]) ->
         variations = domain.responses.get(name)
         if variations:
             # Only the variation is chosen here (no values: `_hint` fills what is known and drops the rest).
-            chosen = _variation(variations, slots)
+            chosen = choose_variation(variations, slots)
             return str(chosen.get("text") or "")
     return ""
-
-
-def _variation(variations: Sequence[Mapping[str, Any]], slots: Mapping[str, Any]) -> Mapping[str, Any]:
-    """The first variation whose slot conditions hold (as the engine picks them), else the first."""
-    for variation in variations:
-        condition = variation.get("condition") or []
-        if all(slots.get(c.get("name")) == c.get("value") for c in condition if c.get("type") == "slot"):
-            return variation
-    return variations[0]
 
 
 def read_values(domain: Domain, form: str, state: Mapping[str, Any]) -> dict[str, Any]:

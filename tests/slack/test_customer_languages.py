@@ -1,0 +1,66 @@
+"""A Dutch customer in a shared channel, end to end over loopback: every text Slack shows them is Dutch.
+
+The categories (ephemeral), the modal (title, labels, hints, options, buttons), the outcome in the modal and the
+public "filed" note in the thread are searched for English: a sentence detected as another language, or a text that
+is one of the English source texts (tests/languages/speaks.py).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.engine.responses import BotMessage
+from tests.languages.speaks import english_titles, leaks
+from tests.slack.test_customer_journeys import CHANNEL, click, submit, thread_notes
+from tests.support import payloads
+from tests.support.harness import Harness, inputs
+
+
+def texts_in(value: Any) -> list[str]:
+    """Every Block Kit `text` string in a payload (plain_text and mrkdwn objects, wherever they are nested)."""
+    if isinstance(value, dict):
+        found = [value["text"]] if isinstance(value.get("text"), str) else []
+        return found + [t for key, item in value.items() if key != "text" for t in texts_in(item)]
+    if isinstance(value, list):
+        return [t for item in value for t in texts_in(item)]
+    return []
+
+
+def english_in(value: Any) -> list[str]:
+    shown = texts_in(value)
+    return leaks([BotMessage(text) for text in shown], "nl") + [
+        text for text in shown if text in english_titles() and len(text) > 3
+    ]
+
+
+async def test_a_dutch_customer_sees_only_dutch_from_mention_to_filed_note(slack: Harness) -> None:
+    h = slack
+    ts = payloads.next_ts()
+    await h.sender.event(
+        payloads.app_mention("U0CARLA", "<@UBOT> hallo, ik heb een vraag over onze laadpaal", CHANNEL, ts)
+    )
+    [categories] = await h.fake.wait_for("chat.postEphemeral")
+    assert english_in(categories.args["blocks"]) == []
+    await click(h, "U0CARLA", categories, "Een servicemelding voor een laadpaal")
+
+    [opened] = await h.fake.wait_for("views.open")
+    view = opened.args["view"]
+    assert list(inputs(view)) == ["serial", "description"]
+    assert english_in(view) == [], json.dumps(view, ensure_ascii=False)
+
+    answer = await submit(
+        h,
+        "U0CARLA",
+        view,
+        {
+            "serial": payloads.static_select_value("10001R001"),
+            "description": payloads.plain_text_value("Het scherm blijft zwart sinds maandag"),
+        },
+    )
+    outcome = answer["view"]
+    assert "ST-000001" in json.dumps(outcome)
+    assert english_in(outcome) == [], json.dumps(outcome, ensure_ascii=False)
+    [note] = await thread_notes(h)
+    assert "ST-000001" in note.args["text"]
+    assert english_in(note.args) == [], json.dumps(note.args, ensure_ascii=False)
