@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from bot.engine.responses import BotMessage
+from portal.languages.detect import detect
 from tests.languages.speaks import english_titles, leaks
 from tests.slack.test_customer_journeys import CHANNEL, click, submit, thread_notes
 from tests.support import payloads
@@ -64,3 +65,25 @@ async def test_a_dutch_customer_sees_only_dutch_from_mention_to_filed_note(slack
     [note] = await thread_notes(h)
     assert "ST-000001" in note.args["text"]
     assert english_in(note.args) == [], json.dumps(note.args, ensure_ascii=False)
+
+
+def german_leaks(value: Any) -> list[str]:
+    shown = texts_in(value)
+    return leaks([BotMessage(text) for text in shown], "de") + [
+        text for text in shown if text in english_titles() and len(text) > 3
+    ]
+
+
+async def test_a_german_customers_app_home_is_german_from_their_slack_locale(slack: Harness) -> None:
+    h = slack
+    h.fake.users["U0CARLA"] = {**h.fake.users["U0CARLA"], "locale": "de-DE"}
+    await h.sender.event(
+        payloads.app_mention("U0CARLA", "<@UBOT> Ladestation 10001R001 lädt nicht", CHANNEL, payloads.next_ts())
+    )
+    await h.fake.wait_for("chat.postEphemeral")
+    status, _ = await h.sender.event(payloads.app_home_opened("U0CARLA"))
+    assert status == 200
+    [published] = await h.fake.wait_for("views.publish")
+    view = published.args["view"]
+    assert any(detect(text) == "de" for text in texts_in(view)), "the home tab speaks German"
+    assert german_leaks(view) == [], json.dumps(view, ensure_ascii=False)
