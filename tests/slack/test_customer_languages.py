@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from bot.engine.responses import BotMessage
 from portal.languages.detect import detect
 from tests.languages.speaks import english_titles, leaks
@@ -74,13 +76,17 @@ def german_leaks(value: Any) -> list[str]:
     ]
 
 
-async def test_a_german_customers_app_home_is_german_from_their_slack_locale(slack: Harness) -> None:
+@pytest.mark.parametrize(
+    ("locale", "writes_first"),
+    [("de-DE", None), ("en-GB", "<@UBOT> Hallo, die Ladestation 10001R001 lädt seit gestern nicht mehr")],
+    ids=["from-slack-locale", "from-the-language-they-wrote-in"],
+)
+async def test_a_german_customers_app_home_is_german(slack: Harness, locale: str, writes_first: str | None) -> None:
     h = slack
-    h.fake.users["U0CARLA"] = {**h.fake.users["U0CARLA"], "locale": "de-DE"}
-    await h.sender.event(
-        payloads.app_mention("U0CARLA", "<@UBOT> Ladestation 10001R001 lädt nicht", CHANNEL, payloads.next_ts())
-    )
-    await h.fake.wait_for("chat.postEphemeral")
+    h.fake.users["U0CARLA"] = {**h.fake.users["U0CARLA"], "locale": locale}
+    if writes_first:
+        await h.sender.event(payloads.app_mention("U0CARLA", writes_first, CHANNEL, payloads.next_ts()))
+        await h.fake.wait_for("chat.postEphemeral")
     status, _ = await h.sender.event(payloads.app_home_opened("U0CARLA"))
     assert status == 200
     [published] = await h.fake.wait_for("views.publish")
