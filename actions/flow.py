@@ -63,6 +63,11 @@ def latest_entity(tracker: Tracker, name: str) -> str | None:
     return None
 
 
+def names_the_charger(description: Any, serial: Any) -> bool:
+    """Whether a description names `serial` (it came from the opening message that named that charger)."""
+    return isinstance(description, str) and isinstance(serial, str) and serial in find_serials(description)
+
+
 def asks_which(tracker: Tracker, form: str) -> bool:
     """True when the customer said "change" without naming what, and the form has more than one thing to change."""
     return (
@@ -87,6 +92,9 @@ def confirmation(confirm_slot: str, value: Any, dispatcher: CollectingDispatcher
         if field in names:
             cleared: dict[str, Any] = {confirm_slot: None, field: None}
             cleared.update(dict.fromkeys(DEPENDENT.get(field, ()), None))
+            if field == "serial" and names_the_charger(tracker.get_slot("description"), tracker.get_slot("serial")):
+                # "hi, 10001R001 stopped charging" describes the charger being replaced: asked again, not kept.
+                cleared["description"] = None
             return cleared
         t = texts_of(tracker)
         buttons = [

@@ -145,8 +145,25 @@ def description_from_opening(tracker: Tracker, form: str) -> dict[str, Any]:
     """``{"description": text}`` when the opening message describes the problem and nothing is filled yet."""
     if tracker.get_slot("description") is not None or tracker.get_slot(REQUESTED_SLOT) == "description":
         return {}  # already known, or the customer is answering the question itself (the slot mapping's job)
+    if _charger_changed_since_opening(tracker, form):
+        return {}  # the opening described another charger: its words are not this one's description
     described = describes_problem(opening_text(tracker, form) or "")
     return {"description": described} if described else {}
+
+
+def _charger_changed_since_opening(tracker: Tracker, form: str) -> bool:
+    """Whether the customer, past the form's start, gives a charger that the opening message did not name."""
+    if tracker.get_slot(REQUESTED_SLOT) is None:
+        return False  # the form is starting: the opening is about the charger it names
+    named = opening_serials(tracker, form)
+    given = [
+        serial
+        for value in [*tracker.get_latest_entity_values("serial"), tracker.get_slot("serial")]
+        if isinstance(value, str)
+        for serial in find_serials(value)
+    ]
+    # No charger yet (it is being asked again) or another one than the opening named.
+    return bool(named) and (not given or any(serial not in named for serial in given))
 
 
 def misread_in(value: Any, tracker: Tracker) -> list[tuple[str, str]]:
