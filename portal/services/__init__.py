@@ -12,7 +12,13 @@ from portal.services.decisions import assign_request, reject_request, set_ticket
 from portal.services.eligibility import check_eligibility
 from portal.services.facts import organization_names, request_facts
 from portal.services.handoff import ask_for_person
-from portal.services.overview import account_overview, charger_overview, requests_by_kind_and_state, support_queue
+from portal.services.overview import (
+    account_overview,
+    agent_queue,
+    charger_overview,
+    requests_by_kind_and_state,
+    support_queue,
+)
 from portal.services.queries import charger_choices, check_serials, get_request, list_requests, organization_chargers
 from portal.services.tickets import open_service_ticket
 from portal.services.transfers import (
@@ -27,6 +33,7 @@ from portal.services.workspaces import ask_workspace_verification, identify, lin
 
 __all__ = [
     "account_overview",
+    "agent_queue",
     "answer_consent",
     "answer_transfer",
     "approve_transfer",

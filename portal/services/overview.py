@@ -167,6 +167,59 @@ async def support_queue(uow: UnitOfWork, limit: int = QUEUE_LIMIT) -> list[Reque
         return [summarize(r) for r in await uow.session.scalars(query)]
 
 
+# Transfers an agent watches without acting on yet: the current Service Operator has not answered.
+OPERATOR_WAIT_STATUSES: Mapping[RequestKind, frozenset[str]] = {
+    RequestKind.TRANSFER: frozenset({TransferStatus.AWAITING_OPERATOR}),
+}
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """A request in an agent's queue, with what the queue shows beside it."""
+
+    request: RequestSummary
+    organization: str | None  # the requester's organization, if any
+    assignee: str | None  # the agent's user id
+
+
+@dataclass(frozen=True)
+class AgentQueue:
+    """One agent's view of the support queue, oldest first in each part."""
+
+    mine: tuple[QueueItem, ...]
+    unassigned: tuple[QueueItem, ...]
+    others: tuple[QueueItem, ...]  # taken by another agent
+    waiting_for_operator: tuple[QueueItem, ...]
+
+
+async def agent_queue(uow: UnitOfWork, agent_user_id: str, limit: int = QUEUE_LIMIT) -> AgentQueue:
+    """The support queue as `agent_user_id` works it: theirs, nobody's, someone else's, and the transfers still
+    waiting for the current Service Operator's consent."""
+    async with uow:
+        rq, org = tables.requests, tables.organizations
+        query = (
+            select(SupportRequest, org.c.name)
+            .outerjoin(org, org.c.id == rq.c.organization_id)
+            .where(or_(_in_statuses(SUPPORT_QUEUE_STATUSES), _in_statuses(OPERATOR_WAIT_STATUSES)))
+            .order_by(rq.c.created_at, rq.c.id)
+            .limit(limit)
+        )
+        # Read while the session is open: the rows are plain values from here on.
+        items = [
+            QueueItem(summarize(request), organization, request.assignee)
+            for request, organization in (await uow.session.execute(query)).all()
+        ]
+    waiting = {str(s) for s in OPERATOR_WAIT_STATUSES[RequestKind.TRANSFER]}
+    for_operator = [i for i in items if i.request.kind == RequestKind.TRANSFER and i.request.status in waiting]
+    for_support = [i for i in items if i not in for_operator]
+    return AgentQueue(
+        mine=tuple(i for i in for_support if i.assignee == agent_user_id),
+        unassigned=tuple(i for i in for_support if i.assignee is None),
+        others=tuple(i for i in for_support if i.assignee not in (None, agent_user_id)),
+        waiting_for_operator=tuple(for_operator),
+    )
+
+
 async def account_overview(uow: UnitOfWork, email: str | None) -> AccountOverview:
     """The account's organization, the chargers it operates and the requests its people may follow.
 

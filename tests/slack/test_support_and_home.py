@@ -30,6 +30,7 @@ from bot.slack.people import identity
 from bot.slack.people.identity import IDENTITY_UNAVAILABLE
 from portal import services
 from portal.bootstrap import Portal
+from portal.domain.actors import Agent
 from tests.conftest import FrozenClock
 from tests.support import payloads
 from tests.support.fake_slack import Call, FakeSlack, start_local_server
@@ -368,14 +369,25 @@ async def test_home_for_agents_shows_the_queue(desk: Desk) -> None:
     view = await desk.home(AGENT)
     shown = section_texts(view)
     assert "Waiting for support (2)" in shown
-    assert f"*{ticket}* service ticket (10001R001): open, waiting for support to pick it up; waiting 0 min" in shown
-    assert f"*{transfer}* management transfer (ACE0100002): consented, waiting for support to approve" in shown
-    assert "MT-000002" not in shown
+    assert "*Unassigned* (2)" in shown and "*Mine*" not in shown
+    ticket_line = f"*{ticket}* service ticket (10001R001), CityCharge: open, waiting for support to pick it up"
+    assert f"{ticket_line}; waiting 0 min" in shown
+    assert f"*{transfer}* management transfer (ACE0100002), GreenFleet Logistics: consented" in shown
+    # Not support's yet, but an agent sees it coming: the current Service Operator has not answered.
+    waiting = shown.index("*Waiting for the current Service Operator* (1)")
+    assert shown.index("MT-000002") > waiting > shown.index(ticket)
     assert "Your support" not in shown  # no account of their own
     assert buttons(view["blocks"]) == []
 
+    # Taken: the agent's own first; for another agent, counted as someone else's, with who has it.
+    await services.assign_request(desk.portal.uow(), Agent(AGENT), ticket)
+    mine = section_texts(await desk.home(AGENT))
+    assert mine.index("*Mine* (1)") < mine.index(ticket) < mine.index("*Unassigned* (1)")
+    assert f"<@{AGENT}>" in mine
+
     both = section_texts(await desk.home(AGENT_CUSTOMER))
     assert both.index("Waiting for support (2)") < both.index("Your support")
+    assert "*Taken by someone else* (1)" in both and f"<@{AGENT}>" in both
     assert "Your organization: *GreenFleet Logistics*." in both
     assert "linked for service from" in both  # erin registered two hours before the seed
 

@@ -24,8 +24,8 @@ from bot.slack.people.identity import IDENTITY_UNAVAILABLE, WORKSPACE_NOT_VERIFI
 from portal import services
 from portal.errors import UnknownAccount
 from portal.languages.texts import Texts, texts
-from portal.services.overview import AccountOverview
-from portal.views import ChargerView, RequestSummary, is_withdrawable
+from portal.services.overview import AccountOverview, AgentQueue, QueueItem
+from portal.views import ChargerView, is_withdrawable
 
 MAX_BLOCKS = 100  # Slack's limit for a Home tab
 MAX_HEADER = 150  # Slack's limit for a header's text
@@ -66,7 +66,7 @@ async def home_view(
             account = await services.account_overview(portal.uow(), email)
         except UnknownAccount:
             account = None
-    queue = await services.support_queue(portal.uow()) if is_agent else None
+    queue = await services.agent_queue(portal.uow(), user_id) if is_agent else None
     agent_t = texts(agents.language)
     return render_home(account, queue, portal.clock(), no_account_text(person.status, t), t, agent_t)
 
@@ -83,7 +83,7 @@ def notice_home(text: str, now: datetime, t: Texts = ENGLISH) -> dict[str, Any]:
 
 def render_home(
     account: AccountOverview | None,
-    queue: Sequence[RequestSummary] | None,
+    queue: AgentQueue | None,
     now: datetime,
     no_account: str | None = None,
     t: Texts = ENGLISH,
@@ -109,22 +109,38 @@ def render_home(
     return View(type="home", blocks=blocks).to_dict()
 
 
-def _queue_blocks(queue: Sequence[RequestSummary], now: datetime, t: Texts = ENGLISH) -> list[Block]:
-    blocks: list[Block] = [_header(t.gettext("Waiting for support ({count})").format(count=len(queue)))]
-    if not queue:
+def _queue_blocks(queue: AgentQueue, now: datetime, t: Texts = ENGLISH) -> list[Block]:
+    """The agent's queue: theirs first, then nobody's, then the count of others' and the transfers still waiting
+    for the current Service Operator. Each line: reference, kind, chargers, organization, status, age, assignee."""
+    waiting = len(queue.mine) + len(queue.unassigned) + len(queue.others)
+    blocks: list[Block] = [_header(t.gettext("Waiting for support ({count})").format(count=waiting))]
+    if not waiting and not queue.waiting_for_operator:
         return [*blocks, _section(t.gettext("Nothing is waiting for support right now."))]
-    lines = [
-        t.gettext("• *{reference}* {kind}{about}: {status}; waiting {age}").format(
-            reference=escape(r.reference),
-            kind=kind_text(t, r.kind),
-            about=f" ({escape(', '.join(r.serials))})" if r.serials else "",
-            status=escape(status_text(t, r.kind, r.status)),
-            age=age(now - r.created_at, t),
-        )
-        for r in queue
+    parts = [
+        (t.gettext("*Mine* ({count})"), queue.mine),
+        (t.gettext("*Unassigned* ({count})"), queue.unassigned),
+        (t.gettext("*Taken by someone else* ({count})"), queue.others),
+        (t.gettext("*Waiting for the current Service Operator* ({count})"), queue.waiting_for_operator),
     ]
-    blocks.extend(_sections([t.gettext("Oldest first. `/support status REF` shows one request in full."), *lines]))
+    lines = [t.gettext("Oldest first. `/support status REF` shows one request in full.")]
+    for title, items in parts:
+        if items:
+            lines += [title.format(count=len(items)), *(_queue_line(item, now, t) for item in items)]
+    blocks.extend(_sections(lines))
     return blocks
+
+
+def _queue_line(item: QueueItem, now: datetime, t: Texts) -> str:
+    r = item.request
+    line = t.gettext("• *{reference}* {kind}{about}, {organization}: {status}; waiting {age}").format(
+        reference=escape(r.reference),
+        kind=kind_text(t, r.kind),
+        about=f" ({escape(', '.join(r.serials))})" if r.serials else "",
+        organization=escape(item.organization) if item.organization else t.gettext("no organization"),
+        status=escape(status_text(t, r.kind, r.status)),
+        age=age(now - r.created_at, t),
+    )
+    return f"{line} · <@{item.assignee}>" if item.assignee else line
 
 
 def _customer_blocks(account: AccountOverview, t: Texts = ENGLISH) -> list[Block]:
