@@ -293,5 +293,8 @@ async def test_reject_with_a_reason_and_duplicate_of_links_and_closes(slack: Har
     assert "Duplicate of ST-000001" in json.dumps(card.args["blocks"]) and titles(card.args) == []
     [told] = [c for c in sent(h, "chat.postMessage", "U0CARLA") if second.reference in c.args["text"]]
     # In the language the ticket was filed in (Dutch), with the other reference.
-    assert "ST-000001" in told.args["text"] and "servicemelding" in told.args["text"]
+    assert told.args["text"] == (
+        "Je servicemelding ST-000002 gaat over hetzelfde probleem als ST-000001, dus support heeft hem gesloten en "
+        "gaat verder onder ST-000001."
+    )
     assert await status_of(h, first.reference) == "open"

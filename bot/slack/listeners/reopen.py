@@ -84,10 +84,9 @@ def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -
                         portal.uow(), person.email, reference, days=portal.reopen_days
                     )
                     await say(
-                        t.gettext(
-                            "{reference} is open again; support will pick it up. You can add what is still wrong by "
-                            "replying here."
-                        ).format(reference=summary.reference)
+                        t.gettext("{reference} is open again; support will pick it up.").format(
+                            reference=summary.reference
+                        )
                     )
                     return
                 message_ts = (body.get("container") or {}).get("message_ts") or action.get("action_ts") or ""
