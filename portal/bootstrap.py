@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from portal.adapters.database import create_engine, create_session_factory
+from portal.domain.service_tickets import DEFAULT_REOPEN_DAYS
 from portal.migrations import upgrade_engine
-from portal.settings import database_url
+from portal.settings import PortalSettings, database_url
 from portal.unit_of_work import Clock, UnitOfWork, utc_now
 
 
@@ -18,13 +19,15 @@ class Portal:
 
     engine: AsyncEngine
     clock: Clock = utc_now
+    # CHARGEDESK_REOPEN_DAYS: how long after its resolution a customer may reopen a service ticket.
+    reopen_days: int = DEFAULT_REOPEN_DAYS
 
     def __post_init__(self) -> None:
         self._sessions = create_session_factory(self.engine)
 
     @classmethod
     def connect(cls, url: str | None = None, clock: Clock = utc_now) -> Portal:
-        return cls(create_engine(url or database_url()), clock)
+        return cls(create_engine(url or database_url()), clock, PortalSettings.from_env().reopen_days)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self._sessions, self.clock)

@@ -23,6 +23,7 @@ message); anything else is a bug and reaches the surface's generic error handler
     │   └── NotEligible               carries the EligibilityDecision that explains why
     ├── Conflict
     │   ├── InvalidTransition         e.g. approving twice
+    │   ├── ReopenWindowClosed        resolved too long ago for the customer to reopen: a follow-up instead
     │   ├── AlreadyAnswered
     │   ├── AlreadyServiceOperator
     │   ├── TransferAlreadyPending
@@ -35,6 +36,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from portal.domain.eligibility import EligibilityDecision
 
 
@@ -130,6 +133,16 @@ class InvalidTransition(Conflict):
         self.reference = reference
         self.status = status
         self.action = action
+
+
+class ReopenWindowClosed(Conflict):
+    """A resolved request the customer's side may no longer reopen: a new request, following it, is the way."""
+
+    def __init__(self, reference: str, resolved_at: datetime, days: int) -> None:
+        super().__init__(f"{reference} was resolved more than {days} days ago; it can no longer be reopened")
+        self.reference = reference
+        self.resolved_at = resolved_at
+        self.days = days
 
 
 class AlreadyAnswered(Conflict):

@@ -98,6 +98,9 @@ class PortalSettings(EnvironmentSettings):
         "or sqlite+aiosqlite:///var/chargedesk.db",
     )
 
+    # How long after its resolution the requester's side may reopen a service ticket; after that, a new one follows it.
+    reopen_days: int = Field(14, ge=0, alias="CHARGEDESK_REOPEN_DAYS", description="a whole number of days, 0 or more")
+
     @field_validator("database_url")
     @classmethod
     def _a_url(cls, value: str) -> str:

@@ -24,6 +24,7 @@ STATUS_LABELS = {
     ("service_ticket", "resolved"): N_("resolved"),
     ("service_ticket", "closed"): N_("closed"),
     ("service_ticket", "withdrawn"): N_("withdrawn"),
+    ("service_ticket", "rejected"): N_("rejected by support"),
     ("administrative", "open"): N_("open, waiting for support"),
     ("administrative", "resolved"): N_("done"),
     ("administrative", "rejected"): N_("rejected"),

@@ -72,6 +72,9 @@ requests = Table(
     # Where the request was asked (surface, channel, thread, user), opaque to the portal: notifications go back there.
     Column("origin", JSON, nullable=True),
     Column("origin_key", String(200), nullable=True, unique=True),
+    # Links between requests, by reference: the resolved ticket a new one follows up, the ticket one duplicates.
+    Column("follows", String(16), nullable=True),
+    Column("duplicate_of", String(16), nullable=True),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
     Column("version", Integer, nullable=False),

@@ -148,6 +148,10 @@ class SupportRequest:
         self.origin: dict[str, Any] | None = None  # where it was asked; only surfaces read it
         # The surface's key for the message that asked (Slack's delivery): asking again with it finds this request.
         self.origin_key: str | None = None
+        # Links to another request: the one this follows up (filed after a resolved one could not be reopened), and
+        # the one it duplicates (closed in its favour).
+        self.follows: str | None = None
+        self.duplicate_of: str | None = None
         self.created_at = at
         self.updated_at = at
         self.lines: list[RequestCharger] = lines or []
@@ -183,6 +187,10 @@ class SupportRequest:
             return True
         org = account.organization_id
         return org is not None and (org == self.organization_id or any(line.operator_id == org for line in self.lines))
+
+    def acts_for_requester(self, account: Account) -> bool:
+        """The requester, or anyone of the organization that asked: who may withdraw, reopen or follow up."""
+        return self.may_be_withdrawn_by(account)
 
     def may_be_withdrawn_by(self, account: Account) -> bool:
         """The requester, or anyone of the organization that asked (DESIGN.md §1: every account linked to an

@@ -20,6 +20,7 @@ from portal.services.overview import (
     support_queue,
 )
 from portal.services.queries import charger_choices, check_serials, get_request, list_requests, organization_chargers
+from portal.services.reopen import close_as_duplicate, open_follow_up_ticket, reopen_ticket, reopen_ticket_as_agent
 from portal.services.tickets import open_service_ticket
 from portal.services.transfers import (
     answer_transfer,
@@ -48,6 +49,7 @@ __all__ = [
     "check_eligibility",
     "check_serials",
     "check_withdrawal",
+    "close_as_duplicate",
     "expire_stale_transfers",
     "filed_under",
     "get_request",
@@ -56,10 +58,13 @@ __all__ = [
     "link_workspace",
     "list_requests",
     "open_administrative_request",
+    "open_follow_up_ticket",
     "open_service_ticket",
     "organization_chargers",
     "organization_names",
     "reject_request",
+    "reopen_ticket",
+    "reopen_ticket_as_agent",
     "request_facts",
     "request_transfer",
     "requests_by_kind_and_state",

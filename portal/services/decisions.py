@@ -14,13 +14,12 @@ from portal.views import RequestSummary, summarize
 
 
 async def reject_request(uow: UnitOfWork, actor: Actor, reference: str, reason: str) -> RequestSummary:
-    """Reject a transfer or an administrative request, with a reason."""
+    """Reject a request (a transfer, an administrative request or a service ticket), with a reason."""
     async with uow:
         request: SupportRequest = await load_request(uow, reference, SupportRequest, "rejected")
-        if isinstance(request, TransferRequest | AdministrativeRequest):
+        if isinstance(request, TransferRequest | AdministrativeRequest | ServiceTicket):
             request.reject(actor, uow.clock(), reason)
         else:
-            # Service tickets are resolved or closed, never rejected.
             raise InvalidTransition(request.reference, str(request.status), "rejected")
         await uow.commit()
         return summarize(request)

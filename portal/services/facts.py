@@ -47,6 +47,8 @@ class RequestFacts:
     history: tuple[TransitionView, ...]
     operator_accounts: tuple[tuple[str, str], ...]  # (organization, email) of the Service Operators' accounts
     is_closed: bool
+    follows: str | None = None  # the resolved ticket this one follows up
+    duplicate_of: str | None = None  # the ticket this one was closed as a duplicate of
 
 
 async def request_facts(uow: UnitOfWork, reference: str) -> RequestFacts:
@@ -98,6 +100,8 @@ async def _facts(uow: UnitOfWork, request: SupportRequest) -> RequestFacts:
         history=tuple(TransitionView(t.from_status, t.to_status, t.actor, t.at, t.reason) for t in request.history),
         operator_accounts=tuple(operator_accounts),
         is_closed=request.is_closed,
+        follows=request.follows,
+        duplicate_of=request.duplicate_of,
     )
 
 

@@ -250,7 +250,8 @@ async def test_ticket_status_and_assignment_by_agents(portal: Portal) -> None:
     moved = await services.set_ticket_status(portal.uow(), AGENT, ticket.reference, "in_progress")
     assert moved.status == "in_progress"
     with pytest.raises(InvalidTransition):
-        await services.reject_request(portal.uow(), AGENT, ticket.reference, "tickets are not rejected")
+        # A service ticket is rejected with a reason (reject_request, issue 16), never by a bare status change.
+        await services.set_ticket_status(portal.uow(), AGENT, ticket.reference, "rejected")
     with pytest.raises(NotSupportAgent):
         await services.set_ticket_status(portal.uow(), Customer(CARLA), ticket.reference, "closed")
     detail = await services.get_request(portal.uow(), AGENT, ticket.reference)

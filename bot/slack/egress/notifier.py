@@ -12,7 +12,9 @@ Who hears about what:
 - transfer.consented / transfer.declined: the triage message is updated; the requester gets a DM and the request's
   thread a note; the consent DMs are updated to say who answered.
 - request.status_changed: the triage message is updated (its buttons fit the new state); the requester gets a DM
-  with the reason, the thread a note; when a transfer ends, the consent DMs say so.
+  with the reason, the thread a note; when a transfer ends, the consent DMs say so. A resolved service ticket's DM
+  carries *Reopen* (the requester's side may reopen it for CHARGEDESK_REOPEN_DAYS); a ticket closed as a duplicate
+  tells the requester which ticket support continues under.
 - transfer.completed: the previous Service Operator's people learn that the chargers moved.
 - request.assigned: the triage message shows the assignee.
 - account.linked: the linked person gets a DM.
@@ -47,6 +49,7 @@ from bot.logs import log_context
 from bot.slack.egress.delivery import HOME_LANE_PREFIX, PUBLISH_VIEW, Delivery, enqueue
 from bot.slack.messages.blocks import escape
 from bot.slack.messages.consent import consent_answered_message, consent_message
+from bot.slack.messages.reopen import with_reopen_button
 from bot.slack.messages.triage import handoff_card, triage_message
 from bot.slack.messages.wording import ENGLISH, kind_text, status_text
 from bot.slack.messages.workspaces import message_key as workspace_message_key
@@ -73,6 +76,7 @@ ANSWERED_STATUSES = {"awaiting_support", "declined_by_operator"}
 
 HomeView = Callable[[str, str], Awaitable[dict[str, Any]]]  # (user id, team id) → their App Home view, as of now
 Wording = Callable[[Texts], str]  # a text, in the language of the Texts given
+Buttons = Callable[[str, Texts], list[dict[str, Any]]]  # a DM's text → its blocks, with buttons, in that language
 
 
 class Notifier:
@@ -179,7 +183,13 @@ class Notifier:
     async def _status_changed(self, event: Event, facts: RequestFacts) -> list[Delivery]:
         if event.payload.get("status") in ANSWERED_STATUSES:
             return []
-        deliveries = await self._tell_requester(event, facts, lambda t: _status_text(event, facts, t))
+
+        def reopen_button(text: str, t: Texts) -> list[dict[str, Any]]:
+            return with_reopen_button(text, facts.reference, t)
+
+        resolved = facts.kind == "service_ticket" and facts.status == "resolved"
+        buttons = reopen_button if resolved else None
+        deliveries = await self._tell_requester(event, facts, lambda t: _status_text(event, facts, t), buttons)
         if facts.kind == "transfer" and facts.is_closed:
             deliveries += await self._consent_answered(event, facts)
         return deliveries
@@ -255,18 +265,19 @@ class Notifier:
         user_id = origin.get("slack_user_id")
         return await self._texts_of(str(user_id)) if user_id else ENGLISH
 
-    async def _tell_requester(self, event: Event, facts: RequestFacts, wording: Wording) -> list[Delivery]:
+    async def _tell_requester(
+        self, event: Event, facts: RequestFacts, wording: Wording, buttons: Buttons | None = None
+    ) -> list[Delivery]:
         origin = facts.origin or {}
         user_id = origin.get("slack_user_id")
         if not user_id:
             return []
         t = await self._requester_texts(facts)
         text = wording(t)
-        deliveries = [
-            Delivery(
-                str(user_id), "chat.postMessage", {"channel": user_id, "text": text}, key=f"ev{event.id}:requester"
-            )
-        ]
+        message: dict[str, Any] = {"channel": user_id, "text": text}
+        if buttons is not None:
+            message["blocks"] = buttons(text, t)
+        deliveries = [Delivery(str(user_id), "chat.postMessage", message, key=f"ev{event.id}:requester")]
         thread = _public_thread(origin)
         if thread is not None:
             # The thread learns that something happened, not what: a shared channel may hold other organizations.
@@ -446,6 +457,11 @@ def _answer_text(event: Event, facts: RequestFacts, t: Texts = ENGLISH) -> str:
 
 def _status_text(event: Event, facts: RequestFacts, t: Texts = ENGLISH) -> str:
     last = facts.history[-1] if facts.history else None
+    if facts.duplicate_of and facts.is_closed:
+        return t.gettext(
+            "Your {kind} {reference} describes the same problem as {other}, so support closed it and continues "
+            "under {other}."
+        ).format(kind=kind_text(t, facts.kind), reference=facts.reference, other=escape(facts.duplicate_of))
     text = t.gettext("Your {kind} {reference} is now {status}.").format(
         kind=kind_text(t, facts.kind), reference=facts.reference, status=status_text(t, facts.kind, facts.status)
     )
@@ -455,6 +471,8 @@ def _status_text(event: Event, facts: RequestFacts, t: Texts = ENGLISH) -> str:
         # A colleague of the requester's organization withdrew it: the requester learns who.
         who = escape(last.actor.partition(":")[2] or last.actor)
         text += " " + t.gettext("It was withdrawn by {who}.").format(who=who)
+    if facts.kind == "service_ticket" and facts.status == "resolved":
+        text += " " + t.gettext("If the problem comes back, press Reopen and support picks it up again.")
     if facts.kind == "transfer" and facts.status == "completed":
         serials = ", ".join(c.serial for c in facts.chargers)
         text += " " + t.gettext(

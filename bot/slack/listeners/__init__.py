@@ -13,6 +13,7 @@ from bot.slack.listeners import (
     events,
     home,
     options,
+    reopen,
     shortcuts,
     triage,
     views,
@@ -29,6 +30,7 @@ def register(app: AsyncApp, conversations: SlackConversations, agents: Agents, t
     options.register(app, conversations)
     triage.register(app, conversations, agents)
     consent.register(app, conversations, agents)
+    reopen.register(app, conversations, agents)
     workspaces.register(app, conversations, agents)
     commands.register(app, conversations, agents)
     home.register(app, conversations, agents)

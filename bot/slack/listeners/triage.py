@@ -17,19 +17,31 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.slack.ingress.conversations import SlackConversations
 from bot.slack.messages.decisions import (
     DECISION_TITLES,
+    DUPLICATE_CALLBACK,
     LINK_CALLBACK,
     REASON_CALLBACK,
+    duplicate_view,
     link_view,
     reason_view,
     submitted_text,
 )
-from bot.slack.messages.triage import APPROVE, ASSIGN, CLOSE, LINK, PROGRESS, REJECT, RESOLVE
+from bot.slack.messages.triage import (
+    APPROVE,
+    ASSIGN,
+    CLOSE,
+    DUPLICATE,
+    LINK,
+    PROGRESS,
+    REJECT,
+    REOPEN,
+    RESOLVE,
+)
 from bot.slack.people.agents import Agents, audited_agent
 from bot.slack.people.identity import IDENTITY_UNAVAILABLE, IdentityUnavailable
 from portal import services
 from portal.domain.actors import Agent
 from portal.domain.requests import looks_like_reference
-from portal.errors import PortalError, ReasonRequired
+from portal.errors import PortalError, ReasonRequired, UnknownRequest
 from portal.languages.texts import N_, texts
 from portal.services.facts import RequestFacts
 
@@ -130,6 +142,12 @@ def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -
     async def assign(agent: Agent, facts: RequestFacts, channel: str, trigger: str) -> None:
         await services.assign_request(portal.uow(), agent, facts.reference)
 
+    async def reopen(agent: Agent, facts: RequestFacts, channel: str, trigger: str) -> None:
+        await services.reopen_ticket_as_agent(portal.uow(), agent, facts.reference)
+
+    async def duplicate(agent: Agent, facts: RequestFacts, channel: str, trigger: str) -> None:
+        await client.views_open(trigger_id=trigger, view=duplicate_view(facts.reference, channel, at))
+
     async def link(agent: Agent, facts: RequestFacts, channel: str, trigger: str) -> None:
         names = await services.organization_names(portal.uow())
         await client.views_open(
@@ -144,6 +162,8 @@ def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -
         CLOSE: close,
         ASSIGN: assign,
         LINK: link,
+        REOPEN: reopen,
+        DUPLICATE: duplicate,
     }
 
     async def decide(
@@ -277,6 +297,41 @@ def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -
         except UNREACHABLE as error:
             logger.error("linking an account failed: %s", type(error).__name__)
             await ack_after_failure(ack, reference, "organization")
+            return
+        await ack()
+
+    @app.view(DUPLICATE_CALLBACK)
+    async def duplicated(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], context: AsyncBoltContext) -> None:
+        user_id = str(context.user_id)
+        meta = _metadata(view, "reference")
+        reference_or_raw = meta["reference"] if meta else _raw_metadata(view)
+        try:
+            agent = await agent_or_audit(user_id, "triage_duplicate", reference_or_raw)
+        except IdentityUnavailable:
+            await ack(response_action="errors", errors={"original": at.gettext(IDENTITY_UNAVAILABLE)})
+            return
+        if agent is None:
+            await ack(response_action="errors", errors={"original": at.gettext(REFUSAL)})
+            return
+        if meta is None:
+            await forged_form(user_id, "triage_duplicate", view)
+            await ack(response_action="errors", errors={"original": at.gettext(UNREADABLE_FORM)})
+            return
+        reference = meta["reference"]
+        try:
+            await services.close_as_duplicate(portal.uow(), agent, reference, submitted_text(view, "original"))
+        except UnknownRequest as error:
+            text = at.gettext("There is no ticket {reference}. Please check the reference.").format(
+                reference=error.reference
+            )
+            await ack(response_action="errors", errors={"original": text})
+            return
+        except PortalError as error:
+            await ack(response_action="errors", errors={"original": not_done(error)})
+            return
+        except UNREACHABLE as error:
+            logger.error("closing as a duplicate failed: %s", type(error).__name__)
+            await ack_after_failure(ack, reference, "original")
             return
         await ack()
 

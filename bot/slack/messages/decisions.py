@@ -14,6 +14,7 @@ from portal.languages.texts import N_, Texts
 
 REASON_CALLBACK = "triage_reason"
 LINK_CALLBACK = "triage_link"
+DUPLICATE_CALLBACK = "triage_duplicate"
 DECISION_TITLES = {"approve": N_("Approve"), "reject": N_("Reject"), "resolve": N_("Resolve")}
 
 
@@ -55,6 +56,28 @@ def link_view(
                 element=StaticSelectElement(
                     action_id="value", placeholder=t.gettext("Choose an organization"), options=options
                 ),
+            )
+        ],
+    ).to_dict()
+
+
+def duplicate_view(reference: str, channel: str, t: Texts = ENGLISH) -> dict[str, Any]:
+    """The modal that asks which ticket `reference` duplicates (`t`: the agents' language)."""
+    return View(
+        type="modal",
+        callback_id=DUPLICATE_CALLBACK,
+        title=PlainTextObject(text=t.gettext("Duplicate {reference}").format(reference=reference)[:24]),
+        submit=PlainTextObject(text=t.gettext("Close as duplicate")[:24]),
+        close=PlainTextObject(text=t.gettext("Cancel")),
+        private_metadata=json.dumps({"reference": reference, "channel": channel}),
+        blocks=[
+            InputBlock(
+                block_id="original",
+                label=PlainTextObject(
+                    text=t.gettext("{reference} is the same problem as ticket").format(reference=reference)
+                ),
+                hint=PlainTextObject(text=t.gettext("Its reference, e.g. ST-000012. This ticket is closed.")),
+                element=PlainTextInputElement(action_id="value", max_length=20),
             )
         ],
     ).to_dict()

@@ -20,6 +20,7 @@ from actions.withdraw import withdraw_button as action_withdraw_button
 from bot.engine.responses import Button
 from bot.slack.ingress.conversations import SlackConversations
 from bot.slack.messages.blocks import MAX_SECTION, choices, entry_button, escape, thread_block_id
+from bot.slack.messages.reopen import not_reopenable, too_late
 from bot.slack.messages.wording import ENGLISH, day_text, kind_text, moment_text, status_text
 from bot.slack.people.agents import Agents
 from bot.slack.people.identity import WORKSPACE_NOT_VERIFIED
@@ -28,10 +29,13 @@ from portal.domain.actors import Actor, Customer
 from portal.domain.eligibility import EligibilityDecision, Outcome
 from portal.domain.requests import kind_of_reference, normalise_reference
 from portal.domain.serials import is_valid_serial
+from portal.domain.text import REASON_MAX
 from portal.errors import (
     InvalidTransition,
     MalformedSerial,
     NotRequester,
+    ReasonRequired,
+    ReopenWindowClosed,
     UnknownAccount,
     UnknownCharger,
     UnknownRequest,
@@ -98,7 +102,7 @@ async def answer(
     """
     words = text.split()
     command = words[0].lower() if words else ""
-    if command not in ("", "help", "status", "charger", "withdraw"):
+    if command not in ("", "help", "status", "charger", "withdraw", "reopen"):
         return None
     t = t or await reader_texts(conversations, user_id)
     if command in ("", "help"):
@@ -115,6 +119,11 @@ async def answer(
         if reason and normalise_reference(word) is None:
             return None  # a sentence ("withdraw my ticket please"): the conversation asks which one
         return await _withdraw(conversations, user_id, team_id, word, reason.strip(), t)
+    if command == "reopen":
+        _, word, reason = [*text.split(None, 2), "", ""][:3]
+        if reason and normalise_reference(word) is None:
+            return None  # a sentence ("reopen my ticket please"), not a query
+        return await _reopen(conversations, user_id, team_id, word, reason.strip(), t)
     return None
 
 
@@ -335,6 +344,64 @@ def withdraw_question_buttons(reference: str, reason: str | None = None, t: Text
     return (
         Button(t.gettext("Yes, withdraw {reference}").format(reference=reference), yes["payload"]),
         Button(t.gettext("No, keep it"), no["payload"]),
+    )
+
+
+# ---------------------------------------------------------------------------------------------- reopen
+
+
+async def _reopen(
+    conversations: SlackConversations, user_id: str, team_id: str, word: str, reason: str, t: Texts = ENGLISH
+) -> Reply:
+    """`reopen REF <what is still wrong>`: the requester's side reopens a resolved service ticket, within the
+    reopen window (CHARGEDESK_REOPEN_DAYS); after it, the answer offers a new ticket that follows the old one.
+    Without a reason: the usage line, and nothing changes (support needs to know what is still wrong)."""
+    if not word or not reason:
+        return _reply(
+            t.gettext(
+                "Which ticket, and what is still wrong? For example `reopen ST-000012 it stops charging again`; "
+                "`status` lists yours. Nothing was changed."
+            ),
+            t=t,
+        )
+    reference = normalise_reference(word) or word
+    person = await conversations.directory.resolve(user_id, team_id)
+    if person.workspace_unverified:
+        return _reply(t.gettext(WORKSPACE_NOT_VERIFIED), t=t)
+    actor, uow = f"slack:{user_id}", conversations.portal.uow
+    try:
+        summary = await services.reopen_ticket(
+            uow(), person.email, reference, reason, days=conversations.portal.reopen_days
+        )
+    except UnknownAccount:
+        return _reply(no_account_text(person.status, t), t=t)
+    except UnknownRequest:
+        # Exactly the same answer whether it does not exist or belongs to someone else; the attempt is remembered.
+        await services.audit_refusal(uow(), actor, "reopen", reference, "UnknownRequest", "not theirs")
+        return _reply(_not_visible(t, escape(reference[:40])), t=t)
+    except NotRequester:
+        await services.audit_refusal(uow(), actor, "reopen", reference, "NotRequester", "may see, not reopen")
+        return _reply(
+            t.gettext(
+                "Only the person who asked for {reference}, or someone of their organization, can reopen it. "
+                "Nothing was changed."
+            ).format(reference=escape(reference)),
+            t=t,
+        )
+    except ReopenWindowClosed as closed:
+        return too_late(closed, reason, t)
+    except InvalidTransition as error:
+        return _reply(not_reopenable(t, error), t=t)
+    except ReasonRequired:
+        return _reply(
+            t.gettext("Please keep the reason under {count} characters. Nothing was changed.").format(count=REASON_MAX),
+            t=t,
+        )
+    return _reply(
+        t.gettext("{reference} is open again with your note; support will pick it up.").format(
+            reference=escape(summary.reference)
+        ),
+        t=t,
     )
 
 

@@ -13,7 +13,7 @@ from portal.dates import short_moment
 from portal.languages.texts import N_, Texts
 from portal.services.facts import RequestFacts
 
-APPROVE, REJECT, ASSIGN, PROGRESS, RESOLVE, CLOSE, LINK = (
+APPROVE, REJECT, ASSIGN, PROGRESS, RESOLVE, CLOSE, LINK, REOPEN, DUPLICATE = (
     "triage_approve",
     "triage_reject",
     "triage_assign",
@@ -21,8 +21,10 @@ APPROVE, REJECT, ASSIGN, PROGRESS, RESOLVE, CLOSE, LINK = (
     "triage_resolve",
     "triage_close",
     "triage_link",
+    "triage_reopen",
+    "triage_duplicate",
 )
-TRIAGE_ACTIONS = (APPROVE, REJECT, ASSIGN, PROGRESS, RESOLVE, CLOSE, LINK)
+TRIAGE_ACTIONS = (APPROVE, REJECT, ASSIGN, PROGRESS, RESOLVE, CLOSE, LINK, REOPEN, DUPLICATE)
 DESCRIPTION_SHOWN = 1500
 
 
@@ -50,11 +52,14 @@ def buttons_for(facts: RequestFacts, t: Texts = ENGLISH) -> list[tuple[str, str,
             choices.insert(0, (LINK, t.gettext("Link account to an organization"), "primary"))
         return choices
     resolve = (RESOLVE, t.gettext("Resolve"), "primary")
+    # A service ticket support will not work on is rejected (with a reason), one already filed is a duplicate.
+    refuse = [reject, (DUPLICATE, t.gettext("Duplicate of…"), None)]
     if facts.status == "open":
-        return [(PROGRESS, t.gettext("In progress"), None), resolve, assign]
+        return [(PROGRESS, t.gettext("In progress"), None), resolve, assign, *refuse]
     if facts.status == "in_progress":
-        return [resolve, assign]
-    return [(CLOSE, t.gettext("Close"), None)]  # resolved: closing for good (or reopening through the portal)
+        return [resolve, assign, *refuse]
+    # resolved: reopening when the fix did not hold, or closing for good
+    return [(REOPEN, t.gettext("Reopen"), None), (CLOSE, t.gettext("Close"), None)]
 
 
 ANSWERS = {"consented": N_("consented"), "declined": N_("declined")}
@@ -110,9 +115,15 @@ def triage_message(facts: RequestFacts, t: Texts = ENGLISH) -> tuple[str, list[d
     ]
     last = facts.history[-1] if facts.history else None
     notes = []
+    if facts.follows:
+        notes.append(t.gettext("Follows {reference}").format(reference=escape(facts.follows)))
+    if facts.duplicate_of:
+        notes.append(t.gettext("Duplicate of {reference}").format(reference=escape(facts.duplicate_of)))
     if last is not None and len(facts.history) > 1:
         reason = f": {escape(last.reason)}" if last.reason else ""
         what = first_upper(escape(status_text(t, facts.kind, last.to_status)))
+        if last.from_status == "resolved" and last.to_status in ("open", "in_progress"):
+            what = t.gettext("Reopened")  # the fix did not hold
         notes.append(
             t.gettext("{what} by {who}, {moment}").format(what=what, who=who(last.actor), moment=short_moment(last.at))
             + reason
