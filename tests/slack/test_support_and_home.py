@@ -369,7 +369,7 @@ async def test_home_for_agents_shows_the_queue(desk: Desk) -> None:
     shown = section_texts(view)
     assert "Waiting for support (2)" in shown
     assert f"*{ticket}* service ticket (10001R001): open, waiting for support to pick it up; waiting 0 min" in shown
-    assert f"*{transfer}* management transfer (ACE0100002): consented, waiting for support to approve" in shown
+    assert f"*{transfer}* management transfer (ACE0100002): waiting for support to decide" in shown
     assert "MT-000002" not in shown
     assert "Your support" not in shown  # no account of their own
     assert buttons(view["blocks"]) == []

@@ -58,6 +58,8 @@ def buttons_for(facts: RequestFacts, t: Texts = ENGLISH) -> list[tuple[str, str,
 
 
 ANSWERS = {"consented": N_("consented"), "declined": N_("declined")}
+# Reasons the portal itself gives (portal.domain.transfers.UNREACHABLE_REASON), shown in the agents' language.
+SYSTEM_REASONS = frozenset({N_("the current Service Operator cannot be reached in Slack")})
 
 
 def triage_message(facts: RequestFacts, t: Texts = ENGLISH) -> tuple[str, list[dict[str, Any]]]:
@@ -111,7 +113,8 @@ def triage_message(facts: RequestFacts, t: Texts = ENGLISH) -> tuple[str, list[d
     last = facts.history[-1] if facts.history else None
     notes = []
     if last is not None and len(facts.history) > 1:
-        reason = f": {escape(last.reason)}" if last.reason else ""
+        said = t.gettext(last.reason) if last.reason in SYSTEM_REASONS else last.reason
+        reason = f": {escape(said)}" if said else ""
         what = first_upper(escape(status_text(t, facts.kind, last.to_status)))
         notes.append(
             t.gettext("{what} by {who}, {moment}").format(what=what, who=who(last.actor), moment=short_moment(last.at))
