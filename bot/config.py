@@ -80,6 +80,10 @@ class Settings(PortalSettings):
     transfer_expiry_days: int = Field(
         14, ge=1, alias="CHARGEDESK_TRANSFER_EXPIRY_DAYS", description="a whole number of days, 1 or more"
     )
+    # One reminder to the Service Operator's people after a transfer waited this many days for their answer (0: none).
+    consent_remind_days: int = Field(
+        3, ge=0, alias="CHARGEDESK_CONSENT_REMIND_DAYS", description="a whole number of days, 0 (no reminder) or more"
+    )
     # Processes `chargedesk run` starts to run conversation turns (0: it runs them itself).
     turn_workers: int = Field(
         0, ge=0, alias="CHARGEDESK_TURN_WORKERS", description="a whole number of processes, 0 or more"

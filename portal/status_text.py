@@ -30,7 +30,8 @@ STATUS_LABELS = {
     ("administrative", "rejected"): N_("rejected"),
     ("administrative", "withdrawn"): N_("withdrawn"),
     ("transfer", "awaiting_operator"): N_("waiting for the current Service Operator to consent"),
-    ("transfer", "awaiting_support"): N_("consented, waiting for support to approve"),
+    # Consented by every Service Operator, or sent to support because one cannot be reached: support decides.
+    ("transfer", "awaiting_support"): N_("waiting for support to decide"),
     ("transfer", "completed"): N_("completed"),
     ("transfer", "declined_by_operator"): N_("declined by the current Service Operator"),
     ("transfer", "rejected"): N_("rejected by support"),

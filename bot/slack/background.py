@@ -1,5 +1,5 @@
-"""The work `chargedesk run` does besides answering Slack: notifications, expiring stale transfers, and a start-up
-check that the triage channel is private to the support team."""
+"""The work `chargedesk run` does besides answering Slack: notifications, expiring stale transfers and reminding
+their Service Operators once, and a start-up check that the triage channel is private to the support team."""
 
 from __future__ import annotations
 
@@ -23,17 +23,31 @@ logger = logging.getLogger(__name__)
 EXPIRY_CHECK_SECONDS = 3600.0
 
 
-async def expire_transfers(portal: Portal, days: int, stop: asyncio.Event) -> None:
-    """Hourly: transfers that waited `days` for the Service Operator go to support (their events notify)."""
+async def expire_transfers(portal: Portal, days: int, stop: asyncio.Event, remind_days: int = 0) -> None:
+    """Hourly: transfers that waited `days` for the Service Operator go to support (their events notify); those that
+    waited `remind_days` (0: never) get their one consent reminder."""
     while not stop.is_set():
-        try:
-            expired = await services.expire_stale_transfers(portal.uow(), timedelta(days=days))
-            if expired:
-                logger.info("%d transfer(s) expired to support", len(expired))
-        except Exception as error:  # the database may be restarting; the next hour tries again
-            logger.error("expiring transfers failed: %s", type(error).__name__)
+        await check_waiting_transfers(portal, days, remind_days)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=EXPIRY_CHECK_SECONDS)
+
+
+async def check_waiting_transfers(portal: Portal, days: int, remind_days: int) -> None:
+    """One round of `expire_transfers`: expiry first (an expired transfer needs no reminder), then reminders."""
+    try:
+        expired = await services.expire_stale_transfers(portal.uow(), timedelta(days=days))
+        if expired:
+            logger.info("%d transfer(s) expired to support", len(expired))
+    except Exception as error:  # the database may be restarting; the next hour tries again
+        logger.error("expiring transfers failed: %s", type(error).__name__)
+    if remind_days <= 0:
+        return
+    try:
+        reminded = await services.remind_awaited_consents(portal.uow(), timedelta(days=remind_days))
+        if reminded:
+            logger.info("%d transfer(s) reminded to their Service Operator", len(reminded))
+    except Exception as error:  # as above: the next hour tries again, and a recorded reminder is never repeated
+        logger.error("reminding Service Operators failed: %s", type(error).__name__)
 
 
 async def check_triage_channel(client: AsyncWebClient, channel: str | None) -> list[str]:
@@ -85,7 +99,9 @@ def start_background(
     return [
         asyncio.create_task(notifier.run(stop), name="notifier"),
         asyncio.create_task(sender.run(stop), name="sender"),
-        asyncio.create_task(expire_transfers(portal, settings.transfer_expiry_days, stop), name="expiry"),
+        asyncio.create_task(
+            expire_transfers(portal, settings.transfer_expiry_days, stop, settings.consent_remind_days), name="expiry"
+        ),
         asyncio.create_task(_check(client, settings.triage_channel), name="triage-channel-check"),
     ]
 

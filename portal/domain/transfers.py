@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import ClassVar
 
-from portal.domain.actors import Actor, Customer
+from portal.domain.actors import Actor, Customer, System
 from portal.domain.chargers import Charger
 from portal.domain.organizations import Account
 from portal.domain.requests import RequestCharger, RequestKind, SupportRequest, require_agent
@@ -31,6 +31,8 @@ from portal.errors import (
 )
 
 MAX_CHARGERS_PER_TRANSFER = 50
+# Why a transfer went to support at once: nobody of a Service Operator whose answer it needs is known in Slack.
+UNREACHABLE_REASON = "the current Service Operator cannot be reached in Slack"
 
 
 class TransferStatus(StrEnum):
@@ -198,6 +200,13 @@ class TransferRequest(SupportRequest):
     def expire(self, actor: Actor, at: datetime, reason: str) -> None:
         """No consent in time: the transfer moves to support, who decide. The chargers stay reserved."""
         self._move(TransferStatus.EXPIRED, actor, at, reason, "expired")
+
+    def send_to_support_unreachable(self, at: datetime, operators: Collection[str]) -> None:
+        """Nobody of `operators` (Service Operators whose answer is still needed) can be asked in Slack: rather than
+        wait in silence until it expires, the transfer goes to support at once, who decide (approving then needs a
+        reason, as every approval without all consents does)."""
+        self._move(TransferStatus.AWAITING_SUPPORT, System(), at, UNREACHABLE_REASON, "sent to support")
+        self._record("transfer.operator_unreachable", System(), {"operators": sorted(operators)})
 
     def _release(self) -> None:
         # The chargers are free for another transfer once this one has ended.

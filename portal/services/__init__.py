@@ -27,7 +27,9 @@ from portal.services.transfers import (
     approve_transfer,
     cancel_transfer,
     expire_stale_transfers,
+    remind_awaited_consents,
     request_transfer,
+    send_unreachable_transfer_to_support,
 )
 from portal.services.withdrawals import check_withdrawal, withdraw_request, withdrawable_requests
 from portal.services.workspaces import ask_workspace_verification, identify, link_workspace, workspace_links
@@ -63,12 +65,14 @@ __all__ = [
     "organization_chargers",
     "organization_names",
     "reject_request",
+    "remind_awaited_consents",
     "reopen_ticket",
     "reopen_ticket_as_agent",
     "request_facts",
     "request_transfer",
     "requests_by_kind_and_state",
     "resolve_administrative_request",
+    "send_unreachable_transfer_to_support",
     "set_ticket_status",
     "support_queue",
     "withdraw_request",

@@ -10,10 +10,11 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.domain.actors import Actor, System
 from portal.domain.eligibility import account_decision
+from portal.domain.events import DomainEvent
 from portal.domain.requests import RequestKind
 from portal.domain.serials import normalise_serial
 from portal.domain.text import clean_description
-from portal.domain.transfers import MAX_CHARGERS_PER_TRANSFER, TransferRequest
+from portal.domain.transfers import MAX_CHARGERS_PER_TRANSFER, TransferRequest, TransferStatus
 from portal.errors import NotEligible, TooManyChargers, TransferAlreadyPending, UnknownCharger
 from portal.services._loading import load_account, load_request
 from portal.services.asked import file_once, filed_before, note_origin
@@ -126,3 +127,51 @@ async def expire_stale_transfers(uow: UnitOfWork, after: timedelta) -> list[str]
             expired.append(transfer.reference)
         await uow.commit()
         return expired
+
+
+CONSENT_REMINDER_EVENT = "transfer.consent_reminder"
+
+
+def consent_reminder_key(reference: str) -> str:
+    """The outbox key of a transfer's one consent reminder: recorded once, whatever restarts or races."""
+    return f"consent-reminder:{reference}"
+
+
+async def remind_awaited_consents(uow: UnitOfWork, after: timedelta) -> list[str]:
+    """Transfers waiting longer than `after` for the current SO get one reminder event each (the notifier DMs the
+    Service Operators' people who have not answered). Returns the references reminded now.
+
+    The reminder is an outbox event under a unique key: a second process, or this one after a restart, finds it
+    recorded and records nothing; two processes racing both try, the database keeps one, and the loser's whole
+    batch is left to the winner (it recorded the same events, or the next round records the rest).
+    """
+    async with uow:
+        now = uow.clock()
+        reminded: list[str] = []
+        for reference in await uow.requests.transfers_awaiting_operator_since(now - after):
+            key = consent_reminder_key(reference)
+            if await uow.recorded_under(key):
+                continue
+            payload = {"kind": "transfer", "days": after.days}
+            uow.record(DomainEvent(CONSENT_REMINDER_EVENT, reference, payload, key=key))
+            reminded.append(reference)
+        if not reminded:
+            return []
+        try:
+            await uow.commit()
+        except IntegrityError:
+            return []  # another process recorded these reminders first
+        return reminded
+
+
+async def send_unreachable_transfer_to_support(uow: UnitOfWork, reference: str, operators: Sequence[str]) -> bool:
+    """Nobody of `operators` can be asked for consent in Slack: the transfer goes to support at once, with that
+    reason on its history. False (and nothing changes) when it no longer waits for the Service Operator, e.g.
+    because another notifier already sent it."""
+    async with uow:
+        transfer = await uow.requests.get(reference, for_update=True)
+        if not isinstance(transfer, TransferRequest) or transfer.status != TransferStatus.AWAITING_OPERATOR:
+            return False
+        transfer.send_to_support_unreachable(uow.clock(), operators)
+        await uow.commit()
+        return True

@@ -115,13 +115,15 @@ async def test_bens_transfer_consented_approved_and_his_first_ticket(desk: Desk)
     assert button(triage, "Approve")[2] == reference
     [ask] = sent(h, "chat.postMessage", "U0ANNA")  # anna (VoltWay, the current SO) is asked in her DM
     assert button(ask, "Consent")[2] == reference
+    [receipt] = sent(h, "chat.postMessage", "U0BEN")  # filed in a channel: ben keeps a record in his DM
+    assert reference in receipt.args["text"]
 
     await d.press("U0ANNA", "D0ANNA", "consent_yes", reference, team="T0VOLT")
     await d.status_becomes(reference, "awaiting_support")
     await d.deliver()
     [answered] = sent(h, "chat.update", "DU0ANNA")  # her DM, updated in place
     assert "consented by anna@voltway.example" in text_of(answered) and not has_buttons(answered)
-    [ben_dm] = sent(h, "chat.postMessage", "U0BEN")  # one message for one step
+    [_, ben_dm] = sent(h, "chat.postMessage", "U0BEN")  # one message for one step
     assert "VoltWay Resellers BV consented" in ben_dm.args["text"]
 
     await d.press(AGENT, TRIAGE, "triage_approve", reference)

@@ -372,7 +372,8 @@ async def test_home_for_agents_shows_the_queue(desk: Desk) -> None:
     assert "*Unassigned* (2)" in shown and "*Mine*" not in shown
     ticket_line = f"*{ticket}* service ticket (10001R001), CityCharge: open, waiting for support to pick it up"
     assert f"{ticket_line}; waiting 0 min" in shown
-    assert f"*{transfer}* management transfer (ACE0100002), GreenFleet Logistics: consented" in shown
+    transfer_line = f"*{transfer}* management transfer (ACE0100002), GreenFleet Logistics"
+    assert f"{transfer_line}: waiting for support to decide" in shown
     # Not support's yet, but an agent sees it coming: the current Service Operator has not answered.
     waiting = shown.index("*Waiting for the current Service Operator* (1)")
     assert shown.index("MT-000002") > waiting > shown.index(ticket)

@@ -300,7 +300,8 @@ async def test_consent_dms_skip_people_not_verified_for_the_operator(trust: Trus
     await t.deliver()
     asked = [c for c in h.fake.calls_to("chat.postMessage") if "needs your consent" in str(c.args.get("text"))]
     assert asked == []  # nobody verified for VoltWay: no DM at all, rather than one to the impostor
-    assert await t.status_of(transfer.reference) == "awaiting_operator"
+    # Nobody can answer for VoltWay, so the transfer goes to support at once instead of waiting in silence (issue 16).
+    assert await t.status_of(transfer.reference) == "awaiting_support"
 
 
 FAILURES: dict[str, Callable[[Harness], None]] = {

@@ -7,8 +7,11 @@ event and recipient) and mark the events processed. The sender (delivery.py) doe
 Who hears about what:
 - request.opened: the triage channel gets a message with the decision buttons; the channel thread it was filed
   from (if any) a note that it was filed; for a transfer, each Slack-known person of the chargers' Service Operator
-  gets a DM asking for consent. The event is recorded once per filed request, so a retried modal submission or
-  turn (which finds the request it filed) announces nothing twice.
+  gets a DM asking for consent, unless nobody of an operator whose answer it needs can be reached in Slack: then
+  the transfer goes to support at once (transfer.operator_unreachable tells the requester). A request filed in a
+  channel (whose confirmation there was ephemeral) also gets its requester a DM receipt to keep. The event is
+  recorded once per filed request, so a retried modal submission or turn (which finds the request it filed)
+  announces nothing twice.
 - transfer.consented / transfer.declined: the triage message is updated; the requester gets a DM and the request's
   thread a note; the consent DMs are updated to say who answered.
 - request.status_changed: the triage message is updated (its buttons fit the new state); the requester gets a DM
@@ -16,6 +19,8 @@ Who hears about what:
   carries *Reopen* (the requester's side may reopen it for CHARGEDESK_REOPEN_DAYS); a ticket closed as a duplicate
   tells the requester which ticket support continues under.
 - transfer.completed: the previous Service Operator's people learn that the chargers moved.
+- transfer.consent_reminder (recorded once per transfer, by the background check): the people of each Service
+  Operator that has not answered yet get the consent DM again, as a reminder with its buttons.
 - request.assigned: the triage message shows the assignee.
 - account.linked: the linked person gets a DM.
 - handoff.requested: someone without a portal account (or from an unverified workspace) asked for a person; the
@@ -48,7 +53,8 @@ from typing import Any
 from bot.logs import log_context
 from bot.slack.egress.delivery import HOME_LANE_PREFIX, PUBLISH_VIEW, Delivery, enqueue
 from bot.slack.messages.blocks import escape
-from bot.slack.messages.consent import consent_answered_message, consent_message
+from bot.slack.messages.consent import consent_answered_message, consent_message, consent_reminder_message
+from bot.slack.messages.receipts import filing_receipt
 from bot.slack.messages.reopen import with_reopen_button
 from bot.slack.messages.triage import handoff_card, triage_message
 from bot.slack.messages.wording import ENGLISH, kind_text, status_text
@@ -64,6 +70,7 @@ from portal.languages.texts import Texts, texts
 from portal.outbox import OutboxEvent as Event
 from portal.services.facts import RequestFacts
 from portal.services.handoff import HANDOFF_EVENT
+from portal.services.transfers import CONSENT_REMINDER_EVENT
 
 logger = logging.getLogger(__name__)
 BATCH = 50
@@ -174,7 +181,51 @@ class Notifier:
         return deliveries, {requester} if requester else set()
 
     async def _ask_consent_to_transfer(self, event: Event, facts: RequestFacts) -> list[Delivery]:
-        return await self._ask_consent(event, facts) if facts.kind == "transfer" else []
+        if facts.kind != "transfer":
+            return []
+        if facts.status == "awaiting_operator":
+            unreachable = await self._unreachable_operators(facts)
+            if unreachable and await services.send_unreachable_transfer_to_support(
+                self.portal.uow(), facts.reference, unreachable
+            ):
+                # Gone to support at once: its own events update the triage card and tell the requester.
+                logger.info("transfer sent to support: %d Service Operator(s) not reachable in Slack", len(unreachable))
+                return []
+        return await self._ask_consent(event, facts)
+
+    async def _unreachable_operators(self, facts: RequestFacts) -> list[str]:
+        """The Service Operators whose answer the transfer still needs and of whom nobody can be asked in Slack
+        (no account, or no account of a person verified for it now). An operator one of whose people Slack could
+        not look up this time is not counted: "unknown" is not "unreachable"."""
+        needed = {c.operator for c in facts.chargers if c.answer is None}
+        unsure: set[str] = set()
+        users = await self.people.user_ids((email for _, email in facts.operator_accounts), unsure)
+        reachable = {o for o, email in facts.operator_accounts if users.get(email.strip().lower())}
+        uncertain = {o for o, email in facts.operator_accounts if email.strip().lower() in unsure}
+        return sorted(needed - reachable - uncertain)
+
+    async def _remind_consent(self, event: Event, facts: RequestFacts) -> list[Delivery]:
+        """The one reminder: a new consent DM to the people of each Service Operator that has not answered yet."""
+        if facts.kind != "transfer" or facts.status != "awaiting_operator":
+            return []
+        waiting = {c.operator for c in facts.chargers if c.answer is None}
+        return await self._consent_dms(
+            event, facts, "chat.postMessage", "consent-reminder", consent_reminder_message, only=waiting
+        )
+
+    async def _operator_unreachable(self, event: Event, facts: RequestFacts) -> list[Delivery]:
+        return await self._tell_requester(event, facts, lambda t: _unreachable_text(facts, t))
+
+    async def _receipt(self, event: Event, facts: RequestFacts) -> list[Delivery]:
+        """A request filed in a channel: its requester gets a DM to keep (the confirmation there was ephemeral)."""
+        origin = facts.origin or {}
+        user_id = origin.get("slack_user_id")
+        if not user_id or not _filed_in_channel(origin):
+            return []
+        text = filing_receipt(facts, await self._requester_texts(facts))
+        return [
+            Delivery(str(user_id), "chat.postMessage", {"channel": user_id, "text": text}, key=f"ev{event.id}:receipt")
+        ]
 
     async def _operator_answered(self, event: Event, facts: RequestFacts) -> list[Delivery]:
         answered = await self._consent_answered(event, facts)
@@ -232,12 +283,14 @@ class Notifier:
         method: str,
         purpose: str,
         render: Callable[[RequestFacts, str, Texts], tuple[str, list[dict[str, Any]]]],
+        only: set[str] | None = None,
     ) -> list[Delivery]:
-        """The consent DM of each Slack-known person of each current Service Operator: posted, or updated; each in
-        the language of the person who reads it (not the requester's)."""
+        """The consent DM of each Slack-known person of each current Service Operator (of those `only` names, when
+        given): posted, or updated; each in the language of the person who reads it (not the requester's)."""
         deliveries: list[Delivery] = []
-        users = await self.people.user_ids(email for _, email in facts.operator_accounts)
-        for operator, email in facts.operator_accounts:
+        accounts = [(o, email) for o, email in facts.operator_accounts if only is None or o in only]
+        users = await self.people.user_ids(email for _, email in accounts)
+        for operator, email in accounts:
             for user_id in users.get(email, []):
                 text, blocks = render(facts, operator, await self._texts_of(user_id))
                 deliveries.append(
@@ -246,7 +299,8 @@ class Notifier:
                         method,
                         {"channel": user_id, "text": text, "blocks": blocks},
                         key=f"ev{event.id}:{purpose}:{user_id}",
-                        message_key=f"consent:{facts.reference}:{user_id}",
+                        # A reminder is not remembered: the answer updates the consent DM itself, in place.
+                        message_key=None if only is not None else f"consent:{facts.reference}:{user_id}",
                     )
                 )
         return deliveries
@@ -394,12 +448,14 @@ EVENT_HANDLERS: dict[str, EventHandler] = {
 # Events about a request: its facts are read once and given to each handler, in order; the requester's App Home is
 # refreshed after any of them (an event missing here still refreshes it).
 REQUEST_HANDLERS: dict[str, tuple[RequestHandler, ...]] = {
-    "request.opened": (Notifier._triage, Notifier._filed_note, Notifier._ask_consent_to_transfer),
+    "request.opened": (Notifier._triage, Notifier._filed_note, Notifier._receipt, Notifier._ask_consent_to_transfer),
     "request.assigned": (Notifier._triage,),
     "request.status_changed": (Notifier._triage, Notifier._status_changed),
     "transfer.consented": (Notifier._triage, Notifier._operator_answered),
     "transfer.declined": (Notifier._triage, Notifier._operator_answered),
     "transfer.completed": (Notifier._tell_previous_operators,),
+    CONSENT_REMINDER_EVENT: (Notifier._remind_consent,),
+    "transfer.operator_unreachable": (Notifier._operator_unreachable,),
 }
 
 
@@ -433,6 +489,12 @@ def _thread_post(event: Event, thread: tuple[str, str], text: str) -> Delivery:
     )
 
 
+def _filed_in_channel(origin: dict[str, Any]) -> bool:
+    """Whether a request was filed in a channel (where its confirmation was ephemeral), not in the requester's DM."""
+    channel = origin.get("channel_id")
+    return bool(channel) and not str(channel).startswith("D") and origin.get("surface") != "im"
+
+
 def _origin_user(facts: RequestFacts) -> tuple[str, str] | None:
     origin = facts.origin or {}
     user, team = origin.get("slack_user_id"), origin.get("slack_team_id")
@@ -453,6 +515,14 @@ def _answer_text(event: Event, facts: RequestFacts, t: Texts = ENGLISH) -> str:
     if reason:
         text += " " + t.gettext("Their reason: {reason}").format(reason=escape(reason))
     return text
+
+
+def _unreachable_text(facts: RequestFacts, t: Texts = ENGLISH) -> str:
+    return t.gettext(
+        "Nobody of the current Service Operator of your chargers can be reached in Slack to consent, so your "
+        "management transfer {reference} has gone straight to our support team, who will decide on it. You don't "
+        "need to do anything."
+    ).format(reference=facts.reference)
 
 
 def _status_text(event: Event, facts: RequestFacts, t: Texts = ENGLISH) -> str:

@@ -20,8 +20,11 @@ CONSENT, DECLINE = "consent_yes", "consent_no"
 ANSWERS = {"consented": N_("consented"), "declined": N_("declined")}
 
 
-def consent_message(facts: RequestFacts, operator: str, t: Texts = ENGLISH) -> tuple[str, list[dict[str, Any]]]:
-    """The DM that asks one Service Operator's people to consent (only its own chargers are named)."""
+def consent_message(
+    facts: RequestFacts, operator: str, t: Texts = ENGLISH, *, reminder: bool = False
+) -> tuple[str, list[dict[str, Any]]]:
+    """The DM that asks one Service Operator's people to consent (only its own chargers are named); as a
+    `reminder`, the same request, said to be still waiting for their answer."""
     serials = ", ".join(c.serial for c in facts.chargers if c.operator == operator)
     text = (
         t.gettext(
@@ -46,9 +49,24 @@ def consent_message(facts: RequestFacts, operator: str, t: Texts = ENGLISH) -> t
             ButtonElement(text=t.gettext("Decline"), action_id=DECLINE, value=facts.reference, style="danger"),
         ],
     )
+    if reminder:
+        waiting = t.gettext(
+            "A reminder: management transfer {reference} is still waiting for your organization's answer."
+        ).format(reference=facts.reference)
+        text = waiting + "\n" + text
+        fallback = t.gettext("Reminder: management transfer {reference} still needs your answer").format(
+            reference=facts.reference
+        )
+    else:
+        fallback = t.gettext("Management transfer {reference} needs your consent").format(reference=facts.reference)
     blocks: Sequence[Block] = [SectionBlock(text=MarkdownTextObject(text=text)), actions]
-    fallback = t.gettext("Management transfer {reference} needs your consent").format(reference=facts.reference)
     return fallback, [b.to_dict() for b in blocks]
+
+
+def consent_reminder_message(
+    facts: RequestFacts, operator: str, t: Texts = ENGLISH
+) -> tuple[str, list[dict[str, Any]]]:
+    return consent_message(facts, operator, t, reminder=True)
 
 
 def consent_answered_message(

@@ -63,6 +63,8 @@ def buttons_for(facts: RequestFacts, t: Texts = ENGLISH) -> list[tuple[str, str,
 
 
 ANSWERS = {"consented": N_("consented"), "declined": N_("declined")}
+# Reasons the portal itself gives (portal.domain.transfers.UNREACHABLE_REASON), shown in the agents' language.
+SYSTEM_REASONS = frozenset({N_("the current Service Operator cannot be reached in Slack")})
 
 
 def triage_message(facts: RequestFacts, t: Texts = ENGLISH) -> tuple[str, list[dict[str, Any]]]:
@@ -120,7 +122,8 @@ def triage_message(facts: RequestFacts, t: Texts = ENGLISH) -> tuple[str, list[d
     if facts.duplicate_of:
         notes.append(t.gettext("Duplicate of {reference}").format(reference=escape(facts.duplicate_of)))
     if last is not None and len(facts.history) > 1:
-        reason = f": {escape(last.reason)}" if last.reason else ""
+        said = t.gettext(last.reason) if last.reason in SYSTEM_REASONS else last.reason
+        reason = f": {escape(said)}" if said else ""
         what = first_upper(escape(status_text(t, facts.kind, last.to_status)))
         if last.from_status == "resolved" and last.to_status in ("open", "in_progress"):
             what = t.gettext("Reopened")  # the fix did not hold

@@ -129,9 +129,12 @@ class People:
             locale = None
         return reader_language(None, locale)
 
-    async def user_ids(self, emails: Iterable[str]) -> dict[str, list[str]]:
+    async def user_ids(self, emails: Iterable[str], unsure: set[str] | None = None) -> dict[str, list[str]]:
         """Slack user ids per email of the people verified for that email's account now (several when a person
-        uses several workspaces). Raises IdentityUnavailable when Slack cannot say which workspace is ours."""
+        uses several workspaces). Raises IdentityUnavailable when Slack cannot say which workspace is ours.
+
+        `unsure`, when given, receives the emails Slack could not look up this time (a passing failure, not "no
+        such user"): an empty list for them does not mean that nobody can be reached."""
         wanted = sorted({e.strip().lower() for e in emails})
         found: dict[str, list[str]] = {e: [] for e in wanted}
         if not wanted:
@@ -157,6 +160,8 @@ class People:
         for email in [e for e in wanted if e not in learned]:
             hit = await self._lookup(email)
             if hit is None:
+                if unsure is not None and email not in self._lookups:
+                    unsure.add(email)  # not cached: the lookup failed in passing
                 continue
             user_id, team_id, enterprise_id = hit
             # Slack finds the email in any workspace our app can see, Slack Connect ones included.
