@@ -308,6 +308,7 @@ async def test_help_empty_and_unknown_text(desk: Desk) -> None:
     for text in ("help", "", "  HELP "):
         answer = await desk.command("U0DAVE", text)
         assert "`charger ACE0123456`" in text_of(answer["blocks"])
+        assert "`reopen ST-000012 <why>`" in text_of(answer["blocks"])  # every command the app answers is listed
         assert buttons(answer["blocks"]) == [QUESTION_BUTTON]
     unknown = await desk.command("U0DAVE", "reboot <!channel>")
     shown = text_of(unknown["blocks"])

@@ -57,6 +57,8 @@ HELP = N_(
     "• `charger ACE0123456`: a charger, its Service Operator and its warranty, if your organization operates it\n"
     "• `withdraw ST-000012 <why>`: take back a request of yours that support hasn't decided yet, telling them why "
     "(I ask you first)\n"
+    "• `reopen ST-000012 <why>`: reopen a resolved service ticket of yours when the problem is back, telling support "
+    "why\n"
     "• `help`: this list\n"
     "To raise a service ticket, ask for account changes or request a management transfer, press the button. "
     "The *Home* tab of the app shows your chargers and requests at any time."
