@@ -21,10 +21,10 @@ from portal.domain.organizations import Account
 from portal.domain.requests import SupportRequest, normalise_reference
 from portal.domain.service_tickets import DEFAULT_REOPEN_DAYS, ServiceTicket
 from portal.domain.text import clean_description
-from portal.errors import InvalidTransition, NotEligible, NotRequester, UnknownRequest
+from portal.errors import InvalidTransition, NotRequester, UnknownRequest
 from portal.services._loading import load_account, load_request
-from portal.services.asked import file_once, filed_before, note_origin
-from portal.services.eligibility import decide
+from portal.services.asked import file_once, filed_before
+from portal.services.tickets import add_ticket
 from portal.unit_of_work import UnitOfWork
 from portal.views import RequestSummary, summarize
 
@@ -72,16 +72,7 @@ async def open_follow_up_ticket(
             old = await _authorized(uow, account, reference, for_update=False)
             if not old.serials:
                 raise InvalidTransition(old.reference, str(old.status), "followed up")
-            decided = await decide(uow, email, old.serials[0])
-            if not decided.decision.may_raise_ticket:
-                raise NotEligible(decided.decision)
-            assert decided.account is not None and decided.charger is not None
-            new_reference = await uow.references.next(old.request_kind)
-            ticket = ServiceTicket.open(
-                new_reference, decided.account, decided.charger, description, uow.clock(), follows=old.reference
-            )
-            note_origin(ticket, origin)
-            uow.requests.add(ticket)
+            ticket = await add_ticket(uow, email, old.serials[0], description, origin, follows=old.reference)
             await uow.commit()
             return summarize(ticket)
 

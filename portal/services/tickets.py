@@ -28,15 +28,31 @@ async def open_service_ticket(
         async with uow:
             if (again := await filed_before(uow, origin)) is not None:
                 return again
-            decided = await decide(uow, email, serial)
-            if not decided.decision.may_raise_ticket:
-                raise NotEligible(decided.decision)
-            assert decided.account is not None and decided.charger is not None
-            reference = await uow.references.next(RequestKind.SERVICE_TICKET)
-            ticket = ServiceTicket.open(reference, decided.account, decided.charger, description, uow.clock())
-            note_origin(ticket, origin)
-            uow.requests.add(ticket)
+            ticket = await add_ticket(uow, email, serial, description, origin)
             await uow.commit()
             return summarize(ticket)
 
     return await file_once(uow, origin, file)
+
+
+async def add_ticket(
+    uow: UnitOfWork,
+    email: str | None,
+    serial: str,
+    description: str,
+    origin: Mapping[str, Any] | None,
+    follows: str | None = None,
+) -> ServiceTicket:
+    """Inside an open transaction: the eligibility decision, then the new ticket added (not committed).
+
+    Raises NotEligible carrying the decision when the account's organization may not raise one on `serial`.
+    """
+    decided = await decide(uow, email, serial)
+    if not decided.decision.may_raise_ticket:
+        raise NotEligible(decided.decision)
+    assert decided.account is not None and decided.charger is not None
+    reference = await uow.references.next(RequestKind.SERVICE_TICKET)
+    ticket = ServiceTicket.open(reference, decided.account, decided.charger, description, uow.clock(), follows=follows)
+    note_origin(ticket, origin)
+    uow.requests.add(ticket)
+    return ticket
