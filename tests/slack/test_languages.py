@@ -8,7 +8,6 @@ The catalogs are translated later, so every text is checked two ways: it equals 
 from __future__ import annotations
 
 import dataclasses
-import itertools
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,9 +30,8 @@ from portal.languages.texts import Texts, texts
 from portal.services.facts import RequestFacts
 from tests.support import payloads
 from tests.support.harness import Harness
-from tests.support.journeys import Office
+from tests.support.journeys import Office, support_command
 
-_responses = itertools.count(1)
 CARLA, BEN = "carla@citycharge.example", "ben@greenfleet.example"
 
 
@@ -72,19 +70,6 @@ def people_of(h: Harness) -> People:
     return People(h.portal.engine, AsyncWebClient(token="xoxb-test", base_url=h.fake.base_url))
 
 
-async def support(h: Harness, user: str, text: str, team: str = "T0HOME") -> dict[str, Any]:
-    """`/support text` as `user`: what the app posted to the command's response_url."""
-    name = f"lang{next(_responses)}"
-    response_url = h.fake.response_url(name)
-    status, _ = await h.sender.command(
-        payloads.slash_command(user, team, "C0SHARED", "/support", text, response_url=response_url)
-    )
-    assert status == 200
-    [posted] = await h.fake.wait_for("response_url", where=lambda c: c.ok and c.path == f"/response/{name}")
-    answer: dict[str, Any] = posted.args
-    return answer
-
-
 def section_texts(blocks: list[dict[str, Any]]) -> list[str]:
     return [b["text"]["text"] for b in blocks if b.get("type") == "section"]
 
@@ -113,7 +98,7 @@ async def test_support_is_answered_in_the_slack_locale_language(slack: Harness, 
     set_locale(slack, "U0CARLA", "de-DE")
     assert await people_of(slack).language_for("U0CARLA") == "de"
 
-    answer = await support(slack, "U0CARLA", "help")
+    answer = await support_command(slack, "U0CARLA", "help")
 
     [help_text] = section_texts(answer["blocks"])
     assert help_text == tagged("de").gettext(HELP)
@@ -123,7 +108,7 @@ async def test_support_is_answered_in_the_slack_locale_language(slack: Harness, 
 async def test_support_text_is_the_german_catalogs(slack: Harness) -> None:
     """Without tags: the very text the German catalog gives (English until the catalog is translated)."""
     set_locale(slack, "U0CARLA", "de-DE")
-    answer = await support(slack, "U0CARLA", "help")
+    answer = await support_command(slack, "U0CARLA", "help")
     assert section_texts(answer["blocks"]) == [texts("de").gettext(HELP)]
     assert button_titles(answer["blocks"]) == [texts("de").gettext(ENTRY_TITLE)]
 
@@ -132,7 +117,7 @@ async def test_support_status_writes_days_in_the_readers_language(slack: Harness
     """Dates need no catalog: the German reader's request list is dated the German way already."""
     set_locale(slack, "U0CARLA", "de-DE")
     ticket = await services.open_service_ticket(slack.portal.uow(), CARLA, "10001R001", "The display stays dark")
-    answer = await support(slack, "U0CARLA", "status")
+    answer = await support_command(slack, "U0CARLA", "status")
     text = "\n".join(section_texts(answer["blocks"]))
     assert ticket.reference in text
     assert texts("de").day(ticket.created_at.date()) in text
@@ -142,7 +127,7 @@ async def test_support_status_writes_days_in_the_readers_language(slack: Harness
 async def test_a_forged_locale_falls_back_to_english(slack: Harness, tag_languages: None) -> None:
     set_locale(slack, "U0CARLA", "xx-FORGED<script>")
     assert await people_of(slack).language_for("U0CARLA") == "en"
-    answer = await support(slack, "U0CARLA", "help")
+    answer = await support_command(slack, "U0CARLA", "help")
     assert section_texts(answer["blocks"]) == [tagged("en").gettext(HELP)]
 
 
@@ -180,7 +165,7 @@ async def test_the_last_turns_language_is_stored_and_used(
     assert stored == "nl"
     assert await people_of(slack).language_for("U0CARLA") == "nl"
 
-    answer = await support(slack, "U0CARLA", "help")
+    answer = await support_command(slack, "U0CARLA", "help")
     assert section_texts(answer["blocks"]) == [tagged("nl").gettext(HELP)]
 
 

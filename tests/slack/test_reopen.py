@@ -7,7 +7,6 @@ between steps, as `chargedesk run` does in the background. SQLite and PostgreSQL
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 from datetime import timedelta
 from typing import Any
@@ -21,24 +20,11 @@ from tests.conftest import FrozenClock
 from tests.support import payloads
 from tests.support.fake_slack import Call
 from tests.support.harness import AGENT, TRIAGE, Harness, button
-from tests.support.journeys import Office
+from tests.support.journeys import Office, support_command
 
 CHANNEL = "C0SHARED"
 CARLA, BEN = "carla@citycharge.example", "ben@greenfleet.example"
 CARLA_DM = {"surface": "im", "channel_id": "D0CARLA", "slack_user_id": "U0CARLA", "slack_team_id": "T0HOME"}
-_names = itertools.count(1)
-
-
-async def command(h: Harness, user: str, text: str) -> dict[str, Any]:
-    """`/support text` as `user`; the ephemeral answer posted to the command's response_url."""
-    name = f"reopen{next(_names)}"
-    status, body = await h.sender.command(
-        payloads.slash_command(user, "T0HOME", CHANNEL, "/support", text, response_url=h.fake.response_url(name))
-    )
-    assert (status, body) == (200, "")
-    [posted] = await h.fake.wait_for("response_url", where=lambda c: c.ok and c.path == f"/response/{name}")
-    answer: dict[str, Any] = posted.args
-    return answer
 
 
 def shown(message: dict[str, Any]) -> str:
@@ -150,7 +136,7 @@ async def test_after_the_window_reopening_is_refused_with_a_new_linked_ticket_of
     reference = await carlas_resolved_ticket(h, office)
     clock.advance(timedelta(days=15))  # CHARGEDESK_REOPEN_DAYS is 14 by default
 
-    answer = await command(h, "U0CARLA", f"reopen {reference.lower()} it stops again after a minute")
+    answer = await support_command(h, "U0CARLA", f"reopen {reference.lower()} it stops again after a minute")
     assert "can't be reopened any more" in shown(answer) and "more than 14 days ago" in shown(answer)
     assert titles(answer) == ["Open a new ticket"]
     assert await status_of(h, reference) == "resolved"
@@ -206,13 +192,13 @@ async def test_support_reopen_without_a_reason_is_the_usage_line_and_changes_not
     h, office = slack, Office.of(slack)
     reference = await carlas_resolved_ticket(h, office)
     for typed in ("reopen", f"reopen {reference}"):
-        answer = await command(h, "U0CARLA", typed)
+        answer = await support_command(h, "U0CARLA", typed)
         assert "`reopen ST-000012 it stops charging again`" in shown(answer)
         assert "Nothing was changed." in shown(answer)
         assert titles(answer) == []
     assert await status_of(h, reference) == "resolved"
 
-    answer = await command(h, "U0CARLA", f"reopen {reference} socket 2 stops again")
+    answer = await support_command(h, "U0CARLA", f"reopen {reference} socket 2 stops again")
     assert "ST-000001 is open again with your note" in shown(answer)
     assert await status_of(h, reference) == "open"
     async with h.portal.engine.connect() as conn:
@@ -232,7 +218,7 @@ async def test_a_forged_or_foreign_reopen_is_refused_audited_and_changes_nothing
     # A value that names no request at all, and /support from another organization.
     await press(h, "U0BEN", "DU0BEN", "request_reopen", "<!channel> DROP")
     await ephemeral_to(h, "U0BEN", "doesn't name a request")
-    answer = await command(h, "U0BEN", f"reopen {reference} still broken")
+    answer = await support_command(h, "U0BEN", f"reopen {reference} still broken")
     assert "There is no request ST-000001 that you can see" in shown(answer)
     entries = await services.audit_entries(h.portal.uow())
     assert [(e.actor, e.action, e.outcome) for e in entries] == [

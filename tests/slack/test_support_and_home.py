@@ -7,7 +7,6 @@ and agents configured.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from tests.conftest import FrozenClock
 from tests.support import payloads
 from tests.support.fake_slack import Call, FakeSlack, start_local_server
 from tests.support.harness import SECRET, USERS, inputs
+from tests.support.journeys import support_command
 from tests.support.signing import SlackSender
 
 CHANNEL = "C0SHARED"
@@ -45,7 +45,6 @@ AGENT_USERS = {
     AGENT_CUSTOMER: {"team_id": "T0HOME", "email": "erin@greenfleet.example", "name": "erin"},
 }
 CARLA, BEN, ANNA = "carla@citycharge.example", "ben@greenfleet.example", "anna@voltway.example"
-_responses = itertools.count(1)
 
 
 @dataclass
@@ -55,20 +54,8 @@ class Desk:
     portal: Portal
 
     async def command(self, user: str, text: str, *, channel: str = CHANNEL) -> dict[str, Any]:
-        """Send `/support text`; the answer the app posted to the command's response_url.
-
-        The acknowledgement itself is empty: the answer always comes through the response_url, as an ephemeral.
-        """
-        name = f"support{next(_responses)}"
-        response_url = self.fake.response_url(name)
-        status, body = await self.sender.command(
-            payloads.slash_command(user, "T0HOME", channel, "/support", text, response_url=response_url)
-        )
-        assert status == 200, body
-        assert body == "", body
-        [posted] = await self.fake.wait_for("response_url", where=lambda c: c.ok and c.path == f"/response/{name}")
-        answer: dict[str, Any] = posted.args
-        assert answer["response_type"] == "ephemeral"
+        """Send `/support text`; the answer the app posted to the command's response_url (ephemeral)."""
+        answer = await support_command(self, user, text, channel=channel)
         answer.setdefault("blocks", [])
         return answer
 

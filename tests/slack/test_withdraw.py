@@ -6,7 +6,6 @@ by hand between steps, as `chargedesk run` does in the background. SQLite and Po
 
 from __future__ import annotations
 
-import itertools
 import json
 from typing import Any
 
@@ -20,25 +19,11 @@ from portal.domain.actors import Agent
 from tests.support import payloads
 from tests.support.fake_slack import Call
 from tests.support.harness import TRIAGE, Harness
-from tests.support.journeys import Office
+from tests.support.journeys import Office, support_command
 
 CHANNEL = "C0SHARED"
 CARLA, BEN, ANNA = "carla@citycharge.example", "ben@greenfleet.example", "anna@voltway.example"
 CARLA_DM = {"surface": "im", "channel_id": "D0CARLA", "slack_user_id": "U0CARLA", "slack_team_id": "T0HOME"}
-_names = itertools.count(1)
-
-
-async def command(h: Harness, user: str, text: str) -> dict[str, Any]:
-    """`/support text` as `user`; the ephemeral answer posted to the command's response_url."""
-    name = f"withdraw{next(_names)}"
-    status, body = await h.sender.command(
-        payloads.slash_command(user, "T0HOME", CHANNEL, "/support", text, response_url=h.fake.response_url(name))
-    )
-    assert (status, body) == (200, "")
-    [posted] = await h.fake.wait_for("response_url", where=lambda c: c.ok and c.path == f"/response/{name}")
-    answer: dict[str, Any] = posted.args
-    assert answer["response_type"] == "ephemeral"
-    return answer
 
 
 def shown(message: dict[str, Any]) -> str:
@@ -90,13 +75,15 @@ async def test_support_withdraw_asks_then_the_yes_button_withdraws_and_the_triag
     assert any(b["type"] == "actions" for b in card.args["blocks"])
 
     # Without a reason: how to give one, and nothing changes (support wants to know why).
-    usage = await command(h, "U0CARLA", f"withdraw {ticket.reference.lower()}")
+    usage = await support_command(h, "U0CARLA", f"withdraw {ticket.reference.lower()}")
     assert "tell support why after the reference, for example `withdraw ST-000001 it works again`" in shown(usage)
     assert "Nothing was changed." in shown(usage)
     assert titles(usage) == []
     assert await status_of(h, "ST-000001") == "open"
 
-    question = await command(h, "U0CARLA", f"withdraw {ticket.reference.lower()} it charges again after a reset")
+    question = await support_command(
+        h, "U0CARLA", f"withdraw {ticket.reference.lower()} it charges again after a reset"
+    )
     assert "Withdraw your service ticket *ST-000001* (10001R002), because “it charges again after a reset”?" in (
         shown(question)
     )
@@ -130,14 +117,14 @@ async def test_support_withdraw_asks_then_the_yes_button_withdraws_and_the_triag
 async def test_no_keeps_it_and_a_decided_request_cannot_be_withdrawn(slack: Harness) -> None:
     h = slack
     await services.open_service_ticket(h.portal.uow(), CARLA, "10001R002", "Socket 2 stops after a minute")
-    question = await command(h, "U0CARLA", "withdraw ST-000001 not needed")
+    question = await support_command(h, "U0CARLA", "withdraw ST-000001 not needed")
     await press(h, "U0CARLA", CHANNEL, question, "No, keep it")
     [kept] = await h.fake.wait_for("chat.postEphemeral", where=lambda c: c.args.get("user") == "U0CARLA")
     assert "nothing was withdrawn" in kept.args["text"]
     assert await status_of(h, "ST-000001") == "open"
 
     await services.set_ticket_status(h.portal.uow(), Agent("U0AGENT"), "ST-000001", "resolved")
-    answer = await command(h, "U0CARLA", "withdraw ST-000001")
+    answer = await support_command(h, "U0CARLA", "withdraw ST-000001")
     assert "ST-000001 is already resolved, so it can't be withdrawn any more." in shown(answer)
     assert titles(answer) == []
     # The old question's Yes button, pressed now, changes nothing either: the portal checks again.
@@ -151,8 +138,8 @@ async def test_no_keeps_it_and_a_decided_request_cannot_be_withdrawn(slack: Harn
 async def test_unknown_and_someone_elses_references_get_one_answer_and_are_audited(slack: Harness) -> None:
     h = slack
     await services.open_service_ticket(h.portal.uow(), CARLA, "10001R002", "Socket 2 stops after a minute")
-    theirs = shown(await command(h, "U0BEN", "withdraw ST-000001"))
-    unknown = shown(await command(h, "U0BEN", "withdraw ST-000999"))
+    theirs = shown(await support_command(h, "U0BEN", "withdraw ST-000001"))
+    unknown = shown(await support_command(h, "U0BEN", "withdraw ST-000999"))
     assert theirs == unknown.replace("ST-000999", "ST-000001")
     assert "There is no request ST-000001 that you can see" in theirs
     entries = await services.audit_entries(h.portal.uow())
@@ -186,7 +173,7 @@ async def test_the_service_operator_sees_a_transfer_but_may_not_withdraw_it(slac
 
 async def test_without_a_reference_the_person_picks_from_their_open_requests(slack: Harness) -> None:
     h = slack
-    answer = await command(h, "U0DAVE", "withdraw")
+    answer = await support_command(h, "U0DAVE", "withdraw")
     assert titles(answer) == ["Choose a request to withdraw"]
     await services.open_administrative_request(h.portal.uow(), "dave@newcustomer.example", "Link me to GreenFleet")
     await press(h, "U0DAVE", "D0DAVE", answer, "Choose a request to withdraw")
@@ -200,7 +187,7 @@ async def test_without_a_reference_the_person_picks_from_their_open_requests(sla
 
 @pytest.mark.parametrize("user", ["U0NOMAIL", "U0GHOST"])
 async def test_a_person_without_a_known_account_is_told_why(slack: Harness, user: str) -> None:
-    answer = shown(await command(slack, user, "withdraw ST-000001"))
+    answer = shown(await support_command(slack, user, "withdraw ST-000001"))
     if user == "U0NOMAIL":
         assert "Slack doesn't share the email address" in answer
     else:
@@ -210,11 +197,11 @@ async def test_a_person_without_a_known_account_is_told_why(slack: Harness, user
 async def test_a_reason_too_long_for_the_button_and_a_sentence_after_withdraw(slack: Harness) -> None:
     h = slack
     await services.open_service_ticket(h.portal.uow(), CARLA, "10001R002", "Socket 2 stops after a minute")
-    answer = await command(h, "U0CARLA", "withdraw ST-000001 " + "because " * 50)
+    answer = await support_command(h, "U0CARLA", "withdraw ST-000001 " + "because " * 50)
     assert "Please keep the reason under 300 characters. Nothing was changed." in shown(answer)
     assert titles(answer) == []
     # Words without a reference are no query: the conversation asks which request (not an "unknown request").
-    which = await command(h, "U0CARLA", "withdraw my ticket please")
+    which = await support_command(h, "U0CARLA", "withdraw my ticket please")
     assert "There is no request" not in json.dumps(which)
     assert await status_of(h, "ST-000001") == "open"
 
@@ -268,7 +255,7 @@ async def test_support_status_of_ones_own_open_request_offers_withdraw_and_a_for
     h = slack
     await services.open_service_ticket(h.portal.uow(), CARLA, "10001R002", "Socket 2 stops after a minute")
     await services.request_transfer(h.portal.uow(), BEN, ["ACE0100002"], "bought it in March", terms_accepted=True)
-    status = await command(h, "U0CARLA", "status st-1")
+    status = await support_command(h, "U0CARLA", "status st-1")
     assert "*ST-000001*: service ticket" in shown(status)
     assert titles(status) == ["Withdraw ST-000001"]
     # The button of the App Home and of a confirmation: a press continues in the conversation, which asks first.
@@ -292,7 +279,7 @@ async def test_support_status_of_ones_own_open_request_offers_withdraw_and_a_for
 
     # Only where a press would be accepted: ben's own transfer yes, not for its charger's Service Operator (who
     # may see it), nor once support decided.
-    assert titles(await command(h, "U0BEN", "status MT-000001")) == ["Withdraw MT-000001"]
+    assert titles(await support_command(h, "U0BEN", "status MT-000001")) == ["Withdraw MT-000001"]
     mention = payloads.app_mention(
         "U0ANNA", "<@UBOT> status MT-000001", CHANNEL, payloads.next_ts(), user_team="T0VOLT"
     )
@@ -300,4 +287,4 @@ async def test_support_status_of_ones_own_open_request_offers_withdraw_and_a_for
     [anna] = await h.fake.wait_for("chat.postEphemeral", where=lambda c: c.args.get("user") == "U0ANNA")
     assert "MT-000001" in anna.args["text"] and titles(anna.args) == []
     await services.set_ticket_status(h.portal.uow(), Agent("U0AGENT"), "ST-000001", "resolved")
-    assert titles(await command(h, "U0CARLA", "status ST-000001")) == []
+    assert titles(await support_command(h, "U0CARLA", "status ST-000001")) == []

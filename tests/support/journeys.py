@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
-from typing import Any, Self
+from typing import Any, Protocol, Self
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -11,10 +12,38 @@ from bot.slack.egress.delivery import SlackSender
 from bot.slack.egress.notifier import Notifier
 from bot.slack.people.registry import People
 from tests.support import payloads
-from tests.support.fake_slack import Call
+from tests.support.fake_slack import Call, FakeSlack
 from tests.support.harness import TRIAGE, Harness, button
+from tests.support.signing import SlackSender as SignedRequests
 
 TRANSFER_REASON = "Bought from VoltWay with the installation in 2025"
+_response_urls = itertools.count(1)
+
+
+class Surface(Protocol):
+    """What sending a slash command needs: the app's signed sender and the fake Slack recording its answers."""
+
+    @property
+    def fake(self) -> FakeSlack: ...
+
+    @property
+    def sender(self) -> SignedRequests: ...
+
+
+async def support_command(
+    h: Surface, user: str, text: str, *, channel: str = "C0SHARED", team: str = "T0HOME"
+) -> dict[str, Any]:
+    """`/support text` as `user`: the ephemeral answer the app posted to the command's response_url (the
+    acknowledgement itself is empty: the answer always comes through the response_url)."""
+    name = f"support{next(_response_urls)}"
+    status, body = await h.sender.command(
+        payloads.slash_command(user, team, channel, "/support", text, response_url=h.fake.response_url(name))
+    )
+    assert (status, body) == (200, ""), body
+    [posted] = await h.fake.wait_for("response_url", where=lambda c: c.ok and c.path == f"/response/{name}")
+    answer: dict[str, Any] = posted.args
+    assert answer["response_type"] == "ephemeral"
+    return answer
 
 
 @dataclass
