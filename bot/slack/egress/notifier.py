@@ -223,9 +223,7 @@ class Notifier:
         if not user_id or not _filed_in_channel(origin):
             return []
         text = filing_receipt(facts, await self._requester_texts(facts))
-        return [
-            Delivery(str(user_id), "chat.postMessage", {"channel": user_id, "text": text}, key=f"ev{event.id}:receipt")
-        ]
+        return [_direct_message(str(user_id), text, f"ev{event.id}:receipt")]
 
     async def _operator_answered(self, event: Event, facts: RequestFacts) -> list[Delivery]:
         answered = await self._consent_answered(event, facts)
@@ -362,14 +360,7 @@ class Notifier:
                     serials=escape(serials),
                     organization=escape(facts.organization or t.gettext("the requesting organization")),
                 )
-                deliveries.append(
-                    Delivery(
-                        user_id,
-                        "chat.postMessage",
-                        {"channel": user_id, "text": text},
-                        key=f"ev{event.id}:previous:{user_id}",
-                    )
-                )
+                deliveries.append(_direct_message(user_id, text, f"ev{event.id}:previous:{user_id}"))
         return deliveries
 
     async def _account_linked(self, event: Event) -> list[Delivery]:
@@ -383,14 +374,7 @@ class Notifier:
                 "Your support account is now linked to {organization}. You can now raise service tickets on the "
                 "chargers it operates, and see them on my Home tab."
             ).format(organization=escape(str(organization or t.gettext("your organization"))))
-            deliveries.append(
-                Delivery(
-                    user_id,
-                    "chat.postMessage",
-                    {"channel": user_id, "text": text},
-                    key=f"ev{event.id}:linked:{user_id}",
-                )
-            )
+            deliveries.append(_direct_message(user_id, text, f"ev{event.id}:linked:{user_id}"))
         return deliveries
 
     async def _handoff(self, event: Event) -> list[Delivery]:
@@ -479,6 +463,11 @@ def _public_thread(origin: dict[str, Any]) -> tuple[str, str] | None:
     if not channel or not thread or str(channel).startswith("D") or origin.get("surface") == "im":
         return None
     return str(channel), str(thread)
+
+
+def _direct_message(user_id: str, text: str, key: str) -> Delivery:
+    """A DM to `user_id` (posting to a user id opens the conversation with the app), once per `key`."""
+    return Delivery(user_id, "chat.postMessage", {"channel": user_id, "text": text}, key=key)
 
 
 def _thread_post(event: Event, thread: tuple[str, str], text: str) -> Delivery:
