@@ -59,6 +59,10 @@ class InvalidDescription(InvalidInput):
     pass
 
 
+class InvalidMessage(InvalidInput):
+    """A message to or from the requester that is empty or too long."""
+
+
 class TooManyChargers(InvalidInput):
     pass
 

@@ -25,10 +25,14 @@ STATUS_LABELS = {
     ("service_ticket", "closed"): N_("closed"),
     ("service_ticket", "withdrawn"): N_("withdrawn"),
     ("service_ticket", "rejected"): N_("rejected by support"),
+    # Support asked the customer's side a question; the request goes on with their answer.
+    ("service_ticket", "waiting_for_customer"): N_("waiting for an answer to support's question"),
     ("administrative", "open"): N_("open, waiting for support"),
     ("administrative", "resolved"): N_("done"),
     ("administrative", "rejected"): N_("rejected"),
     ("administrative", "withdrawn"): N_("withdrawn"),
+    ("administrative", "waiting_for_customer"): N_("waiting for an answer to support's question"),
+    ("administrative", "closed"): N_("closed without an answer to support's question"),
     ("transfer", "awaiting_operator"): N_("waiting for the current Service Operator to consent"),
     # Consented by every Service Operator, or sent to support because one cannot be reached: support decides.
     ("transfer", "awaiting_support"): N_("waiting for support to decide"),
@@ -36,6 +40,7 @@ STATUS_LABELS = {
     ("transfer", "declined_by_operator"): N_("declined by the current Service Operator"),
     ("transfer", "rejected"): N_("rejected by support"),
     ("transfer", "cancelled"): N_("cancelled (withdrawn)"),
+    ("transfer", "waiting_for_customer"): N_("waiting for an answer to support's question"),
     ("transfer", "expired"): N_("no answer from the current Service Operator in time; support decides"),
 }
 

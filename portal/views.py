@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from portal.domain.administrative import AdministrativeRequest
 from portal.domain.chargers import Charger
+from portal.domain.messages import RequestMessage
 from portal.domain.requests import SupportRequest
 from portal.domain.service_tickets import ServiceTicket
 from portal.domain.transfers import TransferRequest
@@ -30,6 +31,25 @@ class TransitionView:
     actor: str
     at: datetime
     reason: str | None
+
+
+@dataclass(frozen=True)
+class MessageView:
+    """One message of a request's conversation between support and the customer's side."""
+
+    number: int
+    direction: str  # to_requester / from_requester
+    author: str  # an actor's label: agent:U…, account:email
+    text: str
+    at: datetime
+    files: tuple[tuple[str, str, str], ...]  # (id, name, permalink) of each Slack file
+    asks: bool  # support's question, which the request waits on
+
+    @classmethod
+    def of(cls, message: RequestMessage) -> MessageView:
+        files = tuple((f.get("id", ""), f.get("name", ""), f.get("permalink", "")) for f in message.files)
+        direction = str(message.direction)
+        return cls(message.number, direction, message.author, message.text, message.at, files, message.asks)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import registry, relationship
 from portal.adapters import tables
 from portal.domain.administrative import AdministrativeRequest
 from portal.domain.chargers import Charger
+from portal.domain.messages import RequestMessage
 from portal.domain.organizations import Account, Organization
 from portal.domain.requests import RequestCharger, RequestKind, SupportRequest, Transition
 from portal.domain.service_tickets import ServiceTicket
@@ -29,6 +30,7 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(Charger, tables.chargers, version_id_col=tables.chargers.c.version)
     mapper_registry.map_imperatively(RequestCharger, tables.request_chargers)
     mapper_registry.map_imperatively(Transition, tables.request_transitions)
+    mapper_registry.map_imperatively(RequestMessage, tables.request_messages)
     base = mapper_registry.map_imperatively(
         SupportRequest,
         tables.requests,
@@ -43,6 +45,9 @@ def start_mappers() -> None:
             ),
             "history": relationship(
                 Transition, lazy="selectin", cascade="all, delete-orphan", order_by=tables.request_transitions.c.id
+            ),
+            "messages": relationship(
+                RequestMessage, lazy="selectin", cascade="all, delete-orphan", order_by=tables.request_messages.c.number
             ),
         },
     )

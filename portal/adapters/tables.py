@@ -116,6 +116,25 @@ request_transitions = Table(
     Column("reason", Text, nullable=True),
 )
 
+# The conversation of a request between support and the customer's side (portal/domain/messages.py). `key` is the
+# surface's key of what carried a message (a Slack message, a modal): carried twice, it is kept once.
+request_messages = Table(
+    "request_messages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("request_id", ForeignKey("requests.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("number", Integer, nullable=False),
+    Column("direction", String(20), nullable=False),
+    Column("author", String(400), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("files", JSON, nullable=False),
+    Column("asks", Boolean, nullable=False, server_default=text("false")),
+    Column("key", String(200), nullable=True, unique=True),
+    Column("at", UtcDateTime(), nullable=False),
+    UniqueConstraint("request_id", "number", name="uq_request_messages_request_number"),
+    CheckConstraint("direction IN ('to_requester', 'from_requester')", name="direction"),
+)
+
 # Refused attempts (a non-agent pressing Approve, a forged consent): who tried what, when, and why it was refused.
 audit_log = Table(
     "audit_log",

@@ -10,7 +10,7 @@ from typing import ClassVar
 from portal.domain.actors import Actor, Customer
 from portal.domain.chargers import Charger
 from portal.domain.organizations import Account
-from portal.domain.requests import RequestCharger, RequestKind, SupportRequest, require_agent
+from portal.domain.requests import WAITING_FOR_CUSTOMER, RequestCharger, RequestKind, SupportRequest, require_agent
 from portal.domain.text import clean_reason
 
 
@@ -19,6 +19,8 @@ class AdminStatus(StrEnum):
     RESOLVED = "resolved"
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"  # by the requester's side, before support decided it
+    WAITING_FOR_CUSTOMER = WAITING_FOR_CUSTOMER  # support asked the customer's side something
+    CLOSED = "closed"  # the customer's side never answered support's question
 
 
 class AdminTopic(StrEnum):
@@ -30,11 +32,18 @@ class AdminTopic(StrEnum):
 class AdministrativeRequest(SupportRequest):
     request_kind = RequestKind.ADMINISTRATIVE
     transitions: ClassVar[Mapping[str, frozenset[str]]] = {
-        AdminStatus.OPEN: frozenset({AdminStatus.RESOLVED, AdminStatus.REJECTED, AdminStatus.WITHDRAWN})
+        AdminStatus.OPEN: frozenset(
+            {AdminStatus.RESOLVED, AdminStatus.REJECTED, AdminStatus.WITHDRAWN, AdminStatus.WAITING_FOR_CUSTOMER}
+        ),
+        AdminStatus.WAITING_FOR_CUSTOMER: frozenset(
+            {AdminStatus.OPEN, AdminStatus.RESOLVED, AdminStatus.REJECTED, AdminStatus.WITHDRAWN, AdminStatus.CLOSED}
+        ),
     }
-    terminal = frozenset({AdminStatus.RESOLVED, AdminStatus.REJECTED, AdminStatus.WITHDRAWN})
-    withdrawable = frozenset({AdminStatus.OPEN})
+    terminal = frozenset({AdminStatus.RESOLVED, AdminStatus.REJECTED, AdminStatus.WITHDRAWN, AdminStatus.CLOSED})
+    withdrawable = frozenset({AdminStatus.OPEN, AdminStatus.WAITING_FOR_CUSTOMER})
     withdrawn_status = AdminStatus.WITHDRAWN
+    askable = frozenset({AdminStatus.OPEN})
+    unanswered_status = AdminStatus.CLOSED
 
     @classmethod
     def open(

@@ -8,8 +8,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from portal.domain.actors import Actor, Agent, Customer
+from portal.domain.actors import Actor, Agent, Customer, System
 from portal.domain.events import DomainEvent
+from portal.domain.messages import MessageDirection, RequestMessage, clean_files, clean_message
 from portal.domain.organizations import Account
 from portal.domain.text import clean_reason
 from portal.errors import InvalidTransition, NotRequester, NotSupportAgent
@@ -76,6 +77,11 @@ def kind_of_reference(reference: str) -> RequestKind | None:
     return None
 
 
+# Every kind has it: support asked the customer's side something, and the request waits for their answer (the
+# support clock stops meanwhile). Their answer takes it back to where it was.
+WAITING_FOR_CUSTOMER = "waiting_for_customer"
+
+
 class Transition:
     """One step in a request's history: who moved it from which status to which, when and why."""
 
@@ -119,6 +125,10 @@ class SupportRequest:
     # Statuses from which the customer's side may still withdraw the request: nobody has decided it yet.
     withdrawable: ClassVar[frozenset[str]]
     withdrawn_status: ClassVar[str]
+    # Statuses in which support may ask the customer's side something and wait for the answer.
+    askable: ClassVar[frozenset[str]]
+    # Where a request goes when the customer never answered support's question (after a reminder).
+    unanswered_status: ClassVar[str]
 
     id: int | None
     version: int
@@ -156,6 +166,7 @@ class SupportRequest:
         self.updated_at = at
         self.lines: list[RequestCharger] = lines or []
         self.history: list[Transition] = [Transition(None, status, actor.label, at, None)]
+        self.messages: list[RequestMessage] = []
         self.events = []
         self._record("request.opened", actor, {"status": status})
 
@@ -212,8 +223,99 @@ class SupportRequest:
         self._move(self.withdrawn_status, Customer(account.email), at, why, "withdrawn")
         self._after_withdrawal()
 
+    @property
+    def is_waiting_for_customer(self) -> bool:
+        return self.status == WAITING_FOR_CUSTOMER
+
+    def write_to_requester(
+        self, actor: Actor, text: str, at: datetime, *, ask: bool = False, key: str | None = None
+    ) -> RequestMessage:
+        """An agent writes to the requester; with `ask`, the request then waits for their answer.
+
+        The same `key` (what carried it) twice is one message: a retried submission sends nothing twice.
+        """
+        require_agent(actor)
+        if (known := self._message_keyed(key)) is not None:
+            return known
+        if self.is_closed:
+            raise InvalidTransition(self.reference, self.status, "written to")
+        if ask and not self.is_waiting_for_customer and self.status not in self.askable:
+            raise InvalidTransition(self.reference, self.status, "put on hold for the customer's answer")
+        message = self._add_message(MessageDirection.TO_REQUESTER, actor, clean_message(text), at, [], ask, key)
+        if ask and not self.is_waiting_for_customer:
+            self._move(WAITING_FOR_CUSTOMER, actor, at, None, "put on hold for the customer's answer")
+        return message
+
+    def add_from_requester(
+        self,
+        account: Account,
+        text: str | None,
+        at: datetime,
+        files: list[dict[str, str]] | None = None,
+        *,
+        key: str | None = None,
+    ) -> RequestMessage:
+        """The requester's side adds to the request (an answer, a detail, a photo of the label). A request that
+        waited for their answer goes back to where it was. Who may comes first: someone else learns nothing."""
+        if not self.acts_for_requester(account):
+            raise NotRequester("only the requester or their organization may add to this request")
+        if (known := self._message_keyed(key)) is not None:
+            return known
+        if self.is_closed:
+            raise InvalidTransition(self.reference, self.status, "added to")
+        kept = clean_files(files or [])
+        body = clean_message(text, required=not kept)
+        actor = Customer(account.email)
+        message = self._add_message(MessageDirection.FROM_REQUESTER, actor, body, at, kept, False, key)
+        if self.is_waiting_for_customer:
+            self._move(self.status_before_waiting, actor, at, None, "answered")
+        return message
+
+    @property
+    def status_before_waiting(self) -> str:
+        """The status the request had when support started waiting for the customer's answer."""
+        for step in reversed(self.history):
+            if step.to_status == WAITING_FOR_CUSTOMER and step.from_status:
+                return step.from_status
+        return self.history[0].to_status
+
+    @property
+    def waiting_since(self) -> datetime | None:
+        """Since when the request waits for the customer's answer, while it does."""
+        if not self.is_waiting_for_customer:
+            return None
+        return next((s.at for s in reversed(self.history) if s.to_status == WAITING_FOR_CUSTOMER), None)
+
+    def close_unanswered(self, at: datetime, reason: str) -> None:
+        """The customer never answered support's question (they were reminded): the request ends."""
+        if not self.is_waiting_for_customer:
+            raise InvalidTransition(self.reference, self.status, "closed for want of an answer")
+        self._move(self.unanswered_status, System(), at, reason, "closed for want of an answer")
+        self._after_withdrawal()
+
+    def _message_keyed(self, key: str | None) -> RequestMessage | None:
+        return next((m for m in self.messages if key is not None and m.key == key), None)
+
+    def _add_message(
+        self,
+        direction: MessageDirection,
+        actor: Actor,
+        text: str,
+        at: datetime,
+        files: list[dict[str, str]],
+        asks: bool,
+        key: str | None,
+    ) -> RequestMessage:
+        number = max((m.number for m in self.messages), default=0) + 1
+        message = RequestMessage(number, direction, actor.label, text, at, files=files, asks=asks, key=key)
+        self.messages.append(message)
+        self.updated_at = at
+        self._record("request.message", actor, {"number": number, "direction": direction.value, "asks": asks})
+        return message
+
     def _after_withdrawal(self) -> None:
-        """What else ends with the request (a transfer frees its chargers)."""
+        """What else ends with the request when its customer's side withdraws it or never answers (a transfer frees
+        its chargers)."""
 
     def _ensure_can_move(self, to: str, verb: str) -> None:
         if to not in self.transitions.get(self.status, frozenset()):

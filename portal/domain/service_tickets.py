@@ -10,7 +10,7 @@ from typing import ClassVar
 from portal.domain.actors import Actor, Agent, Customer
 from portal.domain.chargers import Charger
 from portal.domain.organizations import Account
-from portal.domain.requests import RequestCharger, RequestKind, SupportRequest, require_agent
+from portal.domain.requests import WAITING_FOR_CUSTOMER, RequestCharger, RequestKind, SupportRequest, require_agent
 from portal.domain.text import clean_reason
 from portal.errors import InvalidTransition, NotRequester, NotServiceOperator, ReopenWindowClosed
 
@@ -25,6 +25,7 @@ class TicketStatus(StrEnum):
     CLOSED = "closed"
     WITHDRAWN = "withdrawn"  # by the requester's side, before support resolved it
     REJECTED = "rejected"  # by support, with a reason (not something support does: spam, not ours to fix)
+    WAITING_FOR_CUSTOMER = WAITING_FOR_CUSTOMER  # support asked the customer's side something
 
 
 class ServiceTicket(SupportRequest):
@@ -37,10 +38,28 @@ class ServiceTicket(SupportRequest):
                 TicketStatus.CLOSED,
                 TicketStatus.WITHDRAWN,
                 TicketStatus.REJECTED,
+                TicketStatus.WAITING_FOR_CUSTOMER,
             }
         ),
         TicketStatus.IN_PROGRESS: frozenset(
-            {TicketStatus.RESOLVED, TicketStatus.CLOSED, TicketStatus.WITHDRAWN, TicketStatus.REJECTED}
+            {
+                TicketStatus.RESOLVED,
+                TicketStatus.CLOSED,
+                TicketStatus.WITHDRAWN,
+                TicketStatus.REJECTED,
+                TicketStatus.WAITING_FOR_CUSTOMER,
+            }
+        ),
+        # The customer's answer takes it back to where it was; support may also decide without waiting longer.
+        TicketStatus.WAITING_FOR_CUSTOMER: frozenset(
+            {
+                TicketStatus.OPEN,
+                TicketStatus.IN_PROGRESS,
+                TicketStatus.RESOLVED,
+                TicketStatus.CLOSED,
+                TicketStatus.WITHDRAWN,
+                TicketStatus.REJECTED,
+            }
         ),
         # A resolved ticket can be reopened if the fix did not hold (back to open, or in progress when someone has
         # it), or closed for good.
@@ -48,8 +67,10 @@ class ServiceTicket(SupportRequest):
     }
     terminal = frozenset({TicketStatus.CLOSED, TicketStatus.WITHDRAWN, TicketStatus.REJECTED})
     # Once support has resolved it, the ticket is decided: the customer may reopen it, not withdraw it.
-    withdrawable = frozenset({TicketStatus.OPEN, TicketStatus.IN_PROGRESS})
+    withdrawable = frozenset({TicketStatus.OPEN, TicketStatus.IN_PROGRESS, TicketStatus.WAITING_FOR_CUSTOMER})
     withdrawn_status = TicketStatus.WITHDRAWN
+    askable = frozenset({TicketStatus.OPEN, TicketStatus.IN_PROGRESS})
+    unanswered_status = TicketStatus.CLOSED
 
     @classmethod
     def open(

@@ -16,7 +16,7 @@ from typing import ClassVar
 from portal.domain.actors import Actor, Customer, System
 from portal.domain.chargers import Charger
 from portal.domain.organizations import Account
-from portal.domain.requests import RequestCharger, RequestKind, SupportRequest, require_agent
+from portal.domain.requests import WAITING_FOR_CUSTOMER, RequestCharger, RequestKind, SupportRequest, require_agent
 from portal.domain.text import clean_reason
 from portal.errors import (
     AlreadyAnswered,
@@ -43,9 +43,17 @@ class TransferStatus(StrEnum):
     REJECTED = "rejected"
     CANCELLED = "cancelled"
     EXPIRED = "expired"
+    WAITING_FOR_CUSTOMER = WAITING_FOR_CUSTOMER  # support asked the requester something before deciding
 
 
-PENDING = frozenset({TransferStatus.AWAITING_OPERATOR, TransferStatus.AWAITING_SUPPORT, TransferStatus.EXPIRED})
+PENDING = frozenset(
+    {
+        TransferStatus.AWAITING_OPERATOR,
+        TransferStatus.AWAITING_SUPPORT,
+        TransferStatus.EXPIRED,
+        TransferStatus.WAITING_FOR_CUSTOMER,
+    }
+)
 _DECIDABLE = {TransferStatus.COMPLETED, TransferStatus.REJECTED, TransferStatus.CANCELLED}
 
 
@@ -60,8 +68,12 @@ class TransferRequest(SupportRequest):
         TransferStatus.AWAITING_OPERATOR: frozenset(
             {TransferStatus.AWAITING_SUPPORT, TransferStatus.DECLINED_BY_OPERATOR, TransferStatus.EXPIRED} | _DECIDABLE
         ),
-        TransferStatus.AWAITING_SUPPORT: frozenset(_DECIDABLE),
-        TransferStatus.EXPIRED: frozenset(_DECIDABLE),
+        TransferStatus.AWAITING_SUPPORT: frozenset(_DECIDABLE | {TransferStatus.WAITING_FOR_CUSTOMER}),
+        TransferStatus.EXPIRED: frozenset(_DECIDABLE | {TransferStatus.WAITING_FOR_CUSTOMER}),
+        # The requester's answer takes it back to support; support may also decide without waiting longer.
+        TransferStatus.WAITING_FOR_CUSTOMER: frozenset(
+            _DECIDABLE | {TransferStatus.AWAITING_SUPPORT, TransferStatus.EXPIRED}
+        ),
     }
     terminal = frozenset(
         {
@@ -74,6 +86,8 @@ class TransferRequest(SupportRequest):
     # Withdrawing a transfer is its existing cancel: it stays possible until support has decided.
     withdrawable = PENDING
     withdrawn_status = TransferStatus.CANCELLED
+    askable = frozenset({TransferStatus.AWAITING_SUPPORT, TransferStatus.EXPIRED})
+    unanswered_status = TransferStatus.CANCELLED
 
     @classmethod
     def open(

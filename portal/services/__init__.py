@@ -12,6 +12,7 @@ from portal.services.decisions import assign_request, reject_request, set_ticket
 from portal.services.eligibility import check_eligibility
 from portal.services.facts import organization_names, request_facts
 from portal.services.handoff import ask_for_person
+from portal.services.messages import add_from_requester, write_to_requester
 from portal.services.overview import (
     account_overview,
     agent_queue,
@@ -36,6 +37,7 @@ from portal.services.workspaces import ask_workspace_verification, identify, lin
 
 __all__ = [
     "account_overview",
+    "add_from_requester",
     "agent_queue",
     "answer_consent",
     "answer_transfer",
@@ -78,4 +80,5 @@ __all__ = [
     "withdraw_request",
     "withdrawable_requests",
     "workspace_links",
+    "write_to_requester",
 ]

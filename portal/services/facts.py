@@ -16,7 +16,7 @@ from portal.adapters import tables
 from portal.domain.requests import SupportRequest
 from portal.errors import UnknownRequest
 from portal.unit_of_work import UnitOfWork
-from portal.views import TransitionView
+from portal.views import MessageView, TransitionView
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,8 @@ class RequestFacts:
     is_closed: bool
     follows: str | None = None  # the resolved ticket this one follows up
     duplicate_of: str | None = None  # the ticket this one was closed as a duplicate of
+    messages: tuple[MessageView, ...] = ()  # its conversation between support and the customer's side
+    updated_at: datetime | None = None
 
 
 async def request_facts(uow: UnitOfWork, reference: str) -> RequestFacts:
@@ -102,6 +104,8 @@ async def _facts(uow: UnitOfWork, request: SupportRequest) -> RequestFacts:
         is_closed=request.is_closed,
         follows=request.follows,
         duplicate_of=request.duplicate_of,
+        messages=tuple(MessageView.of(m) for m in request.messages),
+        updated_at=request.updated_at,
     )
 
 

@@ -19,7 +19,7 @@ from portal.domain.administrative import AdminStatus
 from portal.domain.chargers import Charger
 from portal.domain.eligibility import EligibilityDecision, account_decision
 from portal.domain.organizations import Account
-from portal.domain.requests import RequestKind, SupportRequest
+from portal.domain.requests import WAITING_FOR_CUSTOMER, RequestKind, SupportRequest
 from portal.domain.serials import normalise_serial
 from portal.domain.service_tickets import TicketStatus
 from portal.domain.transfers import TransferStatus
@@ -30,10 +30,17 @@ from portal.views import ChargerView, RequestSummary, charger_view, summarize
 
 # Requests still under way, i.e. worth listing as "open" on a charger.
 ACTIVE_STATUSES: Mapping[RequestKind, frozenset[str]] = {
-    RequestKind.SERVICE_TICKET: frozenset({TicketStatus.OPEN, TicketStatus.IN_PROGRESS}),
-    RequestKind.ADMINISTRATIVE: frozenset({AdminStatus.OPEN}),
+    RequestKind.SERVICE_TICKET: frozenset(
+        {TicketStatus.OPEN, TicketStatus.IN_PROGRESS, TicketStatus.WAITING_FOR_CUSTOMER}
+    ),
+    RequestKind.ADMINISTRATIVE: frozenset({AdminStatus.OPEN, AdminStatus.WAITING_FOR_CUSTOMER}),
     RequestKind.TRANSFER: frozenset(
-        {TransferStatus.AWAITING_OPERATOR, TransferStatus.AWAITING_SUPPORT, TransferStatus.EXPIRED}
+        {
+            TransferStatus.AWAITING_OPERATOR,
+            TransferStatus.AWAITING_SUPPORT,
+            TransferStatus.EXPIRED,
+            TransferStatus.WAITING_FOR_CUSTOMER,
+        }
     ),
 }
 
@@ -43,6 +50,11 @@ SUPPORT_QUEUE_STATUSES: Mapping[RequestKind, frozenset[str]] = {
     RequestKind.SERVICE_TICKET: frozenset({TicketStatus.OPEN, TicketStatus.IN_PROGRESS}),
     RequestKind.ADMINISTRATIVE: frozenset({AdminStatus.OPEN}),
     RequestKind.TRANSFER: frozenset({TransferStatus.AWAITING_SUPPORT, TransferStatus.EXPIRED}),
+}
+
+# Requests support asked the customer's side something about: the next step is the customer's answer.
+CUSTOMER_WAIT_STATUSES: Mapping[RequestKind, frozenset[str]] = {
+    kind: frozenset({WAITING_FOR_CUSTOMER}) for kind in RequestKind
 }
 
 QUEUE_LIMIT = 100
@@ -190,17 +202,24 @@ class AgentQueue:
     unassigned: tuple[QueueItem, ...]
     others: tuple[QueueItem, ...]  # taken by another agent
     waiting_for_operator: tuple[QueueItem, ...]
+    waiting_for_customer: tuple[QueueItem, ...] = ()
 
 
 async def agent_queue(uow: UnitOfWork, agent_user_id: str, limit: int = QUEUE_LIMIT) -> AgentQueue:
-    """The support queue as `agent_user_id` works it: theirs, nobody's, someone else's, and the transfers still
-    waiting for the current Service Operator's consent."""
+    """The support queue as `agent_user_id` works it: theirs, nobody's, someone else's, the transfers still
+    waiting for the current Service Operator's consent, and the requests waiting for the customer's answer."""
     async with uow:
         rq, org = tables.requests, tables.organizations
         query = (
             select(SupportRequest, org.c.name)
             .outerjoin(org, org.c.id == rq.c.organization_id)
-            .where(or_(_in_statuses(SUPPORT_QUEUE_STATUSES), _in_statuses(OPERATOR_WAIT_STATUSES)))
+            .where(
+                or_(
+                    _in_statuses(SUPPORT_QUEUE_STATUSES),
+                    _in_statuses(OPERATOR_WAIT_STATUSES),
+                    _in_statuses(CUSTOMER_WAIT_STATUSES),
+                )
+            )
             .order_by(rq.c.created_at, rq.c.id)
             .limit(limit)
         )
@@ -211,12 +230,14 @@ async def agent_queue(uow: UnitOfWork, agent_user_id: str, limit: int = QUEUE_LI
         ]
     waiting = {str(s) for s in OPERATOR_WAIT_STATUSES[RequestKind.TRANSFER]}
     for_operator = [i for i in items if i.request.kind == RequestKind.TRANSFER and i.request.status in waiting]
-    for_support = [i for i in items if i not in for_operator]
+    for_customer = [i for i in items if i.request.status == WAITING_FOR_CUSTOMER]
+    for_support = [i for i in items if i not in for_operator and i not in for_customer]
     return AgentQueue(
         mine=tuple(i for i in for_support if i.assignee == agent_user_id),
         unassigned=tuple(i for i in for_support if i.assignee is None),
         others=tuple(i for i in for_support if i.assignee not in (None, agent_user_id)),
         waiting_for_operator=tuple(for_operator),
+        waiting_for_customer=tuple(for_customer),
     )
 
 

@@ -110,17 +110,19 @@ def render_home(
 
 
 def _queue_blocks(queue: AgentQueue, now: datetime, t: Texts = ENGLISH) -> list[Block]:
-    """The agent's queue: theirs first, then nobody's, then the count of others' and the transfers still waiting
-    for the current Service Operator. Each line: reference, kind, chargers, organization, status, age, assignee."""
+    """The agent's queue: theirs first, then nobody's, then others', the transfers still waiting for the current
+    Service Operator and the requests waiting for the customer's answer. Each line: reference, kind, chargers,
+    organization, status, age, assignee."""
     waiting = len(queue.mine) + len(queue.unassigned) + len(queue.others)
     blocks: list[Block] = [_header(t.gettext("Waiting for support ({count})").format(count=waiting))]
-    if not waiting and not queue.waiting_for_operator:
+    if not waiting and not queue.waiting_for_operator and not queue.waiting_for_customer:
         return [*blocks, _section(t.gettext("Nothing is waiting for support right now."))]
     parts = [
         (t.gettext("*Mine* ({count})"), queue.mine),
         (t.gettext("*Unassigned* ({count})"), queue.unassigned),
         (t.gettext("*Taken by someone else* ({count})"), queue.others),
         (t.gettext("*Waiting for the current Service Operator* ({count})"), queue.waiting_for_operator),
+        (t.gettext("*Waiting for the customer's answer* ({count})"), queue.waiting_for_customer),
     ]
     lines = [t.gettext("Oldest first. `/support status REF` shows one request in full.")]
     for title, items in parts:
