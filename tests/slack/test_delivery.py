@@ -350,6 +350,26 @@ async def test_an_update_queued_in_another_lane_waits_for_its_post(empty_portal:
     assert fake.calls.index(updated) > fake.calls.index(posted)
 
 
+async def test_a_reply_in_a_thread_waits_for_its_message_and_is_posted_under_it(
+    empty_portal: Portal, fake: TimedFakeSlack
+) -> None:
+    engine = empty_portal.engine
+    note = Delivery(ALPHA, "chat.postMessage", {"text": "from the customer", "thread_of": "triage:ST-000001"})
+    await add(engine, [post(ALPHA, "ST-000001 opened", message_key="triage:ST-000001"), note])
+    # A reply whose message never posted stands on its own rather than being lost.
+    await add(engine, [Delivery(BRAVO, "chat.postMessage", {"text": "orphan", "thread_of": "triage:ST-000404"})])
+    fake.fail_next("chat.postMessage", status=429, retry_after=0)
+    await SlackSender(engine, client_for(fake), interval=INTERVAL).drain(DRAIN_TIMEOUT)
+
+    posts = {call.args["text"]: call for call in accepted_posts(fake)}
+    card, reply, orphan = posts["ST-000001 opened"], posts["from the customer"], posts["orphan"]
+    assert reply.args["thread_ts"] == card.response["ts"] and "thread_of" not in reply.args
+    assert fake.calls.index(reply) > fake.calls.index(card)
+    assert "thread_ts" not in orphan.args and "thread_of" not in orphan.args
+    with pytest.raises(ValueError, match="thread_of"):
+        await add(engine, [Delivery(ALPHA, "chat.update", {"ts": "1.2", "thread_of": "triage:ST-000001"})])
+
+
 async def test_a_permanent_error_fails_that_delivery_only_and_the_lane_goes_on(
     empty_portal: Portal, fake: TimedFakeSlack, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -72,6 +72,9 @@ REPLY_KEY_PREFIX = "reply:"
 TRANSIENT_ERRORS = frozenset({"internal_error", "fatal_error", "service_unavailable", "request_timeout"})
 # The last_error of a chat.update whose message was never posted (its post failed, or none was enqueued).
 MESSAGE_NOT_POSTED = "message_not_posted"
+# A chat.postMessage payload's field naming the message_key of the message to reply under (in its thread): the
+# sender puts that message's ts as thread_ts, as it puts a chat.update's ts. Not sent to Slack.
+THREAD_OF = "thread_of"
 
 _CHANNEL_LENGTH = 64  # slack_deliveries.channel, slack_channels.channel
 _KEY_LENGTH = 200  # slack_deliveries.key and message_key, slack_messages.key
@@ -92,8 +95,9 @@ class Delivery:
     `channel` is the rate-limit lane (a channel id, a user id for a DM, or ``home:<user id>`` for
     ``views.publish``). `payload` holds the method's arguments as JSON values. A missing ``channel`` argument is
     the lane; a ``chat.update`` without ``ts`` gets ``channel`` and ``ts`` of the message posted under
-    `message_key` (put it in the post's lane, so that it cannot be tried before the post). `key` makes enqueueing
-    idempotent: a key already stored is not stored again.
+    `message_key` (put it in the post's lane, so that it cannot be tried before the post); a ``chat.postMessage``
+    whose payload names a message_key under ``thread_of`` is posted in that message's thread (the same way). `key`
+    makes enqueueing idempotent: a key already stored is not stored again.
     """
 
     channel: str
@@ -194,6 +198,9 @@ def _delivery_row(delivery: Delivery, index: int, now: datetime) -> dict[str, An
         raise ValueError(f"{where}: payload is not plain JSON ({type(error).__name__})") from error
     if delivery.method == UPDATE_MESSAGE and delivery.message_key is None and not delivery.payload.get("ts"):
         raise ValueError(f"{where}: chat.update needs a message_key or a ts")
+    thread_of = delivery.payload.get(THREAD_OF)
+    if thread_of is not None and (delivery.method != POST_MESSAGE or not isinstance(thread_of, str)):
+        raise ValueError(f"{where}: {THREAD_OF} names a message_key, for chat.postMessage only")
     if delivery.method == PUBLISH_VIEW:
         user_id = delivery.payload.get("user_id")
         if not isinstance(user_id, str) or delivery.channel != f"{HOME_LANE_PREFIX}{user_id}":
@@ -237,6 +244,15 @@ async def queue_depth(engine: AsyncEngine) -> int:
 
 def _pending() -> ColumnElement[bool]:
     return and_(slack_deliveries.c.sent_at.is_(None), slack_deliveries.c.failed_at.is_(None))
+
+
+def _target_key(head: Any) -> str | None:
+    """The message_key of the message a queued delivery updates (chat.update without a ts) or replies under."""
+    if head.method == UPDATE_MESSAGE and not head.payload.get("ts"):
+        return str(head.message_key) if head.message_key is not None else None
+    if head.method == POST_MESSAGE and isinstance(head.payload.get(THREAD_OF), str):
+        return str(head.payload[THREAD_OF])
+    return None
 
 
 def _lane_has_pending() -> ColumnElement[bool]:
@@ -418,18 +434,15 @@ class SlackSender:
                     await self._set_lane(conn, head.channel, next_send_at=head.next_attempt_at)
                     continue
                 args = dict(head.payload)
-                if head.method in (POST_MESSAGE, POST_EPHEMERAL) or (head.method == UPDATE_MESSAGE and args.get("ts")):
-                    args.setdefault("channel", head.channel)
-                elif head.method == UPDATE_MESSAGE:
-                    if head.message_key in posted:
-                        args["channel"], args["ts"] = posted[head.message_key]
-                    elif head.message_key in awaited:
-                        # Its post is queued in another lane and not sent yet; look again a little later (never
-                        # at once, even with interval 0, so that waiting is not a busy loop).
-                        poll = timedelta(seconds=max(self._interval, _AWAIT_POST_POLL))
-                        await self._set_lane(conn, head.channel, next_send_at=now + poll)
-                        continue
-                    else:
+                target = _target_key(head)  # the message this delivery updates or replies under, by its key
+                if target is not None and target not in posted and target in awaited:
+                    # Its post is queued in another lane and not sent yet; look again a little later (never at
+                    # once, even with interval 0, so that waiting is not a busy loop).
+                    poll = timedelta(seconds=max(self._interval, _AWAIT_POST_POLL))
+                    await self._set_lane(conn, head.channel, next_send_at=now + poll)
+                    continue
+                if head.method == UPDATE_MESSAGE and target is not None:
+                    if target not in posted:
                         await conn.execute(
                             update(deliveries)
                             .where(deliveries.c.id == head.id, _pending())
@@ -444,6 +457,12 @@ class SlackSender:
                             MESSAGE_NOT_POSTED,
                         )
                         continue
+                    args["channel"], args["ts"] = posted[target]
+                if head.method != PUBLISH_VIEW:
+                    args.setdefault("channel", head.channel)
+                if args.pop(THREAD_OF, None) is not None and target in posted:
+                    # Its message never posted: the reply stands on its own rather than being lost.
+                    args["thread_ts"] = posted[target][1]
                 jobs.append(
                     _Job(
                         delivery_id=head.id,
@@ -463,12 +482,9 @@ class SlackSender:
     async def _resolve_updates(
         conn: AsyncConnection, heads: Sequence[Any]
     ) -> tuple[dict[str, tuple[str, str]], set[str]]:
-        """For the chat.update heads: message_key → (channel, ts) of posted messages, and keys still to be posted."""
-        keys = {
-            head.message_key
-            for head in heads
-            if head.method == UPDATE_MESSAGE and head.message_key is not None and not head.payload.get("ts")
-        }
+        """For the heads that name another message (a chat.update's, a reply's thread): its message_key → (channel,
+        ts) once posted, and the keys whose post is still queued."""
+        keys = {key for key in map(_target_key, heads) if key is not None}
         if not keys:
             return {}, set()
         rows = await conn.execute(select(slack_messages).where(slack_messages.c.key.in_(keys)))
