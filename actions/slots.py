@@ -16,6 +16,9 @@ REQUEST_SLOTS = (
     "failed_tries",
     "eligibility",
     "serials_text",
+    "follow_up_of",
+    "addition_reference",
+    "addition",
 )
 
 

@@ -84,7 +84,7 @@ class ActionWithdrawRequest(UsesPortal, Action):
         if answer == "no":
             dispatcher.utter_message(response="utter_withdraw_kept")
             return done
-        reference = _reference(tracker)
+        reference = reference_named(tracker)
         language = language_in(tracker)
         try:
             if reference is None:
@@ -148,7 +148,7 @@ class ActionWithdrawRequest(UsesPortal, Action):
         await services.audit_refusal(self.portal.uow(), actor, "withdraw", reference, outcome, detail)
 
 
-def _reference(tracker: Tracker) -> str | None:
+def reference_named(tracker: Tracker) -> str | None:
     """The reference the message names: a button's or the entity extractor's, else one written in the text."""
     for value in tracker.get_latest_entity_values("reference"):
         if isinstance(value, str) and (found := normalise_reference(value)):

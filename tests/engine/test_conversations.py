@@ -6,10 +6,14 @@ the responses the assistant must give, in order, with optional checks on text an
 form; `requests:` lists every request the conversation must have created in the portal. A transcript with
 `language: nl` is a customer writing in that language: every message the assistant sends must be in it (no English
 sentence, no untranslated button; tests/languages/speaks.py), and the entry buttons are that language's.
+
+Between turns, support may act and time may pass: `support: resolve ST-000001` has an agent resolve the ticket,
+`days_pass: 15` moves the portal's clock (the reopen window, issue 16).
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +23,16 @@ from sqlalchemy import select
 
 from bot.engine.engine import Engine
 from bot.engine.responses import BotMessage, Button, render
+from portal import services
 from portal.adapters import tables
 from portal.bootstrap import Portal
+from portal.domain.actors import Agent
+from tests.conftest import FrozenClock
 from tests.languages.speaks import leaks
 
 TRANSCRIPTS = sorted((Path(__file__).resolve().parents[1] / "conversations").glob("*.yml"))
 SENDER = "T0TEST:C0TEST:1700000000.000100:U0TEST"
+AGENT = Agent("U0AGENT")
 
 
 def entry_buttons(engine: Engine, language: str | None) -> list[Button]:
@@ -72,13 +80,28 @@ async def requests_in(portal: Portal) -> list[dict[str, Any]]:
     return result
 
 
+async def between_turns(turn: dict[str, Any], portal: Portal, clock: FrozenClock) -> bool:
+    """What support does, or the time that passes, between two turns; False when the turn is the customer's."""
+    if "support" in turn:
+        verb, reference = turn["support"].split()
+        assert verb == "resolve", f"unknown support step {turn['support']!r}"
+        await services.set_ticket_status(portal.uow(), AGENT, reference, "resolved")
+        return True
+    if "days_pass" in turn:
+        clock.advance(timedelta(days=turn["days_pass"]))
+        return True
+    return False
+
+
 @pytest.mark.parametrize("path", TRANSCRIPTS, ids=[p.stem for p in TRANSCRIPTS])
-async def test_transcript(path: Path, engine: Engine, portal: Portal) -> None:
+async def test_transcript(path: Path, engine: Engine, portal: Portal, clock: FrozenClock) -> None:
     script = yaml.safe_load(path.read_text(encoding="utf-8"))  # noqa: ASYNC240 (a small local file)
     metadata = {"requester": {"email": script["as"], "slack_user_id": "U0TEST", "slack_team_id": "T0TEST"}}
     language = script.get("language")
     last: list[BotMessage] = []
     for number, turn in enumerate(script["turns"], start=1):
+        if await between_turns(turn, portal, clock):
+            continue
         text = turn["user"] if "user" in turn else press(turn["press"], last, engine, language)
         where = f"{path.name} turn {number} ({text!r})"
         last = await engine.handle(SENDER, text, metadata)

@@ -126,3 +126,20 @@ def test_per_channel_response_variations_are_refused(design_copy: Path) -> None:
     )
     with pytest.raises(DesignError, match="unsupported keys"):
         load_design(design_copy)
+
+
+def test_a_rule_that_names_an_entity_wins_over_the_same_rule_without_it(
+    trained: tuple[ConversationDesign, Interpreter],
+) -> None:
+    """As in Rasa, each entity a rule names is a feature of its state: the follow-up button (reopen_request with a
+    `follow_up` entity) starts follow_up_form, the plain intent runs action_reopen_request (data/rules.yml)."""
+    from bot.engine.design import ActionStep, LoopStep, Story, UserStep
+
+    design, _ = trained
+    button = UserStep(("reopen_request",), ("follow_up",), {"follow_up": "ST-000001"})
+    plain = UserStep(("reopen_request",), ("reference",), {"reference": "ST-000001"})
+    starts_form = (button, ActionStep("follow_up_form"), LoopStep("follow_up_form"))
+    cases = {"the button starts the form": starts_form, "words reopen": (plain, ActionStep("action_reopen_request"))}
+    for name, steps in cases.items():
+        story = Story(name, steps)
+        assert check_story(Policy(design), design.domain, story) == []
