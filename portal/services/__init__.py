@@ -22,6 +22,7 @@ from portal.services.overview import (
 )
 from portal.services.queries import charger_choices, check_serials, get_request, list_requests, organization_chargers
 from portal.services.reopen import close_as_duplicate, open_follow_up_ticket, reopen_ticket, reopen_ticket_as_agent
+from portal.services.search import open_requests_naming, search_requests
 from portal.services.tickets import open_service_ticket
 from portal.services.transfers import (
     answer_transfer,
@@ -63,6 +64,7 @@ __all__ = [
     "list_requests",
     "open_administrative_request",
     "open_follow_up_ticket",
+    "open_requests_naming",
     "open_service_ticket",
     "organization_chargers",
     "organization_names",
@@ -74,6 +76,7 @@ __all__ = [
     "request_transfer",
     "requests_by_kind_and_state",
     "resolve_administrative_request",
+    "search_requests",
     "send_unreachable_transfer_to_support",
     "set_ticket_status",
     "support_queue",

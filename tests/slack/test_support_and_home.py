@@ -366,7 +366,7 @@ async def test_home_for_agents_shows_the_queue(desk: Desk) -> None:
     waiting = shown.index("*Waiting for the current Service Operator* (1)")
     assert shown.index("MT-000002") > waiting > shown.index(ticket)
     assert "Your support" not in shown  # no account of their own
-    assert buttons(view["blocks"]) == []
+    assert buttons(view["blocks"]) == [("Search requests", "agent_search_open", "search")]  # nothing else to press
 
     # Taken: the agent's own first; for another agent, counted as someone else's, with who has it.
     await services.assign_request(desk.portal.uow(), Agent(AGENT), ticket)

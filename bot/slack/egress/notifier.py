@@ -18,7 +18,8 @@ Who hears about what:
   with the reason, the thread a note; when a transfer ends, the consent DMs say so. A resolved service ticket's DM
   carries *Reopen* (the requester's side may reopen it for CHARGEDESK_REOPEN_DAYS); a ticket closed as a duplicate
   tells the requester which ticket support continues under.
-- transfer.completed: the previous Service Operator's people learn that the chargers moved.
+- transfer.completed: the previous Service Operator's people learn that the chargers moved; the triage cards of the
+  other requests still under way on those chargers are updated in place to show the new Service Operator.
 - transfer.consent_reminder (recorded once per transfer, by the background check): the people of each Service
   Operator that has not answered yet get the consent DM again, as a reminder with its buttons.
 - request.assigned: the triage message shows the assignee.
@@ -363,6 +364,30 @@ class Notifier:
                 deliveries.append(_direct_message(user_id, text, f"ev{event.id}:previous:{user_id}"))
         return deliveries
 
+    async def _refresh_cards_naming(self, event: Event, facts: RequestFacts) -> list[Delivery]:
+        """A completed transfer changed its chargers' Service Operator: the triage cards of the other requests still
+        under way on them show the new one (in place, once per event and card)."""
+        if not self.triage_channel:
+            return []
+        serials = [c.serial for c in facts.chargers]
+        deliveries = []
+        for reference in await services.open_requests_naming(self.portal.uow(), serials, excluding=facts.reference):
+            try:
+                other = await services.request_facts(self.portal.uow(), reference)
+            except UnknownRequest:
+                continue
+            text, blocks = triage_message(other, self.agent_texts)
+            deliveries.append(
+                Delivery(
+                    self.triage_channel,
+                    "chat.update",
+                    {"channel": self.triage_channel, "text": text, "blocks": blocks},
+                    key=f"ev{event.id}:triage:{reference}",
+                    message_key=f"triage:{reference}",
+                )
+            )
+        return deliveries
+
     async def _account_linked(self, event: Event) -> list[Delivery]:
         email = str(event.payload.get("email") or "")
         organization = event.payload.get("organization")
@@ -437,7 +462,7 @@ REQUEST_HANDLERS: dict[str, tuple[RequestHandler, ...]] = {
     "request.status_changed": (Notifier._triage, Notifier._status_changed),
     "transfer.consented": (Notifier._triage, Notifier._operator_answered),
     "transfer.declined": (Notifier._triage, Notifier._operator_answered),
-    "transfer.completed": (Notifier._tell_previous_operators,),
+    "transfer.completed": (Notifier._tell_previous_operators, Notifier._refresh_cards_naming),
     CONSENT_REMINDER_EVENT: (Notifier._remind_consent,),
     "transfer.operator_unreachable": (Notifier._operator_unreachable,),
 }

@@ -14,6 +14,7 @@ from bot.slack.listeners import (
     home,
     options,
     reopen,
+    search,
     shortcuts,
     triage,
     views,
@@ -34,3 +35,4 @@ def register(app: AsyncApp, conversations: SlackConversations, agents: Agents, t
     workspaces.register(app, conversations, agents)
     commands.register(app, conversations, agents)
     home.register(app, conversations, agents)
+    search.register(app, conversations, agents)

@@ -8,7 +8,7 @@ builds it (`home_view`) and queues it in the durable sender's ``home:<user>`` la
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject, SectionBlock
@@ -17,8 +17,9 @@ from slack_sdk.models.views import View
 from bot.slack.ingress.conversations import SlackConversations
 from bot.slack.messages.blocks import ENTRY_TITLE, MAX_SECTION, choices, entry_button, escape, thread_block_id
 from bot.slack.messages.modals import CATEGORIES
+from bot.slack.messages.search import search_button
 from bot.slack.messages.support import NO_ACCOUNT, no_account_text, request_line, withdraw_button
-from bot.slack.messages.wording import ENGLISH, day_text, kind_text, moment_text, status_text
+from bot.slack.messages.wording import ENGLISH, age, day_text, kind_text, moment_text, status_text
 from bot.slack.people.agents import Agents
 from bot.slack.people.identity import IDENTITY_UNAVAILABLE, WORKSPACE_NOT_VERIFIED, IdentityUnavailable
 from portal import services
@@ -114,7 +115,7 @@ def _queue_blocks(queue: AgentQueue, now: datetime, t: Texts = ENGLISH) -> list[
     Service Operator and the requests waiting for the customer's answer. Each line: reference, kind, chargers,
     organization, status, age, assignee."""
     waiting = len(queue.mine) + len(queue.unassigned) + len(queue.others)
-    blocks: list[Block] = [_header(t.gettext("Waiting for support ({count})").format(count=waiting))]
+    blocks: list[Block] = [_header(t.gettext("Waiting for support ({count})").format(count=waiting)), search_button(t)]
     if not waiting and not queue.waiting_for_operator and not queue.waiting_for_customer:
         return [*blocks, _section(t.gettext("Nothing is waiting for support right now."))]
     parts = [
@@ -210,16 +211,6 @@ def charger_line(charger: ChargerView, t: Texts = ENGLISH) -> str:
         until=day_text(t, charger.warranty_until),
         warranty=warranty,
     )
-
-
-def age(delta: timedelta, t: Texts = ENGLISH) -> str:
-    minutes = max(int(delta.total_seconds() // 60), 0)
-    if minutes < 60:
-        return t.gettext("{count} min").format(count=minutes)
-    if minutes < 48 * 60:
-        return t.gettext("{count} h").format(count=minutes // 60)
-    days = minutes // (24 * 60)
-    return t.ngettext("{count} day", "{count} days", days).format(count=days)
 
 
 def _header(text: str) -> HeaderBlock:

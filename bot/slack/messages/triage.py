@@ -104,9 +104,17 @@ def triage_message(facts: RequestFacts, t: Texts = ENGLISH) -> tuple[str, list[d
             if charger.answer
             else ""
         )
+        # The Service Operator now, which a completed transfer may have changed since the request was filed
+        # (the notifier refreshes the card then); the one it was filed with too when they differ.
+        current = charger.current_operator if charger.current_operator != "?" else charger.operator
+        was = (
+            " " + t.gettext("(SO {operator} when filed)").format(operator=escape(charger.operator))
+            if current != charger.operator
+            else ""
+        )
         lines.append(
             t.gettext("*Charger {serial}:* SO {operator}, {warranty}").format(
-                serial=escape(charger.serial), operator=escape(charger.operator), warranty=warranty
+                serial=escape(charger.serial), operator=escape(current) + was, warranty=warranty
             )
             + answer
         )

@@ -7,7 +7,7 @@ Agents read `texts(agent_language)` (the CHARGEDESK_AGENT_LANGUAGE setting, Engl
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from portal.languages import DEFAULT_LANGUAGE, NAMES, language_of
 from portal.languages.texts import Texts, texts
@@ -46,3 +46,14 @@ def first_upper(text: str) -> str:
     """The text with its first letter in upper case and the rest as written (`str.capitalize` would lower German
     nouns: "administrative Anfrage" must not become "Administrative anfrage")."""
     return text[:1].upper() + text[1:]
+
+
+def age(delta: timedelta, t: Texts = ENGLISH) -> str:
+    """How long ago, roughly: `5 min`, `3 h`, `4 days` (for queues and search results)."""
+    minutes = max(int(delta.total_seconds() // 60), 0)
+    if minutes < 60:
+        return t.gettext("{count} min").format(count=minutes)
+    if minutes < 48 * 60:
+        return t.gettext("{count} h").format(count=minutes // 60)
+    days = minutes // (24 * 60)
+    return t.ngettext("{count} day", "{count} days", days).format(count=days)
