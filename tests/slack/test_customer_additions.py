@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, insert, select
 
-from bot.slack.tables import slack_inbox, slack_messages, slack_people
+from bot.slack.tables import slack_inbox, slack_messages, slack_people, slack_receipts
 from portal import services
 from portal.domain.actors import Agent
 from portal.views import RequestSummary
@@ -288,6 +288,8 @@ async def test_a_thread_of_no_request_costs_no_slack_call(office: Office) -> Non
     assert slack_calls_since(h, before) == []
     async with h.portal.engine.connect() as conn:
         assert await conn.scalar(select(func.count()).select_from(slack_inbox)) == 0  # never even queued
+        # The top-level message was not even recorded as received: channel chatter costs no write.
+        assert await conn.scalar(select(func.count()).select_from(slack_receipts)) == 1
 
 
 async def test_a_mention_in_the_thread_is_a_turn_not_an_addition(office: Office) -> None:

@@ -445,7 +445,10 @@ async def _customer_message_to_triage(notifier: Notifier, event: Event, facts: R
     if message is None:
         return []
     email = message.author.partition(":")[2]
-    users = (await notifier.people.user_ids([email])).get(email.strip().lower(), []) if email else []
+    try:
+        users = (await notifier.people.user_ids([email])).get(email.strip().lower(), []) if email else []
+    except IdentityUnavailable:  # the email says who wrote it: the message need not wait for Slack's answer
+        users = []
     text = customer_message_in_triage(message, users, notifier.agent_texts)
     channel = notifier.triage_channel
     payload = {"channel": channel, "text": text, THREAD_OF: f"triage:{facts.reference}"}
