@@ -22,6 +22,9 @@ Who hears about what:
 - transfer.consent_reminder (recorded once per transfer, by the background check): the people of each Service
   Operator that has not answered yet get the consent DM again, as a reminder with its buttons.
 - request.assigned: the triage message shows the assignee.
+- request.message from the requester's side (a reply in the request's channel thread or DM thread, ingress/
+  additions.py): the triage thread gets it, marked as the customer's, files as links; no customer channel does.
+  (request.opened also remembers the channel thread a request was filed from, for those replies.)
 - account.linked: the linked person gets a DM.
 - handoff.requested: someone without a portal account (or from an unverified workspace) asked for a person; the
   triage channel gets a card with their Slack user, where they asked and the conversation so far. (People with an
