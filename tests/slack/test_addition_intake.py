@@ -28,6 +28,12 @@ def test_a_reply_in_a_channel_thread_is_a_candidate_addition() -> None:
     assert turn.reference is None  # the inbox looks it up
 
 
+def test_a_reply_also_sent_to_the_channel_is_a_candidate_too() -> None:
+    event = payloads.message("U0CARLA", "Also for everyone", "C0SHARED", "1700000001.000250", thread_ts=THREAD)
+    turn = turn_of(body({**event, "subtype": "thread_broadcast"}))
+    assert turn is not None and turn.kind is TurnKind.ADDITION
+
+
 def test_a_dm_thread_reply_runs_in_the_dms_conversation() -> None:
     event = payloads.message_im("U0CARLA", "Here", "DU0CARLA", "1700000001.000300", thread_ts=THREAD)
     turn = turn_of(body(event))

@@ -32,6 +32,8 @@ class TurnKind(StrEnum):
     ADDITION = "addition"
 
 
+# A person's message: plain, with files (older clients), or a thread reply also sent to the channel.
+ADDITION_SUBTYPES = (None, "file_share", "thread_broadcast")
 File = tuple[str, str, str]  # a Slack file as a request keeps it: (id, name, permalink); never its content or URL
 
 
@@ -118,12 +120,13 @@ def _addition(body: dict[str, Any], event: dict[str, Any]) -> QueuedTurn | None:
     every other message of the channels the assistant is in costs nothing more (whether the thread is a request's
     is the inbox's one indexed look-up).
 
-    Not: top-level messages, edits, deletions, joins and other subtypes (a file shared is a message), anything a bot
+    Not: top-level messages, edits, deletions, joins and other subtypes (a file shared, or a reply also sent to the
+    channel, is a message), anything a bot
     or app posted, and a message that mentions the assistant (Slack sends it as an app_mention too: it is a turn, or
     /support words, and is handled once, as that).
     """
     ts, thread = str(event.get("ts") or ""), str(event.get("thread_ts") or "")
-    if not ts or not thread or thread == ts or event.get("subtype") not in (None, "file_share"):
+    if not ts or not thread or thread == ts or event.get("subtype") not in ADDITION_SUBTYPES:
         return None
     if event.get("bot_id") or event.get("app_id") or not event.get("user") or not event.get("channel"):
         return None
@@ -149,8 +152,9 @@ def _addition(body: dict[str, Any], event: dict[str, Any]) -> QueuedTurn | None:
 def files_of(event: dict[str, Any]) -> tuple[File, ...]:
     """The files of a message as a request keeps them: id, name and permalink (never url_private: nothing is
     downloaded, nothing re-uploaded; agents open the permalink with their own Slack access)."""
+    files = event.get("files")
     kept: list[File] = []
-    for file in event.get("files") or []:
+    for file in files if isinstance(files, list) else []:
         if isinstance(file, dict) and file.get("id"):
             name = str(file.get("name") or file.get("title") or "")
             kept.append((str(file["id"]), name, str(file.get("permalink") or "")))
@@ -159,7 +163,10 @@ def files_of(event: dict[str, Any]) -> tuple[File, ...]:
 
 def _assistant_users(body: dict[str, Any]) -> list[str]:
     """The assistant's own Slack user ids (the installations' bot users the event was delivered for)."""
-    return [str(a["user_id"]) for a in body.get("authorizations") or [] if isinstance(a, dict) and a.get("user_id")]
+    authorizations = body.get("authorizations")
+    if not isinstance(authorizations, list):
+        return []
+    return [str(a["user_id"]) for a in authorizations if isinstance(a, dict) and a.get("user_id")]
 
 
 def _mention(body: dict[str, Any], event: dict[str, Any]) -> QueuedTurn | None:
