@@ -356,3 +356,13 @@ async def test_the_customer_hears_back_in_their_language(office: Office, languag
     await office.deliver()
     [mirrored] = [c for c in triage_thread_posts(h) if "Das Kabel ist neu" in str(c.args.get("text"))]
     assert str(mirrored.args["text"]).startswith("*From the customer*")  # the agents' language, not the customer's
+
+
+async def test_an_agent_writing_in_the_customers_thread_adds_nothing_and_hears_nothing(office: Office) -> None:
+    h = office.h
+    ticket = await filed_in_thread(office)
+    before = len(h.fake.calls)
+    await h.sender.event(reply(AGENT, "We are looking into it"))
+    await h.fake.assert_no_new_calls("chat.postEphemeral")
+    assert [m for m in slack_calls_since(h, before) if m.startswith("chat.")] == []
+    assert await messages_of(h, ticket.reference) == []

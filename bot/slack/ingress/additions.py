@@ -15,6 +15,7 @@ import logging
 from bot.slack.ingress.conversations import UNAVAILABLE, SlackConversations
 from bot.slack.ingress.intake import QueuedTurn
 from bot.slack.ingress.threads import reference_of
+from bot.slack.people.agents import Agents
 from bot.slack.people.identity import IDENTITY_UNAVAILABLE, IdentityUnavailable
 from portal import services
 from portal.domain.messages import MESSAGE_MAX
@@ -36,9 +37,13 @@ TRY_AGAIN = N_("Sorry, I can't reach the support records right now, so nothing w
 
 
 async def add_to_request(
-    conversations: SlackConversations, turn: QueuedTurn, internal: frozenset[str] = frozenset()
+    conversations: SlackConversations, agents: Agents, turn: QueuedTurn, internal: frozenset[str] = frozenset()
 ) -> None:
     """Add the customer's message of `turn` to its request, and tell them whether it was."""
+    if await agents.is_agent(turn.conversation.user_id):
+        # An agent writing in the customer's thread talks to the people there, not to the request (support's
+        # messages to the requester go through the triage thread): nothing to add, nothing to answer.
+        return
     reference = turn.reference
     if reference is None:  # it ran without the inbox, which looks it up: look it up now
         async with conversations.portal.engine.connect() as conn:

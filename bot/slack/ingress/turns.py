@@ -43,7 +43,7 @@ class TurnRunner:
         """Answer `turn`."""
         conversation = turn.conversation
         if turn.kind is TurnKind.ADDITION:
-            await add_to_request(self.conversations, turn, self.internal_channels)
+            await add_to_request(self.conversations, self.agents, turn, self.internal_channels)
             return
         if turn.kind is TurnKind.MENTION and turn.text:
             # `/support` does not work in threads or for Slack Connect users: the same words in a mention do.
