@@ -98,7 +98,14 @@ def build_services(settings: Settings, engine: Engine, portal: Portal) -> Servic
     agents = Agents(
         client, settings.agent_users, settings.agent_usergroup, directory=directory, language=settings.agent_language
     )
-    return Services(conversations, agents, TurnRunner(conversations, agents), Inbox(portal.engine))
+    # Replies in the triage channel's threads are agents' notes among themselves: never a customer's addition.
+    internal = frozenset({settings.triage_channel} if settings.triage_channel else ())
+    return Services(
+        conversations,
+        agents,
+        TurnRunner(conversations, agents, internal),
+        Inbox(portal.engine, internal_channels=internal),
+    )
 
 
 def build_app(settings: Settings, engine: Engine, portal: Portal, *, turns_in_process: bool = True) -> SlackApp:

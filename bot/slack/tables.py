@@ -92,6 +92,20 @@ slack_messages = Table(
     Column("channel", String(64), nullable=False),
     Column("ts", String(32), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
+    # A customer's reply in the thread of one of our DMs names the DM (channel) and the message it answers (ts).
+    Index("ix_slack_messages_channel_ts", "channel", "ts"),
+)
+
+# The channel threads requests were filed from (written when the notifier announces the request there): a
+# customer's later message in such a thread is added to its request. Every message of every channel the assistant
+# is in reaches us, so "is this thread a request's?" must be one indexed look-up (the primary key's prefix).
+slack_request_threads = Table(
+    "slack_request_threads",
+    metadata,
+    Column("channel", String(64), primary_key=True),
+    Column("thread_ts", String(32), primary_key=True),
+    Column("reference", String(16), primary_key=True),
+    Column("filed_at", UtcDateTime(), nullable=False),
 )
 
 # One row per lane: when it may send next (Slack allows about one message per second per channel), and which

@@ -23,6 +23,9 @@ Who hears about what:
 - transfer.consent_reminder (recorded once per transfer, by the background check): the people of each Service
   Operator that has not answered yet get the consent DM again, as a reminder with its buttons.
 - request.assigned: the triage message shows the assignee.
+- request.message from the requester's side (a reply in the request's channel thread or DM thread, ingress/
+  additions.py): the triage thread gets it, marked as the customer's, files as links; no customer channel does.
+  (request.opened also remembers the channel thread a request was filed from, for those replies.)
 - account.linked: the linked person gets a DM.
 - handoff.requested: someone without a portal account (or from an unverified workspace) asked for a person; the
   triage channel gets a card with their Slack user, where they asked and the conversation so far. (People with an
@@ -48,11 +51,14 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from bot.logs import log_context
-from bot.slack.egress.delivery import HOME_LANE_PREFIX, PUBLISH_VIEW, Delivery, enqueue
+from bot.slack.egress.delivery import HOME_LANE_PREFIX, PUBLISH_VIEW, THREAD_OF, Delivery, enqueue
+from bot.slack.ingress.threads import remember_thread
+from bot.slack.messages.additions import customer_message_in_triage
 from bot.slack.messages.blocks import escape
 from bot.slack.messages.consent import consent_answered_message, consent_message, consent_reminder_message
 from bot.slack.messages.receipts import filing_receipt
@@ -224,7 +230,9 @@ class Notifier:
         if not user_id or not _filed_in_channel(origin):
             return []
         text = filing_receipt(facts, await self._requester_texts(facts))
-        return [_direct_message(str(user_id), text, f"ev{event.id}:receipt")]
+        receipt = _direct_message(str(user_id), text, f"ev{event.id}:receipt")
+        # Remembered, so that the requester's reply in its DM thread is added to the request (threads.py).
+        return [replace(receipt, message_key=f"receipt:{facts.reference}")]
 
     async def _operator_answered(self, event: Event, facts: RequestFacts) -> list[Delivery]:
         answered = await self._consent_answered(event, facts)
@@ -330,7 +338,11 @@ class Notifier:
         message: dict[str, Any] = {"channel": user_id, "text": text}
         if buttons is not None:
             message["blocks"] = buttons(text, t)
-        deliveries = [Delivery(str(user_id), "chat.postMessage", message, key=f"ev{event.id}:requester")]
+        # Remembered, so that the requester's reply in its DM thread is added to the request (threads.py).
+        remembered = f"requester:{facts.reference}:{event.id}"
+        deliveries = [
+            Delivery(str(user_id), "chat.postMessage", message, key=f"ev{event.id}:requester", message_key=remembered)
+        ]
         thread = _public_thread(origin)
         if thread is not None:
             # The thread learns that something happened, not what: a shared channel may hold other organizations.
@@ -442,6 +454,35 @@ class Notifier:
         ]
 
 
+async def _remember_request_thread(notifier: Notifier, event: Event, facts: RequestFacts) -> list[Delivery]:
+    """A request filed from a channel thread: the thread is remembered as the request's, so that the customer's
+    later messages there are added to it (ingress/threads.py). Before the filed note is posted, which invites them."""
+    thread = _public_thread(facts.origin or {})
+    if thread is not None:
+        await remember_thread(notifier.portal.engine, *thread, facts.reference, notifier.clock())
+    return []
+
+
+async def _customer_message_to_triage(notifier: Notifier, event: Event, facts: RequestFacts) -> list[Delivery]:
+    """The requester's side added to the request: the triage thread gets it, marked as the customer's, in the
+    agents' language. Nothing goes to any customer channel (the customer was answered where they wrote)."""
+    if event.payload.get("direction") != "from_requester" or not notifier.triage_channel:
+        return []
+    number = event.payload.get("number")
+    message = next((m for m in facts.messages if m.number == number), None)
+    if message is None:
+        return []
+    email = message.author.partition(":")[2]
+    try:
+        users = (await notifier.people.user_ids([email])).get(email.strip().lower(), []) if email else []
+    except IdentityUnavailable:  # the email says who wrote it: the message need not wait for Slack's answer
+        users = []
+    text = customer_message_in_triage(message, users, notifier.agent_texts)
+    channel = notifier.triage_channel
+    payload = {"channel": channel, "text": text, THREAD_OF: f"triage:{facts.reference}"}
+    return [Delivery(channel, "chat.postMessage", payload, key=f"ev{event.id}:triage-customer")]
+
+
 EventHandler = Callable[[Notifier, Event], Awaitable[list[Delivery]]]
 RequestHandler = Callable[[Notifier, Event, RequestFacts], Awaitable[list[Delivery]]]
 
@@ -457,7 +498,13 @@ EVENT_HANDLERS: dict[str, EventHandler] = {
 # Events about a request: its facts are read once and given to each handler, in order; the requester's App Home is
 # refreshed after any of them (an event missing here still refreshes it).
 REQUEST_HANDLERS: dict[str, tuple[RequestHandler, ...]] = {
-    "request.opened": (Notifier._triage, Notifier._filed_note, Notifier._receipt, Notifier._ask_consent_to_transfer),
+    "request.opened": (
+        _remember_request_thread,
+        Notifier._triage,
+        Notifier._filed_note,
+        Notifier._receipt,
+        Notifier._ask_consent_to_transfer,
+    ),
     "request.assigned": (Notifier._triage,),
     "request.status_changed": (Notifier._triage, Notifier._status_changed),
     "transfer.consented": (Notifier._triage, Notifier._operator_answered),
@@ -465,6 +512,7 @@ REQUEST_HANDLERS: dict[str, tuple[RequestHandler, ...]] = {
     "transfer.completed": (Notifier._tell_previous_operators, Notifier._refresh_cards_naming),
     CONSENT_REMINDER_EVENT: (Notifier._remind_consent,),
     "transfer.operator_unreachable": (Notifier._operator_unreachable,),
+    "request.message": (_customer_message_to_triage,),
 }
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.engine.leases import RowLease
 from bot.slack.ingress.intake import QueuedTurn
+from bot.slack.ingress.threads import resolve
 from bot.slack.tables import slack_inbox
 
 
@@ -35,8 +36,10 @@ class Inbox:
         engine: AsyncEngine,
         claim_ttl: timedelta = timedelta(seconds=6),
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        internal_channels: frozenset[str] = frozenset(),
     ) -> None:
         self.engine = engine
+        self.internal_channels = internal_channels  # the triage channel: replies there are agents' own notes
         self.claim_ttl = claim_ttl
         self.now = now
         # A claim is the lease of the consumer running the turn: renewed while it runs, and free again once it runs
@@ -53,7 +56,13 @@ class Inbox:
             bell()
 
     async def put_many(self, conn: AsyncConnection, turns: list[tuple[str, QueuedTurn]]) -> None:
-        """Add `turns` (delivery key, turn) within the caller's transaction (the one that records their receipts)."""
+        """Add `turns` (delivery key, turn) within the caller's transaction (the one that records their receipts).
+
+        A thread reply is looked up here: added to a request when its thread is a request's, else dropped (or, in a
+        DM, taken as the turn it always was)."""
+        turns = await resolve(conn, turns, self.internal_channels)
+        if not turns:
+            return
         now = self.now()
         rows = [
             {

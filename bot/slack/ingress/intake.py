@@ -27,6 +27,14 @@ class TurnKind(StrEnum):
     MENTION = "mention"  # a mention in a channel: a /support query or a turn
     PRESS = "press"  # a button or select in the assistant's messages (may open a form as a modal)
     SHORTCUT = "shortcut"  # the global shortcut: start in the user's DM
+    # A customer's message in the thread of a request (the channel thread it was filed from, or their DM thread
+    # under one of our messages about it): added to the request, not a turn of the assistant's conversation.
+    ADDITION = "addition"
+
+
+# A person's message: plain, with files (older clients), or a thread reply also sent to the channel.
+ADDITION_SUBTYPES = (None, "file_share", "thread_broadcast")
+File = tuple[str, str, str]  # a Slack file as a request keeps it: (id, name, permalink); never its content or URL
 
 
 @dataclass(frozen=True)
@@ -36,19 +44,38 @@ class QueuedTurn:
     text: str
     order_key: str  # Slack's timestamp of the message or click: a conversation's turns run in this order
     trigger_id: str | None = None  # lets the turn open a modal, for about 3 seconds after the click
+    # Additions only: the message the customer replied under (the channel thread's, or our DM's), the files they
+    # attached, and the request it belongs to once the inbox has looked it up.
+    parent_ts: str | None = None
+    files: tuple[File, ...] = ()
+    reference: str | None = None
 
     def dumps(self) -> str:
-        return json.dumps(
-            {"kind": self.kind.value, "text": self.text, "trigger_id": self.trigger_id}, separators=(",", ":")
-        )
+        data: dict[str, Any] = {"kind": self.kind.value, "text": self.text, "trigger_id": self.trigger_id}
+        if self.kind is TurnKind.ADDITION:
+            data |= {"parent_ts": self.parent_ts, "files": [list(f) for f in self.files], "reference": self.reference}
+        return json.dumps(data, separators=(",", ":"))
 
     @classmethod
     def loads(cls, conversation: str, turn: str, order_key: str) -> QueuedTurn:
         data = json.loads(turn)
         trigger = data.get("trigger_id")
+        files = tuple((str(f[0]), str(f[1]), str(f[2])) for f in data.get("files") or [])
         return cls(
-            TurnKind(data["kind"]), Conversation.loads(conversation), str(data["text"]), order_key, trigger or None
+            TurnKind(data["kind"]),
+            Conversation.loads(conversation),
+            str(data["text"]),
+            order_key,
+            trigger or None,
+            data.get("parent_ts") or None,
+            files,
+            data.get("reference") or None,
         )
+
+    @property
+    def message_key(self) -> str:
+        """An addition's key: the Slack message that carried it, which the request keeps once however often run."""
+        return f"slack:{self.conversation.channel_id}:{self.order_key}"
 
 
 def turn_of(body: dict[str, Any]) -> QueuedTurn | None:
@@ -57,7 +84,7 @@ def turn_of(body: dict[str, Any]) -> QueuedTurn | None:
     if kind == "event_callback":
         event = body.get("event") or {}
         if event.get("type") == "message":
-            return _direct_message(body, event)
+            return _addition(body, event) or _direct_message(body, event)
         if event.get("type") == "app_mention":
             return _mention(body, event)
         return None
@@ -86,6 +113,60 @@ def _direct_message(body: dict[str, Any], event: dict[str, Any]) -> QueuedTurn |
         surface="im",
     )
     return QueuedTurn(TurnKind.MESSAGE, conversation, str(event.get("text", "")).strip(), _order_key(event.get("ts")))
+
+
+def _addition(body: dict[str, Any], event: dict[str, Any]) -> QueuedTurn | None:
+    """A person's reply in a thread, which may be a customer adding to a request: read off the body alone, so that
+    every other message of the channels the assistant is in costs nothing more (whether the thread is a request's
+    is the inbox's one indexed look-up).
+
+    Not: top-level messages, edits, deletions, joins and other subtypes (a file shared, or a reply also sent to the
+    channel, is a message), anything a bot
+    or app posted, and a message that mentions the assistant (Slack sends it as an app_mention too: it is a turn, or
+    /support words, and is handled once, as that).
+    """
+    ts, thread = str(event.get("ts") or ""), str(event.get("thread_ts") or "")
+    if not ts or not thread or thread == ts or event.get("subtype") not in ADDITION_SUBTYPES:
+        return None
+    if event.get("bot_id") or event.get("app_id") or not event.get("user") or not event.get("channel"):
+        return None
+    channel_type = event.get("channel_type")
+    if channel_type not in ("channel", "group", "im"):
+        return None
+    text = str(event.get("text") or "")
+    if any(f"<@{bot}" in text for bot in _assistant_users(body)):
+        return None
+    surface = "im" if channel_type == "im" else "channel"
+    conversation = Conversation(
+        team_id=_event_team(body, event),
+        user_id=str(event["user"]),
+        channel_id=str(event["channel"]),
+        # A DM addition runs in the DM's conversation (its turns and additions in one order); in a channel it runs
+        # in the conversation the person has in that thread.
+        thread_ts=None if surface == "im" else thread,
+        surface=surface,
+    )
+    return QueuedTurn(TurnKind.ADDITION, conversation, text.strip(), ts, parent_ts=thread, files=files_of(event))
+
+
+def files_of(event: dict[str, Any]) -> tuple[File, ...]:
+    """The files of a message as a request keeps them: id, name and permalink (never url_private: nothing is
+    downloaded, nothing re-uploaded; agents open the permalink with their own Slack access)."""
+    files = event.get("files")
+    kept: list[File] = []
+    for file in files if isinstance(files, list) else []:
+        if isinstance(file, dict) and file.get("id"):
+            name = str(file.get("name") or file.get("title") or "")
+            kept.append((str(file["id"]), name, str(file.get("permalink") or "")))
+    return tuple(kept)
+
+
+def _assistant_users(body: dict[str, Any]) -> list[str]:
+    """The assistant's own Slack user ids (the installations' bot users the event was delivered for)."""
+    authorizations = body.get("authorizations")
+    if not isinstance(authorizations, list):
+        return []
+    return [str(a["user_id"]) for a in authorizations if isinstance(a, dict) and a.get("user_id")]
 
 
 def _mention(body: dict[str, Any], event: dict[str, Any]) -> QueuedTurn | None:

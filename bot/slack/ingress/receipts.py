@@ -43,6 +43,16 @@ def receipt_key(body: dict[str, Any]) -> str | None:
     return None  # options requests and url_verification only read: answering twice is harmless
 
 
+def worth_a_receipt(body: dict[str, Any]) -> bool:
+    """Whether handling `body` twice could matter. A `message` event that is no turn and no addition (most of the
+    messages of the channels the assistant is in: top-level chatter, bots, edits) is ignored however often it
+    comes, so it costs no write at all."""
+    event = body.get("event") if body.get("type") == "event_callback" else None
+    if isinstance(event, dict) and event.get("type") == "message":
+        return turn_of(body) is not None
+    return True
+
+
 @dataclass
 class _Pending:
     key: str
@@ -132,7 +142,7 @@ def deduplicate(receipts: Receipts) -> Callable[..., Awaitable[BoltResponse | No
     async def middleware(
         req: AsyncBoltRequest, resp: BoltResponse, next: Callable[[], Awaitable[None]]
     ) -> BoltResponse | None:
-        key = receipt_key(req.body)
+        key = receipt_key(req.body) if worth_a_receipt(req.body) else None
         first, queued = True, False
         try:
             if key is not None:

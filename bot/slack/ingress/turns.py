@@ -9,11 +9,12 @@ mostly fails too.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 
+from bot.slack.ingress.additions import add_to_request
 from bot.slack.ingress.context import Conversation
 from bot.slack.ingress.conversations import SlackConversations
 from bot.slack.ingress.intake import QueuedTurn, TurnKind
@@ -30,6 +31,7 @@ TRIGGER_LIFE = timedelta(seconds=2.5)
 class TurnRunner:
     conversations: SlackConversations
     agents: Agents
+    internal_channels: frozenset[str] = field(default_factory=frozenset)  # the triage channel: agents' own notes
 
     async def run(
         self,
@@ -40,6 +42,9 @@ class TurnRunner:
     ) -> None:
         """Answer `turn`."""
         conversation = turn.conversation
+        if turn.kind is TurnKind.ADDITION:
+            await add_to_request(self.conversations, self.agents, turn, self.internal_channels)
+            return
         if turn.kind is TurnKind.MENTION and turn.text:
             # `/support` does not work in threads or for Slack Connect users: the same words in a mention do.
             try:
@@ -77,6 +82,8 @@ class TurnRunner:
     async def already_ran(self, turn: QueuedTurn, delivery: str) -> bool:
         """Whether the conversation already holds the turn of `delivery` (its claimant died after running it)."""
         sender_id = turn.conversation.sender_id
+        if turn.kind is TurnKind.ADDITION:
+            return False  # the request keeps it once (its key): running it again only repeats the answer
         if not turn.conversation.channel_id:
             return False  # its DM was not known when queued; a DM turn that ran twice only repeats a greeting
         tracker = await self.conversations.engine.tracker(sender_id)
