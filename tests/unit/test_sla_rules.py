@@ -128,7 +128,7 @@ def test_targets_are_read_as_first_response_slash_resolution() -> None:
     assert parse_duration(" 4H ") == 4 * H
     assert parse_targets("4h/3d") == SlaTargets(4 * H, timedelta(days=3))
     for bad in ("4h", "4/3d", "0h/1d", "-1h/1d", "2d/1d", "4 hours/3 days", "h/d"):
-        with pytest.raises(ValueError, match="duration|slash|longer"):
+        with pytest.raises(ValueError, match=r"duration|slash|longer"):
             parse_targets(bad)
     settings = PortalSettings(CHARGEDESK_SLA_ADMINISTRATIVE="1h/1d", CHARGEDESK_SLA_WARNING_SHARE=0.5)
     rules = settings.sla_rules()
