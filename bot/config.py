@@ -84,6 +84,21 @@ class Settings(PortalSettings):
     consent_remind_days: int = Field(
         3, ge=0, alias="CHARGEDESK_CONSENT_REMIND_DAYS", description="a whole number of days, 0 (no reminder) or more"
     )
+    # The daily SLA digest (late and unassigned requests) goes to the triage channel from this hour on, UTC.
+    sla_digest_hour: int = Field(
+        8, ge=0, le=23, alias="CHARGEDESK_SLA_DIGEST_HOUR", description="an hour of the day in UTC, 0 to 23"
+    )
+    # A request waiting for the customer's answer this many days gets one reminder to the requester.
+    customer_remind_days: int = Field(
+        3, ge=1, alias="CHARGEDESK_CUSTOMER_REMIND_DAYS", description="a whole number of days, 1 or more"
+    )
+    # ... and is closed this many days after support's question when no answer came (at least a day after the reminder).
+    customer_close_days: int = Field(
+        7,
+        ge=2,
+        alias="CHARGEDESK_CUSTOMER_CLOSE_DAYS",
+        description="a whole number of days, more than CHARGEDESK_CUSTOMER_REMIND_DAYS",
+    )
     # Processes `chargedesk run` starts to run conversation turns (0: it runs them itself).
     turn_workers: int = Field(
         0, ge=0, alias="CHARGEDESK_TURN_WORKERS", description="a whole number of processes, 0 or more"
@@ -91,6 +106,14 @@ class Settings(PortalSettings):
     design_root: Path = Field(
         DESIGN_ROOT, alias="CHARGEDESK_DESIGN_ROOT", description="a folder with domain/, data/ and config.yml"
     )
+
+    @field_validator("customer_close_days")
+    @classmethod
+    def _after_the_reminder(cls, value: int, info: ValidationInfo) -> int:
+        remind = info.data.get("customer_remind_days")
+        if isinstance(remind, int) and value <= remind:
+            raise ValueError("the close comes before (or with) the reminder")
+        return value
 
     @field_validator("slack_bot_token", "slack_app_token")
     @classmethod

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from portal.adapters.database import create_engine, create_session_factory
 from portal.domain.service_tickets import DEFAULT_REOPEN_DAYS
+from portal.domain.sla import SlaRules
 from portal.migrations import upgrade_engine
 from portal.settings import PortalSettings, database_url
 from portal.unit_of_work import Clock, UnitOfWork, utc_now
@@ -21,13 +22,16 @@ class Portal:
     clock: Clock = utc_now
     # CHARGEDESK_REOPEN_DAYS: how long after its resolution a customer may reopen a service ticket.
     reopen_days: int = DEFAULT_REOPEN_DAYS
+    # CHARGEDESK_SLA_*: support's targets per kind, and when a target counts as due soon.
+    sla: SlaRules = field(default_factory=SlaRules.default)
 
     def __post_init__(self) -> None:
         self._sessions = create_session_factory(self.engine)
 
     @classmethod
     def connect(cls, url: str | None = None, clock: Clock = utc_now) -> Portal:
-        return cls(create_engine(url or database_url()), clock, PortalSettings.from_env().reopen_days)
+        settings = PortalSettings.from_env()
+        return cls(create_engine(url or database_url()), clock, settings.reopen_days, settings.sla_rules())
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self._sessions, self.clock)

@@ -11,6 +11,9 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from portal.domain.requests import RequestKind
+from portal.domain.sla import DEFAULT_TARGETS, DEFAULT_WARNING_SHARE, SlaRules, format_duration, parse_targets
+
 DEFAULT_SQLITE_PATH = Path("var") / "chargedesk.db"
 DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{DEFAULT_SQLITE_PATH}"
 
@@ -90,6 +93,17 @@ def explain(error: ValidationError, model: type[BaseModel]) -> str:
     return "\n".join(lines)
 
 
+_SLA_FORM = (
+    "two durations separated by a slash, the first response's and the resolution's, each a whole number and m, h "
+    "or d, the first no longer than the second, e.g. 4h/3d"
+)
+
+
+def _targets_text(kind: RequestKind) -> str:
+    targets = DEFAULT_TARGETS[kind]
+    return f"{format_duration(targets.first_response)}/{format_duration(targets.resolution)}"
+
+
 class PortalSettings(EnvironmentSettings):
     database_url: str = Field(
         DEFAULT_DATABASE_URL,
@@ -100,6 +114,41 @@ class PortalSettings(EnvironmentSettings):
 
     # How long after its resolution the requester's side may reopen a service ticket; after that, a new one follows it.
     reopen_days: int = Field(14, ge=0, alias="CHARGEDESK_REOPEN_DAYS", description="a whole number of days, 0 or more")
+
+    # Support's targets per kind: the first response's, a slash, the resolution's (support's time: the clock pauses
+    # while the customer's answer is awaited). portal/domain/sla.py says why the defaults are what they are.
+    sla_service_ticket: str = Field(
+        _targets_text(RequestKind.SERVICE_TICKET), alias="CHARGEDESK_SLA_SERVICE_TICKET", description=_SLA_FORM
+    )
+    sla_administrative: str = Field(
+        _targets_text(RequestKind.ADMINISTRATIVE), alias="CHARGEDESK_SLA_ADMINISTRATIVE", description=_SLA_FORM
+    )
+    sla_transfer: str = Field(
+        _targets_text(RequestKind.TRANSFER), alias="CHARGEDESK_SLA_TRANSFER", description=_SLA_FORM
+    )
+    # "Due soon" (and the assignee's DM) when less than this share of a target is left.
+    sla_warning_share: float = Field(
+        DEFAULT_WARNING_SHARE,
+        gt=0,
+        lt=1,
+        alias="CHARGEDESK_SLA_WARNING_SHARE",
+        description="a share of the target between 0 and 1, e.g. 0.25",
+    )
+
+    @field_validator("sla_service_ticket", "sla_administrative", "sla_transfer")
+    @classmethod
+    def _sla_targets(cls, value: str) -> str:
+        parse_targets(value)  # a ValueError names what is wrong
+        return value.strip()
+
+    def sla_rules(self) -> SlaRules:
+        """The targets of every kind, as the domain reads them."""
+        texts = {
+            RequestKind.SERVICE_TICKET: self.sla_service_ticket,
+            RequestKind.ADMINISTRATIVE: self.sla_administrative,
+            RequestKind.TRANSFER: self.sla_transfer,
+        }
+        return SlaRules({kind: parse_targets(text) for kind, text in texts.items()}, self.sla_warning_share)
 
     @field_validator("database_url")
     @classmethod

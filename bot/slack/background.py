@@ -1,5 +1,7 @@
 """The work `chargedesk run` does besides answering Slack: notifications, expiring stale transfers and reminding
-their Service Operators once, and a start-up check that the triage channel is private to the support team."""
+their Service Operators once, the SLA checks (the daily digest, the assignee's warning before a target passes, the
+customer's reminder and the close of an unanswered request), and a start-up check that the triage channel is
+private to the support team."""
 
 from __future__ import annotations
 
@@ -21,6 +23,8 @@ from portal.bootstrap import Portal
 
 logger = logging.getLogger(__name__)
 EXPIRY_CHECK_SECONDS = 3600.0
+# Often enough that a warning comes well inside the shortest "due soon" window (a quarter of 4 hours by default).
+SLA_CHECK_SECONDS = 300.0
 
 
 async def expire_transfers(portal: Portal, days: int, stop: asyncio.Event, remind_days: int = 0) -> None:
@@ -48,6 +52,39 @@ async def check_waiting_transfers(portal: Portal, days: int, remind_days: int) -
             logger.info("%d transfer(s) reminded to their Service Operator", len(reminded))
     except Exception as error:  # as above: the next hour tries again, and a recorded reminder is never repeated
         logger.error("reminding Service Operators failed: %s", type(error).__name__)
+
+
+async def watch_sla(portal: Portal, settings: Settings, stop: asyncio.Event) -> None:
+    """Every few minutes, one round of `check_sla`."""
+    while not stop.is_set():
+        await check_sla(portal, settings.sla_digest_hour, settings.customer_remind_days, settings.customer_close_days)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=SLA_CHECK_SECONDS)
+
+
+async def check_sla(portal: Portal, digest_hour: int, remind_days: int, close_days: int) -> None:
+    """The day's digest (once, from `digest_hour` UTC), the warnings before a target passes (once per request and
+    target), then the requests waiting for the customer: reminded once, closed when no answer came. Each is recorded
+    once whatever the processes and restarts; one failing does not stop the others, and the next round tries again."""
+    try:
+        if await services.record_sla_digest(portal.uow(), portal.sla, digest_hour):
+            logger.info("SLA digest recorded")
+    except Exception as error:  # the database may be restarting
+        logger.error("recording the SLA digest failed: %s", type(error).__name__)
+    try:
+        warned = await services.warn_before_breach(portal.uow(), portal.sla)
+        if warned:
+            logger.info("%d request(s) about to miss a target: assignees warned", len(warned))
+    except Exception as error:
+        logger.error("warning assignees failed: %s", type(error).__name__)
+    try:
+        reminded, closed = await services.remind_waiting_customers(
+            portal.uow(), timedelta(days=remind_days), timedelta(days=close_days)
+        )
+        if reminded or closed:
+            logger.info("%d customer(s) reminded, %d unanswered request(s) closed", len(reminded), len(closed))
+    except Exception as error:
+        logger.error("reminding customers failed: %s", type(error).__name__)
 
 
 async def check_triage_channel(client: AsyncWebClient, channel: str | None) -> list[str]:
@@ -102,6 +139,7 @@ def start_background(
         asyncio.create_task(
             expire_transfers(portal, settings.transfer_expiry_days, stop, settings.consent_remind_days), name="expiry"
         ),
+        asyncio.create_task(watch_sla(portal, settings, stop), name="sla"),
         asyncio.create_task(_check(client, settings.triage_channel), name="triage-channel-check"),
     ]
 

@@ -23,6 +23,7 @@ from portal.services.overview import (
 from portal.services.queries import charger_choices, check_serials, get_request, list_requests, organization_chargers
 from portal.services.reopen import close_as_duplicate, open_follow_up_ticket, reopen_ticket, reopen_ticket_as_agent
 from portal.services.search import open_requests_naming, search_requests
+from portal.services.sla import record_sla_digest, remind_waiting_customers, warn_before_breach
 from portal.services.tickets import open_service_ticket
 from portal.services.transfers import (
     answer_transfer,
@@ -68,8 +69,10 @@ __all__ = [
     "open_service_ticket",
     "organization_chargers",
     "organization_names",
+    "record_sla_digest",
     "reject_request",
     "remind_awaited_consents",
+    "remind_waiting_customers",
     "reopen_ticket",
     "reopen_ticket_as_agent",
     "request_facts",
@@ -80,6 +83,7 @@ __all__ = [
     "send_unreachable_transfer_to_support",
     "set_ticket_status",
     "support_queue",
+    "warn_before_breach",
     "withdraw_request",
     "withdrawable_requests",
     "workspace_links",

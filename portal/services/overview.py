@@ -22,6 +22,7 @@ from portal.domain.organizations import Account
 from portal.domain.requests import WAITING_FOR_CUSTOMER, RequestKind, SupportRequest
 from portal.domain.serials import normalise_serial
 from portal.domain.service_tickets import TicketStatus
+from portal.domain.sla import RequestSla, SlaRules, sla_of
 from portal.domain.transfers import TransferStatus
 from portal.errors import UnknownCharger
 from portal.services._loading import load_account
@@ -146,7 +147,7 @@ async def _details(uow: UnitOfWork, charger: Charger, viewer: Account | None, to
     naming_it = select(rc.c.request_id).where(rc.c.charger_id == charger.id)
     query = (
         select(SupportRequest)
-        .where(rq.c.id.in_(naming_it), _in_statuses(ACTIVE_STATUSES))
+        .where(rq.c.id.in_(naming_it), in_statuses(ACTIVE_STATUSES))
         .order_by(rq.c.created_at, rq.c.id)
     )
     requests = list(await uow.session.scalars(query))
@@ -172,7 +173,7 @@ async def support_queue(uow: UnitOfWork, limit: int = QUEUE_LIMIT) -> list[Reque
         rq = tables.requests
         query = (
             select(SupportRequest)
-            .where(_in_statuses(SUPPORT_QUEUE_STATUSES))
+            .where(in_statuses(SUPPORT_QUEUE_STATUSES))
             .order_by(rq.c.created_at, rq.c.id)
             .limit(limit)
         )
@@ -192,6 +193,7 @@ class QueueItem:
     request: RequestSummary
     organization: str | None  # the requester's organization, if any
     assignee: str | None  # the agent's user id
+    sla: RequestSla | None = None  # its clocks as of the queue's moment
 
 
 @dataclass(frozen=True)
@@ -203,21 +205,27 @@ class AgentQueue:
     others: tuple[QueueItem, ...]  # taken by another agent
     waiting_for_operator: tuple[QueueItem, ...]
     waiting_for_customer: tuple[QueueItem, ...] = ()
+    late: tuple[QueueItem, ...] = ()  # a target passed while support's clock ran, whoever has it (in no other part)
 
 
-async def agent_queue(uow: UnitOfWork, agent_user_id: str, limit: int = QUEUE_LIMIT) -> AgentQueue:
-    """The support queue as `agent_user_id` works it: theirs, nobody's, someone else's, the transfers still
-    waiting for the current Service Operator's consent, and the requests waiting for the customer's answer."""
+async def agent_queue(
+    uow: UnitOfWork, agent_user_id: str, limit: int = QUEUE_LIMIT, rules: SlaRules | None = None
+) -> AgentQueue:
+    """The support queue as `agent_user_id` works it: the late requests (whoever has them), then theirs, nobody's,
+    someone else's, the transfers still waiting for the current Service Operator's consent, and the requests
+    waiting for the customer's answer. Each with its SLA clocks under `rules` (the defaults if not given)."""
+    rules = rules or SlaRules.default()
     async with uow:
+        now = uow.clock()
         rq, org = tables.requests, tables.organizations
         query = (
             select(SupportRequest, org.c.name)
             .outerjoin(org, org.c.id == rq.c.organization_id)
             .where(
                 or_(
-                    _in_statuses(SUPPORT_QUEUE_STATUSES),
-                    _in_statuses(OPERATOR_WAIT_STATUSES),
-                    _in_statuses(CUSTOMER_WAIT_STATUSES),
+                    in_statuses(SUPPORT_QUEUE_STATUSES),
+                    in_statuses(OPERATOR_WAIT_STATUSES),
+                    in_statuses(CUSTOMER_WAIT_STATUSES),
                 )
             )
             .order_by(rq.c.created_at, rq.c.id)
@@ -225,19 +233,26 @@ async def agent_queue(uow: UnitOfWork, agent_user_id: str, limit: int = QUEUE_LI
         )
         # Read while the session is open: the rows are plain values from here on.
         items = [
-            QueueItem(summarize(request), organization, request.assignee)
+            QueueItem(
+                summarize(request),
+                organization,
+                request.assignee,
+                sla_of(request.request_kind, request.history, request.messages, now, rules),
+            )
             for request, organization in (await uow.session.execute(query)).all()
         ]
     waiting = {str(s) for s in OPERATOR_WAIT_STATUSES[RequestKind.TRANSFER]}
     for_operator = [i for i in items if i.request.kind == RequestKind.TRANSFER and i.request.status in waiting]
     for_customer = [i for i in items if i.request.status == WAITING_FOR_CUSTOMER]
-    for_support = [i for i in items if i not in for_operator and i not in for_customer]
+    late = [i for i in items if i.sla is not None and i.sla.breached is not None]
+    for_support = [i for i in items if i not in for_operator and i not in for_customer and i not in late]
     return AgentQueue(
         mine=tuple(i for i in for_support if i.assignee == agent_user_id),
         unassigned=tuple(i for i in for_support if i.assignee is None),
         others=tuple(i for i in for_support if i.assignee not in (None, agent_user_id)),
         waiting_for_operator=tuple(for_operator),
         waiting_for_customer=tuple(for_customer),
+        late=tuple(late),
     )
 
 
@@ -270,7 +285,7 @@ async def account_overview(uow: UnitOfWork, email: str | None) -> AccountOvervie
         )
 
 
-def _in_statuses(statuses: Mapping[RequestKind, Iterable[str]]) -> ColumnElement[bool]:
+def in_statuses(statuses: Mapping[RequestKind, Iterable[str]]) -> ColumnElement[bool]:
     rq = tables.requests
     conditions = [
         and_(rq.c.kind == kind.value, rq.c.status.in_([str(s) for s in allowed])) for kind, allowed in statuses.items()

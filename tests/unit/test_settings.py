@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
 
 from bot.config import DESIGN_ROOT, Settings
+from portal.domain.requests import RequestKind
 from portal.settings import DEFAULT_DATABASE_URL, SettingsError, database_url
 
 
@@ -106,3 +108,34 @@ def test_the_command_names_the_variable_instead_of_a_traceback(
     assert main(["db", "upgrade"]) == 2
     err = capsys.readouterr().err
     assert "CHARGEDESK_TURN_WORKERS: expected a whole number of processes, 0 or more (got 'many')" in err
+
+
+def test_the_sla_and_customer_wait_settings_have_defaults_and_name_a_wrong_value(
+    environment: pytest.MonkeyPatch,
+) -> None:
+    settings = Settings()
+    assert (settings.sla_digest_hour, settings.customer_remind_days, settings.customer_close_days) == (8, 3, 7)
+    assert settings.sla_service_ticket == "4h/3d"
+    environment.setenv("CHARGEDESK_SLA_DIGEST_HOUR", "24")
+    environment.setenv("CHARGEDESK_CUSTOMER_REMIND_DAYS", "5")
+    environment.setenv("CHARGEDESK_CUSTOMER_CLOSE_DAYS", "5")  # no later than the reminder
+    environment.setenv("CHARGEDESK_SLA_TRANSFER", "one day")
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_env()
+    lines = str(raised.value).splitlines()
+    assert sorted(line.split(":")[0] for line in lines) == [
+        "CHARGEDESK_CUSTOMER_CLOSE_DAYS",
+        "CHARGEDESK_SLA_DIGEST_HOUR",
+        "CHARGEDESK_SLA_TRANSFER",
+    ]
+    assert "CHARGEDESK_SLA_DIGEST_HOUR: expected an hour of the day in UTC, 0 to 23 (got '24')" in lines
+    assert (
+        "CHARGEDESK_CUSTOMER_CLOSE_DAYS: expected a whole number of days, more than CHARGEDESK_CUSTOMER_REMIND_DAYS "
+        "(got '5')" in lines
+    )
+    environment.setenv("CHARGEDESK_SLA_DIGEST_HOUR", "6")
+    environment.setenv("CHARGEDESK_CUSTOMER_CLOSE_DAYS", "10")
+    environment.setenv("CHARGEDESK_SLA_TRANSFER", "2d/5d")
+    settings = Settings.from_env()
+    assert (settings.sla_digest_hour, settings.customer_remind_days, settings.customer_close_days) == (6, 5, 10)
+    assert settings.sla_rules().targets[RequestKind.TRANSFER].resolution == timedelta(days=5)

@@ -26,6 +26,12 @@ Who hears about what:
 - request.message from the requester's side (a reply in the request's channel thread or DM thread, ingress/
   additions.py): the triage thread gets it, marked as the customer's, files as links; no customer channel does.
   (request.opened also remembers the channel thread a request was filed from, for those replies.)
+- sla.digest (recorded once per UTC day by the background check): the triage channel gets the day's late and
+  unassigned requests, or a short all clear, in the agents' language.
+- sla.breach_warning (once per request and target): the assignee gets a DM that a target is about to pass.
+- request.customer_reminder (once per support question): the requester is told support still waits for their
+  answer, with the question; a request closed for want of one (request.status_changed) says so, and how to start
+  again.
 - account.linked: the linked person gets a DM.
 - handoff.requested: someone without a portal account (or from an unverified workspace) asked for a person; the
   triage channel gets a card with their Slack user, where they asked and the conversation so far. (People with an
@@ -52,7 +58,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from bot.logs import log_context
@@ -63,6 +69,7 @@ from bot.slack.messages.blocks import escape
 from bot.slack.messages.consent import consent_answered_message, consent_message, consent_reminder_message
 from bot.slack.messages.receipts import filing_receipt
 from bot.slack.messages.reopen import with_reopen_button
+from bot.slack.messages.sla import breach_warning_text, customer_reminder_text, digest_text, unanswered_close_text
 from bot.slack.messages.triage import handoff_card, triage_message
 from bot.slack.messages.wording import ENGLISH, kind_text, status_text
 from bot.slack.messages.workspaces import message_key as workspace_message_key
@@ -77,6 +84,7 @@ from portal.languages.texts import Texts, texts
 from portal.outbox import OutboxEvent as Event
 from portal.services.facts import RequestFacts
 from portal.services.handoff import HANDOFF_EVENT
+from portal.services.sla import BREACH_WARNING_EVENT, CUSTOMER_REMINDER_EVENT, SLA_DIGEST_EVENT
 from portal.services.transfers import CONSENT_REMINDER_EVENT
 
 logger = logging.getLogger(__name__)
@@ -453,6 +461,30 @@ class Notifier:
             )
         ]
 
+    async def _sla_digest(self, event: Event) -> list[Delivery]:
+        """The day's digest, posted once (the event's key is the day's) in the triage channel."""
+        if not self.triage_channel:
+            return []
+        text = digest_text(event.payload, self.agent_texts)
+        message = {"channel": self.triage_channel, "text": text}
+        return [Delivery(self.triage_channel, "chat.postMessage", message, key=f"ev{event.id}:digest")]
+
+    async def _breach_warning(self, event: Event, facts: RequestFacts) -> list[Delivery]:
+        """The assignee (whoever has it now) learns that a target is about to pass; nobody's request: nothing."""
+        if not facts.assignee or facts.is_closed:
+            return []
+        text = breach_warning_text(facts, event.payload, self.agent_texts)
+        return [_direct_message(facts.assignee, text, f"ev{event.id}:sla-warning")]
+
+    async def _remind_customer(self, event: Event, facts: RequestFacts) -> list[Delivery]:
+        """The requester's one reminder, unless they answered (or it ended) since it was recorded."""
+        if facts.status != "waiting_for_customer":
+            return []
+        number = event.payload.get("number")
+        question = next((m.text for m in facts.messages if m.number == number), None)
+        close_on = date.fromisoformat(str(event.payload.get("close_on")))
+        return await self._tell_requester(event, facts, lambda t: customer_reminder_text(facts, question, close_on, t))
+
 
 async def _remember_request_thread(notifier: Notifier, event: Event, facts: RequestFacts) -> list[Delivery]:
     """A request filed from a channel thread: the thread is remembered as the request's, so that the customer's
@@ -493,6 +525,7 @@ EVENT_HANDLERS: dict[str, EventHandler] = {
     "workspace.verification_requested": Notifier._workspace,
     "workspace.linked": Notifier._workspace,
     HANDOFF_EVENT: Notifier._handoff,
+    SLA_DIGEST_EVENT: Notifier._sla_digest,
 }
 
 # Events about a request: its facts are read once and given to each handler, in order; the requester's App Home is
@@ -513,6 +546,8 @@ REQUEST_HANDLERS: dict[str, tuple[RequestHandler, ...]] = {
     CONSENT_REMINDER_EVENT: (Notifier._remind_consent,),
     "transfer.operator_unreachable": (Notifier._operator_unreachable,),
     "request.message": (_customer_message_to_triage,),
+    BREACH_WARNING_EVENT: (Notifier._breach_warning,),
+    CUSTOMER_REMINDER_EVENT: (Notifier._remind_customer,),
 }
 
 
@@ -594,6 +629,8 @@ def _status_text(event: Event, facts: RequestFacts, t: Texts = ENGLISH) -> str:
             "Your {kind} {reference} describes the same problem as {other}, so support closed it and continues "
             "under {other}."
         ).format(kind=kind_text(t, facts.kind), reference=facts.reference, other=escape(facts.duplicate_of))
+    if last and last.from_status == "waiting_for_customer" and last.actor == "system" and facts.is_closed:
+        return unanswered_close_text(facts, t)  # its recorded reason is the portal's English, for the history
     text = t.gettext("Your {kind} {reference} is now {status}.").format(
         kind=kind_text(t, facts.kind), reference=facts.reference, status=status_text(t, facts.kind, facts.status)
     )

@@ -8,7 +8,7 @@ builds it (`home_view`) and queues it in the durable sender's ``home:<user>`` la
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject, SectionBlock
@@ -23,8 +23,9 @@ from bot.slack.messages.wording import ENGLISH, age, day_text, kind_text, moment
 from bot.slack.people.agents import Agents
 from bot.slack.people.identity import IDENTITY_UNAVAILABLE, WORKSPACE_NOT_VERIFIED, IdentityUnavailable
 from portal import services
+from portal.domain.sla import RequestSla, SlaState, Target
 from portal.errors import UnknownAccount
-from portal.languages.texts import Texts, texts
+from portal.languages.texts import N_, Texts, texts
 from portal.services.overview import AccountOverview, AgentQueue, QueueItem
 from portal.views import ChargerView, is_withdrawable
 
@@ -67,7 +68,7 @@ async def home_view(
             account = await services.account_overview(portal.uow(), email)
         except UnknownAccount:
             account = None
-    queue = await services.agent_queue(portal.uow(), user_id) if is_agent else None
+    queue = await services.agent_queue(portal.uow(), user_id, rules=portal.sla) if is_agent else None
     agent_t = texts(agents.language)
     return render_home(account, queue, portal.clock(), no_account_text(person.status, t), t, agent_t)
 
@@ -111,14 +112,15 @@ def render_home(
 
 
 def _queue_blocks(queue: AgentQueue, now: datetime, t: Texts = ENGLISH) -> list[Block]:
-    """The agent's queue: theirs first, then nobody's, then others', the transfers still waiting for the current
-    Service Operator and the requests waiting for the customer's answer. Each line: reference, kind, chargers,
-    organization, status, age, assignee."""
-    waiting = len(queue.mine) + len(queue.unassigned) + len(queue.others)
+    """The agent's queue: the late requests first (whoever has them), then theirs, nobody's, others', the transfers
+    still waiting for the current Service Operator and the requests waiting for the customer's answer. Each line:
+    reference, kind, chargers, organization, status, age, SLA state, assignee."""
+    waiting = len(queue.late) + len(queue.mine) + len(queue.unassigned) + len(queue.others)
     blocks: list[Block] = [_header(t.gettext("Waiting for support ({count})").format(count=waiting)), search_button(t)]
     if not waiting and not queue.waiting_for_operator and not queue.waiting_for_customer:
         return [*blocks, _section(t.gettext("Nothing is waiting for support right now."))]
     parts = [
+        (t.gettext("*Late* ({count})"), queue.late),
         (t.gettext("*Mine* ({count})"), queue.mine),
         (t.gettext("*Unassigned* ({count})"), queue.unassigned),
         (t.gettext("*Taken by someone else* ({count})"), queue.others),
@@ -143,7 +145,38 @@ def _queue_line(item: QueueItem, now: datetime, t: Texts) -> str:
         status=escape(status_text(t, r.kind, r.status)),
         age=age(now - r.created_at, t),
     )
+    if item.sla is not None and (state := sla_text(item.sla, t)):
+        line += f" · _{state}_"
     return f"{line} · <@{item.assignee}>" if item.assignee else line
+
+
+# What a paused clock waits on, by the status it pauses in.
+PAUSED_TEXTS = {
+    "waiting_for_customer": N_("paused: waiting for the customer"),
+    "awaiting_operator": N_("paused: waiting for the current Service Operator"),
+}
+
+
+def sla_text(sla: RequestSla, t: Texts = ENGLISH) -> str:
+    """The state of the clock that matters now, in words: "first response due in 2 h", "resolution late by 3 h",
+    "paused: waiting for the customer"; empty once both targets are met."""
+    clock = sla.breached or sla.current
+    return clock_text(clock.target, clock.state, clock.left, sla.paused_in, t)
+
+
+def clock_text(target: Target, state: SlaState, left: timedelta, paused_in: str | None, t: Texts = ENGLISH) -> str:
+    """One clock's state in words (the digest's lines and the warning DM say it the same way)."""
+    if state == SlaState.PAUSED:
+        return t.gettext(PAUSED_TEXTS.get(paused_in or "", PAUSED_TEXTS["waiting_for_customer"]))
+    if state == SlaState.MET:
+        return ""
+    first = target == Target.FIRST_RESPONSE
+    if state == SlaState.BREACHED:
+        late = age(-left, t)
+        text = t.gettext("first response late by {age}") if first else t.gettext("resolution late by {age}")
+        return text.format(age=late)
+    due = t.gettext("first response due in {age}") if first else t.gettext("resolution due in {age}")
+    return due.format(age=age(left, t))
 
 
 def _customer_blocks(account: AccountOverview, t: Texts = ENGLISH) -> list[Block]:
