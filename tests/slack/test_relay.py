@@ -340,3 +340,53 @@ async def test_plain_replies_in_the_triage_thread_stay_internal_notes(slack: Har
     assert await conversation(h, reference) == []
     async with h.portal.engine.connect() as conn:
         assert await conn.scalar(select(func.count()).select_from(tables.request_messages)) == 0
+
+
+def titles(call: Call) -> list[str]:
+    blocks = call.args.get("blocks") or []
+    return [e["text"]["text"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
+
+
+async def test_the_wait_and_the_answer_send_no_status_dm_a_decision_does(slack: Harness) -> None:
+    h, office = slack, Office.of(slack)
+    reference, card = await ticket(h, office, CARLA_DM)
+    assert titles(card)[-2:] == ["Reply to requester", "Ask for information"]
+    view = await press(h, AGENT, "triage_ask", reference)
+    assert await submit(h, AGENT, view, "Which socket?") == {}
+    await office.deliver()
+    [waiting] = sent(h, "chat.update", TRIAGE)
+    # Waiting: decide, or write again (a further question waits on).
+    expected = ["Resolve", "Assign to me", "Reject", "Duplicate of…", "Reply to requester", "Ask for information"]
+    assert titles(waiting) == expected
+    h.fake.clear()
+
+    # carla answers (the other side of the loop): back to open, and no "is now open" DM repeats her own answer.
+    await services.add_from_requester(h.portal.uow(), CARLA, reference, "Socket 2")
+    await office.deliver()
+    assert await status_of(h, reference) == "open"
+    assert sent(h, "chat.postMessage", "U0CARLA") == []
+    [back] = sent(h, "chat.update", TRIAGE)  # the card follows
+    assert "Ask for information" in titles(back)
+
+    # Asked again, and support decides without waiting longer: that is news.
+    view = await press(h, AGENT, "triage_ask", reference)
+    assert await submit(h, AGENT, view, "And which cable?", view_id="V0AGAIN") == {}
+    await services.set_ticket_status(h.portal.uow(), Agent(AGENT), reference, "resolved")
+    await office.deliver()
+    texts = [c.args["text"] for c in sent(h, "chat.postMessage", "U0CARLA")]
+    assert len(texts) == 2 and "And which cable?" in texts[0]
+    assert texts[1].startswith(f"Your service ticket {reference} is now resolved.")
+    [*_, resolved] = sent(h, "chat.update", TRIAGE)
+    assert "Ask for information" not in titles(resolved) and "Reply to requester" in titles(resolved)
+
+
+async def test_a_requester_not_in_slack_gets_nothing_there_and_agents_are_told(slack: Harness) -> None:
+    h, office = slack, Office.of(slack)
+    reference, card = await ticket(h, office, {})  # filed from the shell: no Slack conversation to write in
+    view = await press(h, AGENT, "triage_reply", reference)
+    assert await submit(h, AGENT, view, "We called you instead.") == {}
+    await office.deliver()
+    assert to_customers(h) == []
+    [note] = [c for c in sent(h, "chat.postMessage", TRIAGE) if c.args.get("thread_ts") == card.response["ts"]]
+    assert "not delivered in Slack" in note.args["text"]
+    assert await conversation(h, reference) == [("to_requester", f"agent:{AGENT}", "We called you instead.", False)]

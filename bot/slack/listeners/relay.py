@@ -110,7 +110,8 @@ def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -
             key = f"shortcut:{meta['channel']}:{meta['ts']}"  # the same thread message twice is sent once
         else:
             ask = bool(meta["ask"])
-            key = f"view:{view.get('id') or body.get('view', {}).get('id')}"  # a retried submission is sent once
+            view_id = str(view.get("id") or "")
+            key = f"view:{view_id}" if view_id else None  # a retried submission is sent once
         # The name the requester reads is the agent's Slack name (the agent check just read their profile).
         profile = agents.directory.cached_profile(user_id) if agents.directory else None
         writer = Agent(agent.user_id, profile.name if profile else None)
