@@ -118,7 +118,7 @@ async def test_auth_test_failing_is_not_private(fake: FakeSlack, portal: Portal)
 
 
 def test_what_slack_lists_is_what_counts() -> None:
-    assert workspaces_of({**UNSHARED, "context_team_id": "T0HOME"}) == {"T0HOME"}
-    assert workspaces_of(connected("T0CITY")) == {"T0HOME", "T0CITY"}
+    assert workspaces_of({**UNSHARED, "context_team_id": "T0HOME"}) == frozenset({"T0HOME"})
+    assert workspaces_of(connected("T0CITY")) == frozenset({"T0HOME", "T0CITY"})
     assert workspaces_of({}) is None  # no answer is no answer
     assert workspaces_of({**connected(), "shared_team_ids": "T0CITY"}) is None  # not a list: not understood

@@ -105,6 +105,7 @@ def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -
             await ack(**errors(at.gettext(UNREADABLE_FORM)))
             return
         reference = meta["reference"]
+        key: str | None
         if "channel" in meta:
             ask = submitted_text(view, KIND_BLOCK) == ASK
             key = f"shortcut:{meta['channel']}:{meta['ts']}"  # the same thread message twice is sent once
