@@ -8,7 +8,7 @@ from datetime import date, datetime
 from portal.domain.administrative import AdministrativeRequest
 from portal.domain.chargers import Charger
 from portal.domain.messages import RequestMessage
-from portal.domain.requests import SupportRequest
+from portal.domain.requests import WAITING_FOR_CUSTOMER, SupportRequest
 from portal.domain.service_tickets import ServiceTicket
 from portal.domain.transfers import TransferRequest
 
@@ -114,6 +114,15 @@ class SerialCheck:
 _WITHDRAWABLE = {
     kind.request_kind.value: kind.withdrawable for kind in (ServiceTicket, AdministrativeRequest, TransferRequest)
 }
+
+
+_ASKABLE = {kind.request_kind.value: kind.askable for kind in (ServiceTicket, AdministrativeRequest, TransferRequest)}
+
+
+def is_askable(kind: str, status: str) -> bool:
+    """Whether support may ask the customer's side something about a request of `kind` in `status` and wait for
+    the answer (or already waits for one: a further question waits on)."""
+    return status == WAITING_FOR_CUSTOMER or status in _ASKABLE.get(kind, frozenset())
 
 
 def is_withdrawable(summary: RequestSummary) -> bool:

@@ -35,7 +35,13 @@ from portal.services.transfers import (
     send_unreachable_transfer_to_support,
 )
 from portal.services.withdrawals import check_withdrawal, withdraw_request, withdrawable_requests
-from portal.services.workspaces import ask_workspace_verification, identify, link_workspace, workspace_links
+from portal.services.workspaces import (
+    ask_workspace_verification,
+    identify,
+    link_workspace,
+    workspace_links,
+    workspace_organizations,
+)
 
 __all__ = [
     "account_overview",
@@ -87,5 +93,6 @@ __all__ = [
     "withdraw_request",
     "withdrawable_requests",
     "workspace_links",
+    "workspace_organizations",
     "write_to_requester",
 ]

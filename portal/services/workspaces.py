@@ -186,3 +186,16 @@ async def workspace_links(uow: UnitOfWork) -> list[WorkspaceLink]:
             select(ws.c.team_id, o.c.name).outerjoin(o, o.c.id == ws.c.organization_id).order_by(ws.c.team_id)
         )
         return [WorkspaceLink(r.team_id, r.name) for r in rows]
+
+
+async def workspace_organizations(uow: UnitOfWork, team_ids: Sequence[str]) -> dict[str, str]:
+    """The organization each of `team_ids` is linked to, by name; a workspace not linked (or unknown) is absent."""
+    wanted = [t for t in team_ids if t]
+    if not wanted:
+        return {}
+    ws, o = tables.slack_workspaces, tables.organizations
+    async with uow:
+        rows = await uow.session.execute(
+            select(ws.c.team_id, o.c.name).join(o, o.c.id == ws.c.organization_id).where(ws.c.team_id.in_(wanted))
+        )
+        return {r.team_id: r.name for r in rows}

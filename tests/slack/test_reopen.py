@@ -94,7 +94,7 @@ async def test_resolved_requester_reopens_by_button_then_the_agent_resolves_agai
     _, action_id, value = button(resolved, "Reopen ST-000001")
     assert (action_id, value) == ("request_reopen", reference)
     [card] = [c for c in sent(h, "chat.update", TRIAGE)][-1:]
-    assert titles(card.args) == ["Reopen", "Close"]  # agents may reopen a resolved ticket too
+    assert titles(card.args) == ["Reopen", "Close", "Reply to requester"]  # agents may reopen a resolved ticket too
 
     h.fake.clear()
     await press(h, "U0CARLA", "DU0CARLA", action_id, value)
@@ -103,7 +103,10 @@ async def test_resolved_requester_reopens_by_button_then_the_agent_resolves_agai
     assert await status_of(h, reference) == "open"  # nobody had it: back to open
     await office.deliver()
     [updated] = sent(h, "chat.update", TRIAGE)  # the card, refreshed in place, once
-    assert titles(updated.args) == ["In progress", "Resolve", "Assign to me", "Reject", "Duplicate of…"]
+    assert titles(updated.args) == [
+        *("In progress", "Resolve", "Assign to me", "Reject", "Duplicate of…"),
+        *("Reply to requester", "Ask for information"),  # writing to the requester (issue 16 §1)
+    ]
     assert "Reopened by carla@citycharge.example" in json.dumps(updated.args["blocks"])
     [told] = sent(h, "chat.postMessage", "U0CARLA")
     assert "ST-000001 is now open" in told.args["text"]

@@ -32,6 +32,12 @@ Who hears about what:
 - request.customer_reminder (once per support question): the requester is told support still waits for their
   answer, with the question; a request closed for want of one (request.status_changed) says so, and how to start
   again.
+- request.message to the requester (an agent's reply or question, issue 16 §1): the requester gets the words with
+  the agent's name and the reference, in the channel thread the request was asked in only when nobody of another
+  organization can read that channel (bot/slack/people/channels.py), else in their DM (remembered under
+  ``relay:<reference>:<number>``, so that a reply in its thread can be matched to the request); the triage thread
+  a note of who sent what, and where. Moving into waiting_for_customer, and back out on the requester's own answer,
+  sends no status DM: the question, and the answer, are the news.
 - account.linked: the linked person gets a DM.
 - handoff.requested: someone without a portal account (or from an unverified workspace) asked for a person; the
   triage channel gets a card with their Slack user, where they asked and the conversation so far. (People with an
@@ -63,21 +69,25 @@ from typing import Any
 
 from bot.logs import log_context
 from bot.slack.egress.delivery import HOME_LANE_PREFIX, PUBLISH_VIEW, THREAD_OF, Delivery, enqueue
+from bot.slack.egress.posted import triage_key
 from bot.slack.ingress.threads import remember_thread
 from bot.slack.messages.additions import customer_message_in_triage
 from bot.slack.messages.blocks import escape
 from bot.slack.messages.consent import consent_answered_message, consent_message, consent_reminder_message
 from bot.slack.messages.receipts import filing_receipt
+from bot.slack.messages.relay import IN_DM, IN_THREAD, NOWHERE, to_requester, triage_note
 from bot.slack.messages.reopen import with_reopen_button
 from bot.slack.messages.sla import breach_warning_text, customer_reminder_text, digest_text, unanswered_close_text
 from bot.slack.messages.triage import handoff_card, triage_message
 from bot.slack.messages.wording import ENGLISH, kind_text, status_text
 from bot.slack.messages.workspaces import message_key as workspace_message_key
 from bot.slack.messages.workspaces import workspace_card, workspace_linked_card
+from bot.slack.people.channels import private_to_organization
 from bot.slack.people.identity import IdentityUnavailable
 from bot.slack.people.registry import People
 from portal import outbox, services
 from portal.bootstrap import Portal
+from portal.domain.requests import WAITING_FOR_CUSTOMER
 from portal.errors import UnknownRequest
 from portal.languages import DEFAULT_LANGUAGE, Language, language_of
 from portal.languages.texts import Texts, texts
@@ -247,7 +257,7 @@ class Notifier:
         return answered + await self._tell_requester(event, facts, lambda t: _answer_text(event, facts, t))
 
     async def _status_changed(self, event: Event, facts: RequestFacts) -> list[Delivery]:
-        if event.payload.get("status") in ANSWERED_STATUSES:
+        if event.payload.get("status") in ANSWERED_STATUSES or _waiting_news(event):
             return []
 
         def reopen_button(text: str, t: Texts) -> list[dict[str, Any]]:
@@ -366,6 +376,58 @@ class Notifier:
             return []
         t = await self._requester_texts(facts)
         return [_thread_post(event, thread, filed_note(facts.kind, facts.reference, str(user_id), t))]
+
+    async def _relay(self, event: Event, facts: RequestFacts) -> list[Delivery]:
+        """An agent's message to the requester: to them (their channel thread when only their organization reads
+        it, else their DM), and a note of it for agents in the triage thread."""
+        if event.payload.get("direction") != "to_requester":
+            return []
+        message = next((m for m in facts.messages if m.number == event.payload.get("number")), None)
+        if message is None:
+            return []
+        kind, _, agent = message.author.partition(":")
+        agent = agent if kind == "agent" else ""
+        origin = facts.origin or {}
+        user_id = origin.get("slack_user_id")
+        deliveries: list[Delivery] = []
+        where = NOWHERE
+        if user_id:
+            t = await self._requester_texts(facts)
+            name = await self._agent_name(agent)
+            # Remembered, so that the requester's reply in its thread can be matched to the request.
+            message_key = f"relay:{facts.reference}:{message.number}"
+            thread = _public_thread(origin)
+            people = self.people
+            if thread is not None and await private_to_organization(
+                people.client, people.directory, self.portal, thread[0], facts.organization
+            ):
+                channel, ts = thread
+                text = to_requester(facts.reference, name, message.text, message.asks, t, mention=str(user_id))
+                payload = {"channel": channel, "thread_ts": ts, "text": text}
+                deliveries.append(Delivery(channel, "chat.postMessage", payload, f"ev{event.id}:relay", message_key))
+                where = IN_THREAD
+            else:
+                text = to_requester(facts.reference, name, message.text, message.asks, t)
+                payload = {"channel": str(user_id), "text": text}
+                deliveries.append(
+                    Delivery(str(user_id), "chat.postMessage", payload, f"ev{event.id}:relay", message_key)
+                )
+                where = IN_DM
+        if self.triage_channel:
+            note = triage_note(agent, message.text, message.asks, where, self.agent_texts)
+            payload = {"channel": self.triage_channel, "text": note, THREAD_OF: triage_key(facts.reference)}
+            deliveries.append(Delivery(self.triage_channel, "chat.postMessage", payload, f"ev{event.id}:relay-note"))
+        return deliveries
+
+    async def _agent_name(self, user_id: str) -> str | None:
+        """The name Slack shows for an agent (their display name, else their real name); None when Slack cannot
+        say now (the message then comes from "Support")."""
+        if not user_id:
+            return None
+        try:
+            return (await self.people.directory.profile(user_id)).name
+        except IdentityUnavailable:
+            return None
 
     async def _tell_previous_operators(self, event: Event, facts: RequestFacts) -> list[Delivery]:
         users = await self.people.user_ids(email for _, email in facts.operator_accounts)
@@ -545,7 +607,7 @@ REQUEST_HANDLERS: dict[str, tuple[RequestHandler, ...]] = {
     "transfer.completed": (Notifier._tell_previous_operators, Notifier._refresh_cards_naming),
     CONSENT_REMINDER_EVENT: (Notifier._remind_consent,),
     "transfer.operator_unreachable": (Notifier._operator_unreachable,),
-    "request.message": (_customer_message_to_triage,),
+    "request.message": (_customer_message_to_triage, Notifier._relay),
     BREACH_WARNING_EVENT: (Notifier._breach_warning,),
     CUSTOMER_REMINDER_EVENT: (Notifier._remind_customer,),
 }
@@ -571,6 +633,17 @@ def _public_thread(origin: dict[str, Any]) -> tuple[str, str] | None:
     if not channel or not thread or str(channel).startswith("D") or origin.get("surface") == "im":
         return None
     return str(channel), str(thread)
+
+
+def _waiting_news(event: Event) -> bool:
+    """Whether a status change is support starting to wait for the requester's answer, or the requester's own
+    answer ending the wait: the question and the answer are the news, so no status DM repeats them. Anything else
+    out of waiting (a decision, a withdrawal, closing it unanswered) is told as usual."""
+    payload = event.payload
+    if payload.get("status") == WAITING_FOR_CUSTOMER:
+        return True
+    answered = str(payload.get("actor") or "").startswith("account:")
+    return payload.get("from") == WAITING_FOR_CUSTOMER and answered and payload.get("status") not in WITHDRAWN_STATUSES
 
 
 def _direct_message(user_id: str, text: str, key: str) -> Delivery:

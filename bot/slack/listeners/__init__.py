@@ -13,6 +13,7 @@ from bot.slack.listeners import (
     events,
     home,
     options,
+    relay,
     reopen,
     search,
     shortcuts,
@@ -32,6 +33,7 @@ def register(app: AsyncApp, conversations: SlackConversations, agents: Agents, t
     triage.register(app, conversations, agents)
     consent.register(app, conversations, agents)
     reopen.register(app, conversations, agents)
+    relay.register(app, conversations, agents)
     workspaces.register(app, conversations, agents)
     commands.register(app, conversations, agents)
     home.register(app, conversations, agents)

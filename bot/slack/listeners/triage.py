@@ -25,8 +25,10 @@ from bot.slack.messages.decisions import (
     reason_view,
     submitted_text,
 )
+from bot.slack.messages.relay import relay_view
 from bot.slack.messages.triage import (
     APPROVE,
+    ASK,
     ASSIGN,
     CLOSE,
     DUPLICATE,
@@ -34,6 +36,7 @@ from bot.slack.messages.triage import (
     PROGRESS,
     REJECT,
     REOPEN,
+    REPLY,
     RESOLVE,
 )
 from bot.slack.people.agents import Agents, audited_agent
@@ -154,6 +157,13 @@ def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -
             trigger_id=trigger, view=link_view(facts.reference, facts.requester_email, names, channel, at)
         )
 
+    # Writing to the requester opens the modal of bot/slack/listeners/relay.py; the portal says whether asking fits.
+    async def reply(agent: Agent, facts: RequestFacts, channel: str, trigger: str) -> None:
+        await client.views_open(trigger_id=trigger, view=relay_view(facts.reference, at))
+
+    async def ask(agent: Agent, facts: RequestFacts, channel: str, trigger: str) -> None:
+        await client.views_open(trigger_id=trigger, view=relay_view(facts.reference, at, ask=True))
+
     decisions: dict[str, Decision] = {
         APPROVE: approve,
         REJECT: reject,
@@ -164,6 +174,8 @@ def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -
         LINK: link,
         REOPEN: reopen,
         DUPLICATE: duplicate,
+        REPLY: reply,
+        ASK: ask,
     }
 
     async def decide(

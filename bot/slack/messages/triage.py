@@ -10,8 +10,10 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextB
 from bot.slack.messages.blocks import escape
 from bot.slack.messages.wording import ENGLISH, first_upper, kind_text, language_name, status_text
 from portal.dates import short_moment
+from portal.domain.requests import WAITING_FOR_CUSTOMER
 from portal.languages.texts import N_, Texts
 from portal.services.facts import RequestFacts
+from portal.views import is_askable
 
 APPROVE, REJECT, ASSIGN, PROGRESS, RESOLVE, CLOSE, LINK, REOPEN, DUPLICATE = (
     "triage_approve",
@@ -25,6 +27,8 @@ APPROVE, REJECT, ASSIGN, PROGRESS, RESOLVE, CLOSE, LINK, REOPEN, DUPLICATE = (
     "triage_duplicate",
 )
 TRIAGE_ACTIONS = (APPROVE, REJECT, ASSIGN, PROGRESS, RESOLVE, CLOSE, LINK, REOPEN, DUPLICATE)
+# Agent → customer (issue 16 §1): a row of their own under the decisions, on every request still under way.
+REPLY, ASK = "triage_reply", "triage_ask"
 DESCRIPTION_SHOWN = 1500
 
 
@@ -56,7 +60,7 @@ def buttons_for(facts: RequestFacts, t: Texts = ENGLISH) -> list[tuple[str, str,
     refuse = [reject, (DUPLICATE, t.gettext("Duplicate of…"), None)]
     if facts.status == "open":
         return [(PROGRESS, t.gettext("In progress"), None), resolve, assign, *refuse]
-    if facts.status == "in_progress":
+    if facts.status in ("in_progress", WAITING_FOR_CUSTOMER):
         return [resolve, assign, *refuse]
     # resolved: reopening when the fix did not hold, or closing for good
     return [(REOPEN, t.gettext("Reopen"), None), (CLOSE, t.gettext("Close"), None)]
@@ -65,6 +69,17 @@ def buttons_for(facts: RequestFacts, t: Texts = ENGLISH) -> list[tuple[str, str,
 ANSWERS = {"consented": N_("consented"), "declined": N_("declined")}
 # Reasons the portal itself gives (portal.domain.transfers.UNREACHABLE_REASON), shown in the agents' language.
 SYSTEM_REASONS = frozenset({N_("the current Service Operator cannot be reached in Slack")})
+
+
+def relay_buttons_for(facts: RequestFacts, t: Texts = ENGLISH) -> list[tuple[str, str, str | None]]:
+    """(action id, title, style) of writing to the requester: on a request under way; asking only where its status
+    lets it wait for the answer (or it already waits)."""
+    if facts.is_closed:
+        return []
+    choices: list[tuple[str, str, str | None]] = [(REPLY, t.gettext("Reply to requester"), None)]
+    if is_askable(facts.kind, facts.status):
+        choices.append((ASK, t.gettext("Ask for information"), None))
+    return choices
 
 
 def triage_message(facts: RequestFacts, t: Texts = ENGLISH) -> tuple[str, list[dict[str, Any]]]:
@@ -151,6 +166,17 @@ def triage_message(facts: RequestFacts, t: Texts = ENGLISH) -> tuple[str, list[d
                 elements=[
                     ButtonElement(text=title_, action_id=action, value=facts.reference, style=style)
                     for action, title_, style in choices
+                ],
+            )
+        )
+    relay = relay_buttons_for(facts, t)
+    if relay:
+        blocks.append(
+            ActionsBlock(
+                block_id=f"relay|{facts.reference}",
+                elements=[
+                    ButtonElement(text=title_, action_id=action, value=facts.reference, style=style)
+                    for action, title_, style in relay
                 ],
             )
         )

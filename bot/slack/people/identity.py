@@ -55,6 +55,7 @@ class Profile:
     enterprise_id: str | None
     email: str | None
     locale: str | None = None  # the language Slack shows them ("nl-NL"), asked for with include_locale
+    name: str | None = None  # the name Slack shows for them (display name, else real name), for people to read
 
 
 @dataclass(frozen=True)
@@ -206,9 +207,13 @@ def profile_of(user: dict[str, Any]) -> Profile:
     email = ((user.get("profile") or {}).get("email") or "").strip().lower() or None
     enterprise = (user.get("enterprise_user") or {}).get("enterprise_id") or user.get("enterprise_id")
     locale = user.get("locale")
+    profile = user.get("profile") or {}
+    names = (profile.get("display_name"), profile.get("real_name"), user.get("real_name"))
+    name = next((n.strip() for n in names if isinstance(n, str) and n.strip()), None)
     return Profile(
         str(user.get("team_id") or "") or None,
         str(enterprise) if enterprise else None,
         email,
         str(locale)[:35] if isinstance(locale, str) and locale else None,
+        name[:80] if name else None,
     )
