@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.ops.metrics import Metrics
 from bot.slack.egress.delivery import SlackSender
 from bot.slack.egress.notifier import HomeView, Notifier
+from bot.slack.people.channels import IsSupport
 from bot.slack.people.registry import People
 from portal import services
 from portal.bootstrap import Portal
@@ -128,10 +129,19 @@ def start_background(
     home_view: HomeView | None,
     stop: asyncio.Event,
     metrics: Metrics | None = None,
+    is_support: IsSupport | None = None,
 ) -> list[asyncio.Task[None]]:
     """`people` is the Slack app's own (one resolver per process: one auth.test, one profile cache); `metrics` the
-    app's, which count the sender's 429s and failed deliveries."""
-    notifier = Notifier(portal, people, settings.triage_channel, home_view, agent_language=settings.agent_language)
+    app's, which count the sender's 429s and failed deliveries; `is_support` who is an agent (the notifier relays an
+    agent's words into a customer's channel only when nobody but agents and that customer's organization reads it)."""
+    notifier = Notifier(
+        portal,
+        people,
+        settings.triage_channel,
+        home_view,
+        agent_language=settings.agent_language,
+        is_support=is_support,
+    )
     sender = SlackSender(portal.engine, client, metrics=metrics)
     return [
         asyncio.create_task(notifier.run(stop), name="notifier"),

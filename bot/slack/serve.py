@@ -46,7 +46,14 @@ async def serve(settings: Settings, portal: Portal, host: str = "0.0.0.0") -> No
         return await home_view(app.conversations, app.agents, user_id, team_id)
 
     background = start_background(
-        settings, portal, app.bolt.client, app.conversations.people, home_of, stop, metrics=metrics
+        settings,
+        portal,
+        app.bolt.client,
+        app.conversations.people,
+        home_of,
+        stop,
+        metrics=metrics,
+        is_support=app.agents.is_agent,
     )
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -3,7 +3,7 @@
 Re-exported here so surfaces import `portal.services` only.
 """
 
-from portal.services.accounts import link_account
+from portal.services.accounts import account_organizations, link_account
 from portal.services.administrative import open_administrative_request, resolve_administrative_request
 from portal.services.asked import filed_under
 from portal.services.audit import audit_entries, audit_refusal
@@ -44,6 +44,7 @@ from portal.services.workspaces import (
 )
 
 __all__ = [
+    "account_organizations",
     "account_overview",
     "add_from_requester",
     "agent_queue",

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from sqlalchemy import select
+
+from portal.adapters import tables
 from portal.domain.actors import Actor
 from portal.domain.administrative import AdministrativeRequest
 from portal.domain.events import DomainEvent
@@ -40,3 +45,17 @@ async def link_account(
             request = await load_request(uow, reference, AdministrativeRequest, "resolved")
             request.resolve(actor, uow.clock(), f"Account linked to {organization.name}")
         await uow.commit()
+
+
+async def account_organizations(uow: UnitOfWork, emails: Iterable[str]) -> dict[str, str | None]:
+    """The organization (by name) of each account among `emails` (lower-cased); None for an account of none. An email
+    without an account is not in the answer."""
+    wanted = sorted({e.strip().lower() for e in emails if e and e.strip()})
+    if not wanted:
+        return {}
+    ac, org = tables.accounts, tables.organizations
+    query = (
+        select(ac.c.email, org.c.name).outerjoin(org, org.c.id == ac.c.organization_id).where(ac.c.email.in_(wanted))
+    )
+    async with uow:
+        return {str(email): name for email, name in (await uow.session.execute(query)).all()}

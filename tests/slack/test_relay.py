@@ -151,6 +151,7 @@ async def test_ask_for_information_waits_for_the_customer_who_reads_it_with_the_
 async def test_reply_keeps_the_status_and_goes_into_the_customers_own_thread(slack: Harness) -> None:
     h, office = slack, Office.of(slack)
     h.fake.channels[CITY] = {"is_channel": True, "is_shared": False, "context_team_id": "T0HOME"}
+    h.fake.members[CITY] = ["U0CARLA", AGENT]  # CityCharge's requester and support only
     reference, card = await ticket(h, office, {**IN_CITY, "language": "nl"})
 
     view = await press(h, AGENT, "triage_reply", reference)
@@ -298,11 +299,25 @@ async def test_privacy_a_channel_shared_with_another_organization_gets_nothing_t
 
     # Shared only with CityCharge's own workspace: the thread is theirs.
     h.fake.channels[CITY] = {**CONNECT, "shared_team_ids": ["T0HOME", "T0CITY"]}
+    h.fake.members[CITY] = ["U0CARLA", AGENT]
     view = await press(h, AGENT, "triage_reply", reference)
     assert await submit(h, AGENT, view, "Thanks, noted.", view_id="V0SECOND") == {}
     await office.deliver()
     [posted] = sent(h, "chat.postMessage", CITY)
     assert "Thanks, noted." in posted.args["text"] and posted.args["thread_ts"] == ASKED_AT
+
+
+async def test_privacy_a_customer_of_another_organization_in_our_own_channel_means_the_dm(slack: Harness) -> None:
+    h, office = slack, Office.of(slack)
+    h.fake.channels[CITY] = {"is_channel": True, "is_shared": False, "context_team_id": "T0HOME"}
+    h.fake.members[CITY] = ["U0CARLA", "U0BEN", AGENT]  # ben (GreenFleet) is a member of our workspace too
+    reference, _ = await ticket(h, office, IN_CITY)
+    view = await press(h, AGENT, "triage_reply", reference)
+    assert await submit(h, AGENT, view, "Your warranty covers the new cable.") == {}
+    await office.deliver()
+    assert sent(h, "chat.postMessage", CITY) == []
+    [dm] = sent(h, "chat.postMessage", "U0CARLA")
+    assert "Your warranty covers the new cable." in dm.args["text"]
 
 
 async def test_privacy_slack_not_saying_who_reads_the_channel_means_the_dm(slack: Harness) -> None:

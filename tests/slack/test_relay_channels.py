@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.people.channels import private_to_organization, workspaces_of
+from bot.slack.people.channels import MEMBERS_MAX, private_to_organization, workspaces_of
 from bot.slack.people.identity import Directory
 from portal import services
 from portal.bootstrap import Portal
@@ -47,6 +47,7 @@ async def fake() -> AsyncIterator[FakeSlack]:
 async def private(fake: FakeSlack, portal: Portal, info: dict[str, Any] | None, organization: str | None) -> bool:
     if info is not None:
         fake.channels[CHANNEL] = info
+    fake.members.setdefault(CHANNEL, [])  # nobody of the home workspace in it (see the member tests below)
     client = AsyncWebClient(token="xoxb-test", base_url=fake.base_url)
     return await private_to_organization(client, Directory(client, portal), portal, CHANNEL, organization)
 
@@ -122,3 +123,55 @@ def test_what_slack_lists_is_what_counts() -> None:
     assert workspaces_of(connected("T0CITY")) == frozenset({"T0HOME", "T0CITY"})
     assert workspaces_of({}) is None  # no answer is no answer
     assert workspaces_of({**connected(), "shared_team_ids": "T0CITY"}) is None  # not a list: not understood
+
+
+# --- the home workspace's own members: customers may be among them --------------------------------------------------
+
+HOME_ONLY = {**UNSHARED, "context_team_id": "T0HOME"}
+
+
+async def members_private(
+    fake: FakeSlack, portal: Portal, members: list[str], organization: str | None, info: dict[str, Any] = HOME_ONLY
+) -> bool:
+    fake.channels[CHANNEL] = info
+    fake.members[CHANNEL] = members
+    client = AsyncWebClient(token="xoxb-test", base_url=fake.base_url)
+
+    async def is_support(user_id: str) -> bool:
+        return user_id == "U0AGENT"
+
+    directory = Directory(client, portal)
+    return await private_to_organization(client, directory, portal, CHANNEL, organization, is_support)
+
+
+@pytest.fixture
+async def people() -> AsyncIterator[FakeSlack]:
+    from tests.support.harness import USERS
+
+    async with FakeSlack(users=USERS) as server:
+        yield server
+
+
+async def test_a_home_channel_with_a_customer_of_another_organization_is_not_private(
+    people: FakeSlack, portal: Portal
+) -> None:
+    # carla (CityCharge), the agent and the app: only CityCharge and support read it.
+    assert await members_private(people, portal, ["U0CARLA", "U0AGENT", people.bot_user_id], CITYCHARGE)
+    # ben (GreenFleet) is in our workspace too: his company must not read what support tells CityCharge.
+    assert not await members_private(people, portal, ["U0CARLA", "U0BEN", "U0AGENT"], CITYCHARGE)
+    # someone Slack shows no email for, or someone with no account, cannot be placed: no.
+    assert not await members_private(people, portal, ["U0CARLA", "U0NOMAIL"], CITYCHARGE)
+    assert not await members_private(people, portal, ["U0CARLA", "U0GHOST"], CITYCHARGE)
+    # a requester of no organization: any customer beside them is one too many.
+    assert not await members_private(people, portal, ["U0DAVE", "U0CARLA"], None)
+
+
+async def test_members_of_a_linked_workspace_count_by_their_link_and_a_large_channel_is_not_checked(
+    people: FakeSlack, portal: Portal
+) -> None:
+    assert await members_private(people, portal, ["U0ANNA", "U0AGENT"], VOLTWAY, connected("T0VOLT"))
+    assert not await members_private(people, portal, ["U0ANNA", "U0BEN"], VOLTWAY, connected("T0VOLT"))
+    crowd = ["U0CARLA"] + [f"U0X{i:04d}" for i in range(MEMBERS_MAX)]
+    assert not await members_private(people, portal, crowd, CITYCHARGE)
+    people.fail_next("conversations.members", status=500)
+    assert not await members_private(people, portal, ["U0CARLA"], CITYCHARGE)

@@ -18,7 +18,8 @@ What it models (shapes from Slack's method reference; ids look like Slack's):
 * ``fail_first_attempts`` fails the first attempt of every call (a request whose method and arguments it has not
   seen before) with 429 + ``Retry-After`` or a 5xx; the same request sent again (a retry) is answered normally.
   Response URLs count too (method ``response_url``);
-* ``conversations.info`` answers from ``channels`` (``channel_not_found`` for others);
+* ``conversations.info`` answers from ``channels``, ``conversations.members`` from ``members``
+  (``channel_not_found`` for others);
 * ``response_url(name)`` gives a loopback URL that records what an app posts to an interaction's response_url.
 
 Every request is recorded as a ``Call``, failed and unauthenticated ones included.
@@ -149,6 +150,8 @@ class FakeSlack:
         self.first_attempt_faults = 0  # how many first attempts were failed
         # channel id -> conversations.info's "channel" object (is_private, is_shared, is_ext_shared, …)
         self.channels: dict[str, dict[str, Any]] = {}
+        # channel id -> conversations.members' "members" (user ids); a channel not listed is channel_not_found
+        self.members: dict[str, list[str]] = {}
         self._slow: dict[str, float] = {}  # delay(): every call of the method waits this long
 
     # ------------------------------------------------------------------ lifecycle
@@ -420,6 +423,7 @@ class FakeSlack:
             "views.publish": lambda args: self._views("views.publish", args),
             "usergroups.users.list": self._usergroups_users_list,
             "conversations.info": self._conversations_info,
+            "conversations.members": self._conversations_members,
         }
 
     def _conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -427,6 +431,14 @@ class FakeSlack:
         if channel is None:
             return {"ok": False, "error": "channel_not_found"}
         return {"ok": True, "channel": {"id": str(args["channel"]), **channel}}
+
+    def _conversations_members(self, args: dict[str, Any]) -> dict[str, Any]:
+        members = self.members.get(str(args.get("channel", "")))
+        if members is None:
+            return {"ok": False, "error": "channel_not_found"}
+        limit = int(args.get("limit") or 100)
+        more = {"next_cursor": "dXNlcjpVMEMxMjM0NTY="} if len(members) > limit else {"next_cursor": ""}
+        return {"ok": True, "members": members[:limit], "response_metadata": more}
 
     def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
         return {

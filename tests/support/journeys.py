@@ -10,10 +10,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.egress.delivery import SlackSender
 from bot.slack.egress.notifier import Notifier
+from bot.slack.people.agents import Agents
 from bot.slack.people.registry import People
 from tests.support import payloads
 from tests.support.fake_slack import Call, FakeSlack
-from tests.support.harness import TRIAGE, Harness, button
+from tests.support.harness import AGENT, TRIAGE, Harness, button
 from tests.support.signing import SlackSender as SignedRequests
 
 TRANSFER_REASON = "Bought from VoltWay with the installation in 2025"
@@ -58,7 +59,8 @@ class Office:
     @classmethod
     def of(cls, h: Harness) -> Self:
         client = AsyncWebClient(token="xoxb-test", base_url=h.fake.base_url)
-        notifier = Notifier(h.portal, People(h.portal.engine, client), TRIAGE)
+        agents = Agents(client, frozenset({AGENT}))
+        notifier = Notifier(h.portal, People(h.portal.engine, client), TRIAGE, is_support=agents.is_agent)
         return cls(h, notifier, SlackSender(h.portal.engine, client, interval=0.0))
 
     async def deliver(self) -> None:

@@ -82,7 +82,7 @@ from bot.slack.messages.triage import handoff_card, triage_message
 from bot.slack.messages.wording import ENGLISH, kind_text, status_text
 from bot.slack.messages.workspaces import message_key as workspace_message_key
 from bot.slack.messages.workspaces import workspace_card, workspace_linked_card
-from bot.slack.people.channels import private_to_organization
+from bot.slack.people.channels import IsSupport, private_to_organization
 from bot.slack.people.identity import IdentityUnavailable
 from bot.slack.people.registry import People
 from portal import outbox, services
@@ -120,8 +120,10 @@ class Notifier:
         home_view: HomeView | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         agent_language: Language = DEFAULT_LANGUAGE,
+        is_support: IsSupport | None = None,
     ) -> None:
         self.portal = portal
+        self.is_support = is_support  # who is an agent: they may read a customer's channel beside the customer
         self.people = people
         self.triage_channel = triage_channel
         self.home_view = home_view
@@ -399,7 +401,7 @@ class Notifier:
             thread = _public_thread(origin)
             people = self.people
             if thread is not None and await private_to_organization(
-                people.client, people.directory, self.portal, thread[0], facts.organization
+                people.client, people.directory, self.portal, thread[0], facts.organization, self.is_support
             ):
                 channel, ts = thread
                 text = to_requester(facts.reference, name, message.text, message.asks, t, mention=str(user_id))

@@ -56,6 +56,7 @@ class Profile:
     email: str | None
     locale: str | None = None  # the language Slack shows them ("nl-NL"), asked for with include_locale
     name: str | None = None  # the name Slack shows for them (display name, else real name), for people to read
+    is_bot: bool = False  # an app's or bot's user: reads what its app is sent, nobody's person
 
 
 @dataclass(frozen=True)
@@ -216,4 +217,5 @@ def profile_of(user: dict[str, Any]) -> Profile:
         email,
         str(locale)[:35] if isinstance(locale, str) and locale else None,
         name[:80] if name else None,
+        bool(user.get("is_bot")),
     )
