@@ -12,6 +12,7 @@ from portal.services.decisions import assign_request, reject_request, set_ticket
 from portal.services.eligibility import check_eligibility
 from portal.services.facts import organization_names, request_facts
 from portal.services.faults import (
+    fault_for_operator,
     fault_not_ours,
     fault_notice,
     fault_reports_of,
@@ -72,6 +73,7 @@ __all__ = [
     "check_withdrawal",
     "close_as_duplicate",
     "expire_stale_transfers",
+    "fault_for_operator",
     "fault_not_ours",
     "fault_notice",
     "fault_reports_of",

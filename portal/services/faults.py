@@ -68,6 +68,8 @@ class FaultNotice:
     reporter: str | None
     reporter_organization: str | None
     ticket_reference: str | None
+    operator: str  # its name: for the operator's own people and support, never for the reporter
+    operator_emails: tuple[str, ...]  # the operator's accounts, whose verified people get the DM
 
 
 def fault_summary(report: FaultReport) -> FaultReportSummary:
@@ -167,6 +169,8 @@ async def _notice(uow: UnitOfWork, report: FaultReport) -> FaultNotice:
         if report.reporter_organization_id is not None:
             org = report.reporter_organization_id
             organization = (await uow.organizations.names([org])).get(org)
+    operator = (await uow.organizations.names([report.operator_id])).get(report.operator_id, "?")
+    emails = tuple(a.email for a in await uow.accounts.of_organization(report.operator_id))
     return FaultNotice(
         report.reference,
         report.serial,
@@ -176,6 +180,8 @@ async def _notice(uow: UnitOfWork, report: FaultReport) -> FaultNotice:
         reporter,
         organization,
         report.ticket_reference,
+        operator,
+        emails,
     )
 
 
@@ -201,6 +207,18 @@ async def _load_for_operator(uow: UnitOfWork, email: str | None, reference: str)
 async def _refused(uow: UnitOfWork, email: str | None, action: str, reference: str, error: Exception) -> None:
     actor = Customer(email).label if email else "account:?"
     await audit_refusal(uow, actor, action, reference, type(error).__name__, "not a person of the charger's operator")
+
+
+async def fault_for_operator(uow: UnitOfWork, email: str | None, reference: str) -> FaultNotice:
+    """The report as a person of its charger's current Service Operator may see it (to open a ticket from it).
+    Anyone else gets UnknownRequest, audited: a forged button value shows nobody's symptom."""
+    try:
+        async with uow:
+            _, report = await _load_for_operator(uow, email, reference)
+            return await _notice(uow, report)
+    except UnknownRequest as error:
+        await _refused(uow, email, "fault_view", reference, error)
+        raise
 
 
 async def fault_not_ours(uow: UnitOfWork, email: str | None, reference: str) -> FaultNotice:
