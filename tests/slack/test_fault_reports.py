@@ -11,14 +11,17 @@ import json
 import pytest
 from sqlalchemy import update
 
+from bot.slack.messages.faults import FAULT_TICKET_CALLBACK
+from bot.slack.messages.modals import FORM_CALLBACK
 from portal import services
 from portal.adapters import tables
 from portal.demo import CITYCHARGE, GREENFLEET
 from portal.domain.actors import Agent
 from tests.slack.test_agent_journeys import Desk, has_buttons, sent
 from tests.support import payloads
+from tests.support.fake_slack import Call
 from tests.support.harness import TRIAGE, Harness, button, inputs, text_of
-from tests.support.journeys import support_command
+from tests.support.journeys import press_button, support_command
 
 BEN, CARLA = "ben@greenfleet.example", "carla@citycharge.example"
 SYMPTOM = "Display stays dark, no charging on socket 1"
@@ -40,7 +43,7 @@ async def carla_opens_the_ticket(d: Desk, reference: str) -> str:
     assert button(dm, "Open a service ticket")[2] == reference
     _, action_id, value = button(dm, "Open a service ticket")
     await d.press("U0CARLA", "D0CARLA", action_id, value)
-    [opened] = await d.h.fake.wait_for("views.open")
+    [opened] = await d.h.fake.wait_for("views.open", where=is_fault_ticket_modal)
     view = opened.args["view"]
     assert inputs(view)["description"]["initial_value"] == SYMPTOM
     assert "10001R002" in json.dumps(view["blocks"])
@@ -48,6 +51,10 @@ async def carla_opens_the_ticket(d: Desk, reference: str) -> str:
     assert answer["response_action"] == "update"
     assert "ST-000001" in json.dumps(answer["view"])
     return "ST-000001"
+
+
+def is_fault_ticket_modal(call: Call) -> bool:
+    return bool(call.ok and call.args.get("view", {}).get("callback_id") == FAULT_TICKET_CALLBACK)
 
 
 async def bens_status(d: Desk) -> str:
@@ -132,3 +139,39 @@ async def test_forged_presses_and_modals_are_refused_and_audited(desk: Desk) -> 
     assert notice is not None and notice.status == "sent"
     audited = await services.audit_entries(d.h.portal.uow())
     assert {e.action for e in audited} >= {"fault_not_ours", "fault_view", "fault_open_ticket"}
+
+
+@pytest.mark.parametrize("share", [False, True])
+async def test_ben_reports_from_the_conversation_and_carla_gets_the_dm(desk: Desk, share: bool) -> None:
+    """The whole way: ben is told he may not raise a ticket, presses *Tell the charger's Service Operator*, fills
+    in the modal (the symptom; the checkbox is his consent), and carla's DM names him only when he agreed."""
+    d, h = desk, desk.h
+    channel = "C0SHARED"
+    await h.sender.event(
+        payloads.app_mention("U0BEN", "<@UBOT> our charger 10001R002 is broken", channel, payloads.next_ts())
+    )
+    [why] = await h.fake.wait_for("chat.postEphemeral")
+    assert CITYCHARGE not in json.dumps(why.args)
+    await press_button(h, "U0BEN", why, "Tell the charger's Service Operator", channel)
+    [opened] = await h.fake.wait_for("views.open")
+    view = opened.args["view"]
+    fields = inputs(view)
+    assert set(fields) == {"fault_serial", "description", "fault_share"}
+    assert fields["fault_serial"]["initial_value"] == "10001R002"
+    state = {
+        "fault_serial": {"value": payloads.plain_text_value("10001R002")},
+        "description": {"value": payloads.plain_text_value(SYMPTOM)},
+        "fault_share": {"value": payloads.checkboxes_value(["true"] if share else [])},
+    }
+    status, body = await h.sender.interaction(
+        payloads.view_submission("U0BEN", "T0HOME", FORM_CALLBACK, str(view["private_metadata"]), state)
+    )
+    assert status == 200
+    answer = json.dumps(json.loads(body))
+    assert "Service Operator was informed" in answer and "FR-000001" in answer
+    assert CITYCHARGE not in answer and "carla" not in answer
+    await d.deliver()
+    [dm] = sent(h, "chat.postMessage", "U0CARLA")
+    assert SYMPTOM in text_of(dm) and "10001R002" in text_of(dm)
+    assert (BEN in text_of(dm)) is share and (GREENFLEET in text_of(dm)) is share
+    await carla_opens_the_ticket(d, "FR-000001")
