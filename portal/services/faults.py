@@ -43,6 +43,7 @@ from portal.views import RequestSummary, summarize
 
 FAULT_REPORTED = "fault.reported"
 FAULT_TO_SUPPORT = "fault.to_support"  # payload: reason "not_ours" or "unreachable"
+FAULT_TICKET_OPENED = "fault.ticket_opened"  # payload: the ticket's reference
 
 
 @dataclass(frozen=True)
@@ -266,6 +267,7 @@ async def open_ticket_from_fault(
             now = uow.clock()
             label = Customer(account.email).label
             await uow.faults.set_status(report.reference, FaultStatus.TICKET_OPENED, now, label, ticket.reference)
+            uow.record(DomainEvent(FAULT_TICKET_OPENED, report.reference, {"ticket": ticket.reference}))
             await uow.commit()
             return summarize(ticket)
     except UnknownRequest as error:

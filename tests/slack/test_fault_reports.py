@@ -50,6 +50,9 @@ async def carla_opens_the_ticket(d: Desk, reference: str) -> str:
     answer = await d.submit("U0CARLA", view["callback_id"], view, {"description": payloads.plain_text_value(SYMPTOM)})
     assert answer["response_action"] == "update"
     assert "ST-000001" in json.dumps(answer["view"])
+    await d.deliver()
+    [updated] = sent(d.h, "chat.update", "DU0CARLA")  # her DM, in place: which ticket, no buttons left
+    assert "service ticket ST-000001 was opened" in updated.args["text"] and not has_buttons(updated)
     return "ST-000001"
 
 

@@ -41,6 +41,7 @@ Who hears about what:
 - fault.reported (issue 17 §2): each verified person of the charger's Service Operator gets a DM, in their
   language, with the serial, the symptom, the reporter only if they agreed, and *Open a service ticket* / *Not
   ours any more*; when nobody of the operator can be reached in Slack, the report goes to support at once.
+- fault.ticket_opened: the operator's DMs say which ticket was opened from the report, in place of their buttons.
 - fault.to_support: the triage channel gets a card (the operator said "not ours any more", or nobody of it could
   be reached); after "not ours", the operator's DMs lose their buttons.
 - account.linked: the linked person gets a DM.
@@ -99,7 +100,7 @@ from portal.languages import DEFAULT_LANGUAGE, Language, language_of
 from portal.languages.texts import Texts, texts
 from portal.outbox import OutboxEvent as Event
 from portal.services.facts import RequestFacts
-from portal.services.faults import FAULT_REPORTED, FAULT_TO_SUPPORT, FaultNotice
+from portal.services.faults import FAULT_REPORTED, FAULT_TICKET_OPENED, FAULT_TO_SUPPORT, FaultNotice
 from portal.services.handoff import HANDOFF_EVENT
 from portal.services.sla import BREACH_WARNING_EVENT, CUSTOMER_REMINDER_EVENT, SLA_DIGEST_EVENT
 from portal.services.transfers import CONSENT_REMINDER_EVENT
@@ -542,6 +543,11 @@ class Notifier:
             deliveries += await self._fault_answered(event, notice)
         return deliveries
 
+    async def _fault_ticket_opened(self, event: Event) -> list[Delivery]:
+        """One of the operator's people opened a ticket from the report: every DM of it says so, without buttons."""
+        notice = await services.fault_notice(self.portal.uow(), event.reference or "")
+        return await self._fault_answered(event, notice) if notice is not None else []
+
     async def _fault_answered(self, event: Event, notice: FaultNotice) -> list[Delivery]:
         users = await self.people.user_ids(notice.operator_emails)
         return [
@@ -656,6 +662,7 @@ EVENT_HANDLERS: dict[str, EventHandler] = {
     SLA_DIGEST_EVENT: Notifier._sla_digest,
     FAULT_REPORTED: Notifier._fault_reported,
     FAULT_TO_SUPPORT: Notifier._fault_to_support,
+    FAULT_TICKET_OPENED: Notifier._fault_ticket_opened,
 }
 
 # Events about a request: its facts are read once and given to each handler, in order; the requester's App Home is
