@@ -46,7 +46,12 @@ def explain(decision: EligibilityDecision, dispatcher: CollectingDispatcher, lan
                     # Translators: a button under "another organization is the Service Operator of this charger".
                     "title": t.gettext("Request a management transfer"),
                     "payload": intent_payload("request_transfer", serial=serial),
-                }
+                },
+                {
+                    # Translators: a button under "another organization is the Service Operator of this charger".
+                    "title": t.gettext("Tell the charger's Service Operator"),
+                    "payload": intent_payload("inform", fault_serial=serial),
+                },
             ],
         )
     elif outcome is Outcome.TRANSFER_PENDING and decision.own_pending_reference:

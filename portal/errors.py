@@ -20,6 +20,7 @@ message); anything else is a bug and reaches the surface's generic error handler
     │   ├── NotSupportAgent
     │   ├── NotServiceOperator
     │   ├── NotRequester
+    │   ├── OwnCharger                a fault report on a charger the reporter's organization operates
     │   └── NotEligible               carries the EligibilityDecision that explains why
     ├── Conflict
     │   ├── InvalidTransition         e.g. approving twice
@@ -27,6 +28,7 @@ message); anything else is a bug and reaches the surface's generic error handler
     │   ├── AlreadyAnswered
     │   ├── AlreadyServiceOperator
     │   ├── TransferAlreadyPending
+    │   ├── FaultReportedRecently     one fault report per charger and reporter per day
     │   └── OperatorChanged
     └── ImportFailed                  a CSV row was rejected; nothing of the file was written
 """
@@ -121,6 +123,12 @@ class NotRequester(NotAllowed):
     pass
 
 
+class OwnCharger(NotAllowed):
+    def __init__(self, serial: str) -> None:
+        super().__init__(f"your organization is the Service Operator of {serial}: raise a service ticket yourself")
+        self.serial = serial
+
+
 class NotEligible(NotAllowed):
     def __init__(self, decision: EligibilityDecision) -> None:
         super().__init__(f"not eligible: {decision.outcome}")
@@ -163,6 +171,14 @@ class TransferAlreadyPending(Conflict):
     def __init__(self, serials: list[str]) -> None:
         super().__init__("a management transfer is already pending for " + ", ".join(serials))
         self.serials = serials
+
+
+class FaultReportedRecently(Conflict):
+    def __init__(self, serial: str, again_at: datetime) -> None:
+        when = f"{again_at:%Y-%m-%d %H:%M} UTC"
+        super().__init__(f"you reported a fault on {serial} recently; you may report it again from {when}")
+        self.serial = serial
+        self.again_at = again_at
 
 
 class OperatorChanged(Conflict):

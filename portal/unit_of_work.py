@@ -10,6 +10,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from portal.adapters import tables
+from portal.adapters.fault_reports import FaultReportRepository
 from portal.adapters.repositories import (
     AccountRepository,
     ChargerRepository,
@@ -39,6 +40,7 @@ class UnitOfWork:
     chargers: ChargerRepository
     requests: RequestRepository
     references: ReferenceCounter
+    faults: FaultReportRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession], clock: Clock = utc_now) -> None:
         self._session_factory = session_factory
@@ -52,6 +54,7 @@ class UnitOfWork:
         self.chargers = ChargerRepository(self.session)
         self.requests = RequestRepository(self.session)
         self.references = ReferenceCounter(self.session)
+        self.faults = FaultReportRepository(self.session)
         self._events = []
         await self.session.begin()
         return self

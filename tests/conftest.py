@@ -123,6 +123,7 @@ DATA_TABLES = (
     "conversation_events",
     "conversations",
     "outbox",
+    "fault_reports",
     "request_transitions",
     "request_chargers",
     "requests",

@@ -135,6 +135,32 @@ request_messages = Table(
     CheckConstraint("direction IN ('to_requester', 'from_requester')", name="direction"),
 )
 
+# Fault reports to a charger's Service Operator from a customer who does not operate it (portal/domain/faults.py).
+# `operator_id` is the Service Operator when it was reported: only its people may answer. `origin_key` makes one
+# intent (a form instance in a conversation) report once, as for requests.
+fault_reports = Table(
+    "fault_reports",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("reference", String(16), nullable=False, unique=True),
+    Column("charger_id", ForeignKey("chargers.id"), nullable=False),
+    Column("serial", String(20), nullable=False),
+    Column("operator_id", ForeignKey("organizations.id"), nullable=False, index=True),
+    Column("reporter_account_id", ForeignKey("accounts.id"), nullable=False),
+    Column("reporter_organization_id", ForeignKey("organizations.id"), nullable=True),
+    Column("symptom", Text, nullable=False),
+    Column("share_identity", Boolean, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("ticket_reference", String(16), nullable=True),
+    Column("answered_by", String(400), nullable=True),
+    Column("origin", JSON, nullable=True),
+    Column("origin_key", String(200), nullable=True, unique=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Index("ix_fault_reports_charger_reporter", "charger_id", "reporter_account_id", "created_at"),
+    CheckConstraint("status IN ('sent', 'ticket_opened', 'not_ours', 'to_support')", name="status"),
+)
+
 # Refused attempts (a non-agent pressing Approve, a forged consent): who tried what, when, and why it was refused.
 audit_log = Table(
     "audit_log",

@@ -11,6 +11,15 @@ from portal.services.consent import answer_consent
 from portal.services.decisions import assign_request, reject_request, set_ticket_status
 from portal.services.eligibility import check_eligibility
 from portal.services.facts import organization_names, request_facts
+from portal.services.faults import (
+    fault_for_operator,
+    fault_not_ours,
+    fault_notice,
+    fault_reports_of,
+    open_ticket_from_fault,
+    report_fault,
+    send_unreachable_fault_to_support,
+)
 from portal.services.handoff import ask_for_person
 from portal.services.messages import add_from_requester, write_to_requester
 from portal.services.overview import (
@@ -64,6 +73,10 @@ __all__ = [
     "check_withdrawal",
     "close_as_duplicate",
     "expire_stale_transfers",
+    "fault_for_operator",
+    "fault_not_ours",
+    "fault_notice",
+    "fault_reports_of",
     "filed_under",
     "get_request",
     "identify",
@@ -74,6 +87,7 @@ __all__ = [
     "open_follow_up_ticket",
     "open_requests_naming",
     "open_service_ticket",
+    "open_ticket_from_fault",
     "organization_chargers",
     "organization_names",
     "record_sla_digest",
@@ -82,11 +96,13 @@ __all__ = [
     "remind_waiting_customers",
     "reopen_ticket",
     "reopen_ticket_as_agent",
+    "report_fault",
     "request_facts",
     "request_transfer",
     "requests_by_kind_and_state",
     "resolve_administrative_request",
     "search_requests",
+    "send_unreachable_fault_to_support",
     "send_unreachable_transfer_to_support",
     "set_ticket_status",
     "support_queue",

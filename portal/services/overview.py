@@ -26,6 +26,7 @@ from portal.domain.sla import RequestSla, SlaRules, sla_of
 from portal.domain.transfers import TransferStatus
 from portal.errors import UnknownCharger
 from portal.services._loading import load_account
+from portal.services.faults import FaultReportSummary, fault_summary
 from portal.unit_of_work import UnitOfWork
 from portal.views import ChargerView, RequestSummary, charger_view, summarize
 
@@ -106,6 +107,8 @@ class AccountOverview:
     chargers: tuple[ChargerView, ...]  # those its organization operates
     requests: tuple[RequestSummary, ...]  # its own and its organization's, newest first
     awaiting_our_answer: tuple[RequestSummary, ...]  # transfers of its organization's chargers, asking consent
+    # The account's own fault reports on others' chargers: never who operates them.
+    fault_reports: tuple[FaultReportSummary, ...] = ()
 
 
 async def charger_overview(uow: UnitOfWork, viewer: Actor, serial: str) -> ChargerOverview:
@@ -282,6 +285,7 @@ async def account_overview(uow: UnitOfWork, email: str | None) -> AccountOvervie
             chargers=tuple(chargers),
             requests=tuple(summarize(r) for r in requests),
             awaiting_our_answer=tuple(awaiting),
+            fault_reports=tuple(fault_summary(r) for r in await uow.faults.of_reporter(account.id or 0)),
         )
 
 

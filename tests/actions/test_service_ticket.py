@@ -83,9 +83,11 @@ async def test_ben_is_told_why_and_offered_a_transfer_without_seeing_who_operate
     filled = {"serial": "ACE0100002", "eligibility": "other_operator"}
     _, messages = await run(ActionOpenServiceTicket(portal), tracker(BEN, slots=filled))
     assert responses(messages) == ["utter_other_operator"]
-    [button] = messages[0]["buttons"]
+    [button, tell] = messages[0]["buttons"]
     assert button["payload"].startswith("/request_transfer{")
     assert json.loads(button["payload"][len("/request_transfer") :]) == {"serial": "ACE0100002"}
+    # Besides the transfer: a fault report to the charger's Service Operator (issue 17 §2), naming only the serial.
+    assert json.loads(tell["payload"][len("/inform") :]) == {"fault_serial": "ACE0100002"}
     assert "VoltWay" not in json.dumps(messages)
     assert await services.list_requests(portal.uow(), BEN) == []
 

@@ -38,6 +38,12 @@ Who hears about what:
   ``relay:<reference>:<number>``, so that a reply in its thread can be matched to the request); the triage thread
   a note of who sent what, and where. Moving into waiting_for_customer, and back out on the requester's own answer,
   sends no status DM: the question, and the answer, are the news.
+- fault.reported (issue 17 §2): each verified person of the charger's Service Operator gets a DM, in their
+  language, with the serial, the symptom, the reporter only if they agreed, and *Open a service ticket* / *Not
+  ours any more*; when nobody of the operator can be reached in Slack, the report goes to support at once.
+- fault.ticket_opened: the operator's DMs say which ticket was opened from the report, in place of their buttons.
+- fault.to_support: the triage channel gets a card (the operator said "not ours any more", or nobody of it could
+  be reached); after "not ours", the operator's DMs lose their buttons.
 - account.linked: the linked person gets a DM.
 - handoff.requested: someone without a portal account (or from an unverified workspace) asked for a person; the
   triage channel gets a card with their Slack user, where they asked and the conversation so far. (People with an
@@ -74,6 +80,7 @@ from bot.slack.ingress.threads import remember_thread
 from bot.slack.messages.additions import customer_message_in_triage
 from bot.slack.messages.blocks import escape
 from bot.slack.messages.consent import consent_answered_message, consent_message, consent_reminder_message
+from bot.slack.messages.faults import fault_answered_text, fault_dm, fault_triage_card
 from bot.slack.messages.receipts import filing_receipt
 from bot.slack.messages.relay import IN_DM, IN_THREAD, NOWHERE, to_requester, triage_note
 from bot.slack.messages.reopen import with_reopen_button
@@ -93,6 +100,7 @@ from portal.languages import DEFAULT_LANGUAGE, Language, language_of
 from portal.languages.texts import Texts, texts
 from portal.outbox import OutboxEvent as Event
 from portal.services.facts import RequestFacts
+from portal.services.faults import FAULT_REPORTED, FAULT_TICKET_OPENED, FAULT_TO_SUPPORT, FaultNotice
 from portal.services.handoff import HANDOFF_EVENT
 from portal.services.sla import BREACH_WARNING_EVENT, CUSTOMER_REMINDER_EVENT, SLA_DIGEST_EVENT
 from portal.services.transfers import CONSENT_REMINDER_EVENT
@@ -486,6 +494,68 @@ class Notifier:
             deliveries.append(_direct_message(user_id, text, f"ev{event.id}:linked:{user_id}"))
         return deliveries
 
+    async def _fault_reported(self, event: Event) -> list[Delivery]:
+        """The DM of each verified person of the charger's Service Operator; nobody reachable: support has it."""
+        notice = await services.fault_notice(self.portal.uow(), event.reference or "")
+        if notice is None or notice.status != "sent":
+            return []
+        unsure: set[str] = set()
+        users = await self.people.user_ids(notice.operator_emails, unsure)
+        if not any(users.get(e.strip().lower()) for e in notice.operator_emails):
+            if unsure:
+                # "Unknown" (a look-up that failed this time) is not "unreachable": the event waits for a next round.
+                raise IdentityUnavailable
+            if await services.send_unreachable_fault_to_support(self.portal.uow(), notice.reference, [notice.operator]):
+                logger.info("fault report sent to support: its Service Operator is not reachable in Slack")
+            return []
+        return [
+            self._fault_dm(event, notice, user_id, await self._texts_of(user_id), "chat.postMessage")
+            for email in notice.operator_emails
+            for user_id in users.get(email.strip().lower(), [])
+        ]
+
+    def _fault_dm(self, event: Event, notice: FaultNotice, user_id: str, t: Texts, method: str) -> Delivery:
+        if method == "chat.postMessage":
+            text, blocks = fault_dm(notice, t)
+            message: dict[str, Any] = {"channel": user_id, "text": text, "blocks": blocks}
+        else:
+            message = {"channel": user_id, "text": fault_answered_text(notice, t), "blocks": []}
+        return Delivery(
+            user_id,
+            method,
+            message,
+            key=f"ev{event.id}:fault:{user_id}",
+            message_key=f"fault:{notice.reference}:{user_id}",
+        )
+
+    async def _fault_to_support(self, event: Event) -> list[Delivery]:
+        """Support's card; after "not ours any more", the operator's DMs say so in place of their buttons."""
+        notice = await services.fault_notice(self.portal.uow(), event.reference or "")
+        if notice is None:
+            return []
+        reason = str(event.payload.get("reason") or "")
+        deliveries: list[Delivery] = []
+        if self.triage_channel:
+            text = fault_triage_card(notice, reason, self.agent_texts)
+            message = {"channel": self.triage_channel, "text": text}
+            deliveries.append(Delivery(self.triage_channel, "chat.postMessage", message, key=f"ev{event.id}:fault"))
+        if reason == "not_ours":
+            deliveries += await self._fault_answered(event, notice)
+        return deliveries
+
+    async def _fault_ticket_opened(self, event: Event) -> list[Delivery]:
+        """One of the operator's people opened a ticket from the report: every DM of it says so, without buttons."""
+        notice = await services.fault_notice(self.portal.uow(), event.reference or "")
+        return await self._fault_answered(event, notice) if notice is not None else []
+
+    async def _fault_answered(self, event: Event, notice: FaultNotice) -> list[Delivery]:
+        users = await self.people.user_ids(notice.operator_emails)
+        return [
+            self._fault_dm(event, notice, user_id, await self._texts_of(user_id), "chat.update")
+            for email in notice.operator_emails
+            for user_id in users.get(email.strip().lower(), [])
+        ]
+
     async def _handoff(self, event: Event) -> list[Delivery]:
         """Someone the portal cannot name asked for a person: support gets a card with where to answer them."""
         if not self.triage_channel:
@@ -590,6 +660,9 @@ EVENT_HANDLERS: dict[str, EventHandler] = {
     "workspace.linked": Notifier._workspace,
     HANDOFF_EVENT: Notifier._handoff,
     SLA_DIGEST_EVENT: Notifier._sla_digest,
+    FAULT_REPORTED: Notifier._fault_reported,
+    FAULT_TO_SUPPORT: Notifier._fault_to_support,
+    FAULT_TICKET_OPENED: Notifier._fault_ticket_opened,
 }
 
 # Events about a request: its facts are read once and given to each handler, in order; the requester's App Home is

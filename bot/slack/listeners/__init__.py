@@ -11,6 +11,7 @@ from bot.slack.listeners import (
     commands,
     consent,
     events,
+    faults,
     home,
     options,
     relay,
@@ -32,6 +33,7 @@ def register(app: AsyncApp, conversations: SlackConversations, agents: Agents, t
     options.register(app, conversations)
     triage.register(app, conversations, agents)
     consent.register(app, conversations, agents)
+    faults.register(app, conversations, agents)
     reopen.register(app, conversations, agents)
     relay.register(app, conversations, agents)
     workspaces.register(app, conversations, agents)

@@ -86,7 +86,10 @@ def _input(
     hint = _hint(domain, form, slot, slots)
     element: Any
     if slot_type == "bool":
-        accept = label(domain, "transfer_terms", t.gettext("I accept"), slots)
+        # The checkbox's own words (`utter_label_<slot>_option`), else the transfer's terms (its only bool before).
+        accept = label(domain, f"{slot}_option", "", slots) or label(
+            domain, "transfer_terms", t.gettext("I accept"), slots
+        )
         option = Option(value="true", text=PlainTextObject(text=accept[:75]))
         element = CheckboxesElement(
             action_id=VALUE, options=[option], initial_options=[option] if value is True else None

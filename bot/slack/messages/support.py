@@ -41,6 +41,7 @@ from portal.errors import (
     UnknownRequest,
 )
 from portal.languages.texts import N_, Texts
+from portal.services.faults import FaultReportSummary
 from portal.services.overview import ChargerOverview
 from portal.services.workspaces import IdentityStatus
 from portal.views import RequestDetail, RequestSummary, is_withdrawable
@@ -163,9 +164,11 @@ async def _status_list(
         if is_agent:
             return _reply(t.gettext("You have no customer requests of your own.") + queue_hint, t=t)
         return _reply(no_account_text(person.status, t), t=t)
+    faults = await services.fault_reports_of(conversations.portal.uow(), email)
+    reported = ("\n\n" + fault_lines(faults, t)) if faults else ""
     if not requests:
         nothing = t.gettext("You and your organization have no requests yet.")
-        return _reply(nothing + queue_hint, (entry_button(t),), t)
+        return _reply(nothing + reported + queue_hint, (entry_button(t),), t)
     lines = [request_line(r, t) for r in requests[:MAX_LISTED]]
     more = len(requests) - MAX_LISTED
     if more > 0:
@@ -177,7 +180,7 @@ async def _status_list(
             ).format(count=more)
         )
     lead = t.gettext("*Your requests and your organization's*, newest first:")
-    return _reply(lead + "\n" + "\n".join(lines) + queue_hint, t=t)
+    return _reply(lead + "\n" + "\n".join(lines) + reported + queue_hint, t=t)
 
 
 async def _status_one(
@@ -530,6 +533,26 @@ async def _viewer(conversations: SlackConversations, agents: Agents, user_id: st
         return None
     # No verified email: an account that cannot exist, so the portal shows nothing private.
     return Customer(person.email or "")
+
+
+def fault_lines(reports: Sequence[FaultReportSummary], t: Texts = ENGLISH) -> str:
+    """The reporter's fault reports: where each stands, never who operates the charger (nor what it answered)."""
+    lines = [t.gettext("*Your fault reports on other organizations' chargers*, newest first:")]
+    for report in reports[:MAX_LISTED]:
+        state = (
+            t.gettext("support is looking at it")
+            if report.with_support
+            else t.gettext("the Service Operator was informed")
+        )
+        lines.append(
+            t.gettext("• *{reference}* fault on {serial}: {state}; reported {reported}").format(
+                reference=escape(report.reference),
+                serial=escape(report.serial),
+                state=state,
+                reported=day_text(t, report.created_at.date()),
+            )
+        )
+    return "\n".join(lines)
 
 
 def request_line(summary: RequestSummary, t: Texts = ENGLISH) -> str:
