@@ -30,6 +30,7 @@ def _report(row: Row[Any]) -> FaultReport:
         ticket_reference=row.ticket_reference,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        origin=dict(row.origin) if row.origin else None,
     )
 
 
@@ -105,6 +106,17 @@ class FaultReportRepository:
     async def of_reporter(self, account_id: int, limit: int = 20) -> list[FaultReport]:
         query = select(_fr).where(_fr.c.reporter_account_id == account_id).order_by(_fr.c.id.desc()).limit(limit)
         return [_report(row) for row in await self.session.execute(query)]
+
+    async def with_support(self, limit: int = 50) -> list[FaultReport]:
+        """The reports support has to look at (the operator said "not ours", or could not be reached), oldest
+        first: the one waiting longest is the one most likely forgotten."""
+        waiting = [FaultStatus.NOT_OURS.value, FaultStatus.TO_SUPPORT.value]
+        query = select(_fr).where(_fr.c.status.in_(waiting)).order_by(_fr.c.id).limit(limit)
+        return [_report(row) for row in await self.session.execute(query)]
+
+    async def count_with_support(self) -> int:
+        waiting = [FaultStatus.NOT_OURS.value, FaultStatus.TO_SUPPORT.value]
+        return int(await self.session.scalar(select(func.count()).where(_fr.c.status.in_(waiting))) or 0)
 
     async def set_status(
         self, reference: str, status: FaultStatus, now: datetime, by: str | None, ticket: str | None = None

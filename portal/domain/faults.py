@@ -11,9 +11,11 @@ not theirs any more. What each side learns is the point of this module:
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 FAULT_PREFIX = "FR"
 
@@ -34,6 +36,12 @@ class FaultStatus(StrEnum):
     @property
     def with_support(self) -> bool:
         return self in (FaultStatus.NOT_OURS, FaultStatus.TO_SUPPORT)
+
+    @property
+    def is_open(self) -> bool:
+        """Whether someone still has to take the report on. Once the operator opened its service ticket, the
+        ticket carries the fault; a report with support stays open (there is no state after it yet)."""
+        return self is not FaultStatus.TICKET_OPENED
 
 
 OPERATOR_ANSWERABLE = frozenset({FaultStatus.SENT})
@@ -66,6 +74,12 @@ class FaultReport:
     ticket_reference: str | None
     created_at: datetime
     updated_at: datetime
+    origin: Mapping[str, Any] | None = None  # where it was reported from (Slack user, language): for telling them
+
+
+def reporter_told_key(reference: str) -> str:
+    """The outbox key of the one message telling the reporter their report went to support: once per report."""
+    return f"fault-reporter:{reference}"
 
 
 def may_report_again_at(previous: datetime | None) -> datetime | None:

@@ -22,6 +22,7 @@ from portal.domain.faults import (
     FaultStatus,
     may_report_again_at,
     normalise_fault_reference,
+    reporter_told_key,
 )
 from portal.domain.organizations import Account
 from portal.domain.serials import normalise_serial
@@ -44,6 +45,9 @@ from portal.views import RequestSummary, summarize
 FAULT_REPORTED = "fault.reported"
 FAULT_TO_SUPPORT = "fault.to_support"  # payload: reason "not_ours" or "unreachable"
 FAULT_TICKET_OPENED = "fault.ticket_opened"  # payload: the ticket's reference
+# The reporter is told their report went to support (payload: reason, as for fault.to_support). Its own event, under
+# a unique key (`reporter_told_key`), so that whatever restarts or races, they are told once per report.
+FAULT_REPORTER_TOLD = "fault.reporter_told"
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,39 @@ class FaultReportSummary:
     serial: str
     with_support: bool  # False: "the Service Operator was informed"; True: "support is looking at it"
     created_at: datetime
+    # Where it stands, in the reporter's terms: which of the operator's people answered, and the ticket they opened,
+    # are never part of it.
+    status: FaultStatus
+
+
+@dataclass(frozen=True)
+class FaultReportDetail:
+    """One report in full, as its reporter (and only they) may see it: what they reported, never who operates it."""
+
+    summary: FaultReportSummary
+    symptom: str
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class SupportFault:
+    """A report as support sees it in its queue and in `/support status FR-…`: everything, the operator included."""
+
+    notice: FaultNotice
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class FaultReporter:
+    """Who to tell that a report went to support: the reporter's account email (their verified Slack people), the
+    Slack user and language it was reported in (None when it came from elsewhere), and the report as they see it."""
+
+    email: str
+    slack_user_id: str | None
+    slack_team_id: str | None
+    language: str | None
+    summary: FaultReportSummary
 
 
 @dataclass(frozen=True)
@@ -74,7 +111,9 @@ class FaultNotice:
 
 
 def fault_summary(report: FaultReport) -> FaultReportSummary:
-    return FaultReportSummary(report.reference, report.serial, report.status.with_support, report.created_at)
+    return FaultReportSummary(
+        report.reference, report.serial, report.status.with_support, report.created_at, report.status
+    )
 
 
 async def report_fault(
@@ -155,6 +194,68 @@ async def fault_reports_of(uow: UnitOfWork, email: str | None) -> list[FaultRepo
         return [fault_summary(r) for r in await uow.faults.of_reporter(account.id)]
 
 
+async def fault_report_for_reporter(uow: UnitOfWork, email: str | None, reference: str) -> FaultReportDetail:
+    """One report in full for `/support status FR-…`, when `email` is its reporter's.
+
+    Anyone else (another customer, the reporter's colleagues, the operator) gets UnknownRequest, audited, whatever
+    the reason, exactly as for a reference that does not exist: the answer reveals nothing about the report.
+    """
+    try:
+        async with uow:
+            account = await uow.accounts.by_email(email) if email else None
+            canonical = normalise_fault_reference(reference)
+            report = await uow.faults.get(canonical) if canonical else None
+            if account is None or report is None or report.reporter_account_id != account.id:
+                raise UnknownRequest(reference)
+            return FaultReportDetail(fault_summary(report), report.symptom, report.updated_at)
+    except UnknownRequest as error:
+        actor = Customer(email).label if email else "account:?"
+        await audit_refusal(uow, actor, "fault_status", reference, type(error).__name__, "not the reporter")
+        raise
+
+
+async def fault_for_support(uow: UnitOfWork, reference: str) -> SupportFault | None:
+    """One report as support sees it (agents only: the caller decides who is an agent); None when there is none."""
+    async with uow:
+        canonical = normalise_fault_reference(reference)
+        report = await uow.faults.get(canonical) if canonical else None
+        if report is None:
+            return None
+        return SupportFault(await _notice(uow, report), report.created_at, report.updated_at)
+
+
+async def faults_with_support(uow: UnitOfWork, limit: int = 50) -> tuple[list[SupportFault], int]:
+    """The reports support has to look at, oldest first (at most `limit`), and how many there are in all."""
+    async with uow:
+        reports = await uow.faults.with_support(limit)
+        total = await uow.faults.count_with_support()
+        return [SupportFault(await _notice(uow, r), r.created_at, r.updated_at) for r in reports], total
+
+
+async def fault_reporter(uow: UnitOfWork, reference: str) -> FaultReporter | None:
+    """Who reported `reference`, for the notifier's message to them; None when there is no such report."""
+    async with uow:
+        canonical = normalise_fault_reference(reference)
+        report = await uow.faults.get(canonical) if canonical else None
+        if report is None:
+            return None
+        email = (await uow.accounts.emails([report.reporter_account_id])).get(report.reporter_account_id, "")
+        origin = report.origin or {}
+
+        def text(name: str) -> str | None:
+            value = origin.get(name)
+            return value if isinstance(value, str) and value else None
+
+        summary = fault_summary(report)
+        return FaultReporter(email, text("slack_user_id"), text("slack_team_id"), text("language"), summary)
+
+
+def _tell_reporter_once(uow: UnitOfWork, report: FaultReport, reason: str) -> None:
+    """Record the reporter's one "support has it" message, keyed by the report (the caller checked the key)."""
+    payload = {"reason": reason}
+    uow.record(DomainEvent(FAULT_REPORTER_TOLD, report.reference, payload, key=reporter_told_key(report.reference)))
+
+
 async def fault_notice(uow: UnitOfWork, reference: str) -> FaultNotice | None:
     """The report for the notifier, which DMs the operator's people; None when there is no such report."""
     async with uow:
@@ -232,7 +333,13 @@ async def fault_not_ours(uow: UnitOfWork, email: str | None, reference: str) -> 
             now = uow.clock()
             await uow.faults.set_status(report.reference, FaultStatus.NOT_OURS, now, Customer(account.email).label)
             uow.record(DomainEvent(FAULT_TO_SUPPORT, report.reference, {"reason": "not_ours"}))
-            await uow.commit()
+            if not await uow.recorded_under(reporter_told_key(report.reference)):
+                _tell_reporter_once(uow, report, "not_ours")
+            try:
+                await uow.commit()
+            except IntegrityError as error:
+                # Another answer recorded the reporter's message first (two presses at once): that one won.
+                raise InvalidTransition(report.reference, str(report.status), "answered 'not ours'") from error
     except UnknownRequest as error:
         await _refused(uow, email, "fault_not_ours", reference, error)
         raise
@@ -286,5 +393,10 @@ async def send_unreachable_fault_to_support(uow: UnitOfWork, reference: str, ope
         await uow.faults.set_status(report.reference, FaultStatus.TO_SUPPORT, uow.clock(), "system")
         payload = {"reason": "unreachable", "operators": list(operators)}
         uow.record(DomainEvent(FAULT_TO_SUPPORT, report.reference, payload))
-        await uow.commit()
+        if not await uow.recorded_under(reporter_told_key(report.reference)):
+            _tell_reporter_once(uow, report, "unreachable")
+        try:
+            await uow.commit()
+        except IntegrityError:
+            return False  # another notifier sent it to support first
         return True

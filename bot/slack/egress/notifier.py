@@ -44,6 +44,8 @@ Who hears about what:
 - fault.ticket_opened: the operator's DMs say which ticket was opened from the report, in place of their buttons.
 - fault.to_support: the triage channel gets a card (the operator said "not ours any more", or nobody of it could
   be reached); after "not ours", the operator's DMs lose their buttons.
+- fault.reporter_told (recorded once per report, with fault.to_support): the reporter gets a DM, in their language,
+  that support has the report now, never naming the operator; their App Home is refreshed.
 - account.linked: the linked person gets a DM.
 - handoff.requested: someone without a portal account (or from an unverified workspace) asked for a person; the
   triage channel gets a card with their Slack user, where they asked and the conversation so far. (People with an
@@ -80,7 +82,7 @@ from bot.slack.ingress.threads import remember_thread
 from bot.slack.messages.additions import customer_message_in_triage
 from bot.slack.messages.blocks import escape
 from bot.slack.messages.consent import consent_answered_message, consent_message, consent_reminder_message
-from bot.slack.messages.faults import fault_answered_text, fault_dm, fault_triage_card
+from bot.slack.messages.faults import fault_answered_text, fault_dm, fault_triage_card, reporter_told_text
 from bot.slack.messages.receipts import filing_receipt
 from bot.slack.messages.relay import IN_DM, IN_THREAD, NOWHERE, to_requester, triage_note
 from bot.slack.messages.reopen import with_reopen_button
@@ -100,7 +102,13 @@ from portal.languages import DEFAULT_LANGUAGE, Language, language_of
 from portal.languages.texts import Texts, texts
 from portal.outbox import OutboxEvent as Event
 from portal.services.facts import RequestFacts
-from portal.services.faults import FAULT_REPORTED, FAULT_TICKET_OPENED, FAULT_TO_SUPPORT, FaultNotice
+from portal.services.faults import (
+    FAULT_REPORTED,
+    FAULT_REPORTER_TOLD,
+    FAULT_TICKET_OPENED,
+    FAULT_TO_SUPPORT,
+    FaultNotice,
+)
 from portal.services.handoff import HANDOFF_EVENT
 from portal.services.sla import BREACH_WARNING_EVENT, CUSTOMER_REMINDER_EVENT, SLA_DIGEST_EVENT
 from portal.services.transfers import CONSENT_REMINDER_EVENT
@@ -556,6 +564,24 @@ class Notifier:
             for user_id in users.get(email.strip().lower(), [])
         ]
 
+    async def _fault_reporter_told(self, event: Event) -> list[Delivery]:
+        """The reporter learns that support has their report: a DM to each of their verified Slack people (and the
+        user it was reported from), in the language it was reported in, else theirs; and their App Home anew."""
+        reporter = await services.fault_reporter(self.portal.uow(), event.reference or "")
+        if reporter is None:
+            return []
+        found = (await self.people.user_ids([reporter.email])).get(reporter.email.strip().lower(), [])
+        users = list(dict.fromkeys([*([reporter.slack_user_id] if reporter.slack_user_id else []), *found]))
+        reason = str(event.payload.get("reason") or "")
+        made_in = language_of(reporter.language)
+        deliveries: list[Delivery] = []
+        for user_id in users:
+            t = texts(made_in) if made_in is not None else await self._texts_of(user_id)
+            text = reporter_told_text(reporter.summary, reason, t)
+            deliveries.append(_direct_message(user_id, text, f"ev{event.id}:fault-reporter:{user_id}"))
+            deliveries += await self._home_refresh(event, user_id, reporter.slack_team_id or "")
+        return deliveries
+
     async def _handoff(self, event: Event) -> list[Delivery]:
         """Someone the portal cannot name asked for a person: support gets a card with where to answer them."""
         if not self.triage_channel:
@@ -663,6 +689,7 @@ EVENT_HANDLERS: dict[str, EventHandler] = {
     FAULT_REPORTED: Notifier._fault_reported,
     FAULT_TO_SUPPORT: Notifier._fault_to_support,
     FAULT_TICKET_OPENED: Notifier._fault_ticket_opened,
+    FAULT_REPORTER_TOLD: Notifier._fault_reporter_told,
 }
 
 # Events about a request: its facts are read once and given to each handler, in order; the requester's App Home is

@@ -1,7 +1,8 @@
 """A fault report as the charger's Service Operator reads it (DM, ticket modal) and as support reads it (triage).
 
-The reporter never reads any of these: what they see is in messages/support.py (`fault_lines`) and the
-conversation's answers, none of which name the operator. The operator's DM names the reporter only when the
+The reporter reads only `reporter_told_text` here (built from their own view of the report, which has no field
+naming the operator); the rest of what they see is in messages/support.py (`fault_lines`, `describe_fault`) and
+the conversation's answers, none of which name the operator. The operator's DM names the reporter only when the
 report says they agreed (`FaultNotice.reporter` is None otherwise: the portal decides, not this module).
 """
 
@@ -25,7 +26,7 @@ from bot.slack.messages.blocks import escape
 from bot.slack.messages.modals import DESCRIPTION_LIMITS, VALUE
 from bot.slack.messages.wording import ENGLISH
 from portal.languages.texts import Texts
-from portal.services.faults import FaultNotice
+from portal.services.faults import FaultNotice, FaultReportSummary
 
 FAULT_OPEN_TICKET, FAULT_NOT_OURS = "fault_open_ticket", "fault_not_ours"
 FAULT_TICKET_CALLBACK = "chargedesk_fault_ticket"
@@ -128,4 +129,25 @@ def fault_triage_card(notice: FaultNotice, reason: str, t: Texts = ENGLISH) -> s
         + why
         + "\n"
         + t.gettext("*Reported symptom:* {symptom}").format(symptom=escape(notice.symptom[:2000]))
+    )
+
+
+def reporter_told_text(report: FaultReportSummary, reason: str, t: Texts = ENGLISH) -> str:
+    """The reporter's DM when their report went to support. Why, in words that fit any operator: the operator's
+    name, people and answer's author are not the reporter's to know."""
+    why = (
+        t.gettext("The charger's Service Operator told us it does not look after this charger any more.")
+        if reason == "not_ours"
+        else t.gettext("We could not reach the charger's Service Operator in Slack.")
+    )
+    return (
+        t.gettext("Your fault report {reference} on {serial} is now with our support team.").format(
+            reference=escape(report.reference), serial=escape(report.serial)
+        )
+        + " "
+        + why
+        + " "
+        + t.gettext("Support looks at it; `/support status {reference}` shows where it stands.").format(
+            reference=escape(report.reference)
+        )
     )

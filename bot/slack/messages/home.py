@@ -18,7 +18,14 @@ from bot.slack.ingress.conversations import SlackConversations
 from bot.slack.messages.blocks import ENTRY_TITLE, MAX_SECTION, choices, entry_button, escape, thread_block_id
 from bot.slack.messages.modals import CATEGORIES
 from bot.slack.messages.search import search_button
-from bot.slack.messages.support import NO_ACCOUNT, no_account_text, request_line, withdraw_button
+from bot.slack.messages.support import (
+    NO_ACCOUNT,
+    fault_line,
+    no_account_text,
+    request_line,
+    support_fault_state,
+    withdraw_button,
+)
 from bot.slack.messages.wording import ENGLISH, age, day_text, kind_text, moment_text, status_text
 from bot.slack.people.agents import Agents
 from bot.slack.people.identity import IDENTITY_UNAVAILABLE, WORKSPACE_NOT_VERIFIED, IdentityUnavailable
@@ -26,11 +33,13 @@ from portal import services
 from portal.domain.sla import RequestSla, SlaState, Target
 from portal.errors import UnknownAccount
 from portal.languages.texts import N_, Texts, texts
+from portal.services.faults import SupportFault
 from portal.services.overview import AccountOverview, AgentQueue, QueueItem
 from portal.views import ChargerView, is_withdrawable
 
 MAX_BLOCKS = 100  # Slack's limit for a Home tab
 MAX_HEADER = 150  # Slack's limit for a header's text
+MAX_SUPPORT_FAULTS = 20  # on an agent's Home; the count says how many more
 HOME_BUTTON_BLOCK = thread_block_id(0, None)
 WITHDRAW_BLOCK = thread_block_id(1, None)  # a press continues in the person's DM, like the entry button
 ADMINISTRATIVE_CATEGORY = CATEGORIES[1][0]  # "Administrative changes", as the conversation's menu names it
@@ -69,8 +78,19 @@ async def home_view(
         except UnknownAccount:
             account = None
     queue = await services.agent_queue(portal.uow(), user_id, rules=portal.sla) if is_agent else None
+    # Fault reports are not requests: for agents, those that came to support have a section of their own (a report
+    # support must look at is never lost in the queue); a customer's own are part of their account's overview.
+    faults = await services.faults_with_support(portal.uow(), MAX_SUPPORT_FAULTS) if is_agent else None
     agent_t = texts(agents.language)
-    return render_home(account, queue, portal.clock(), no_account_text(person.status, t), t, agent_t)
+    return render_home(
+        account,
+        queue,
+        portal.clock(),
+        no_account_text(person.status, t),
+        t,
+        agent_t,
+        support_faults=faults,
+    )
 
 
 def notice_home(text: str, now: datetime, t: Texts = ENGLISH) -> dict[str, Any]:
@@ -90,14 +110,20 @@ def render_home(
     no_account: str | None = None,
     t: Texts = ENGLISH,
     agent_t: Texts | None = None,
+    *,
+    support_faults: tuple[Sequence[SupportFault], int] | None = None,
 ) -> dict[str, Any]:
-    """The Home view: the support queue when `queue` is given (agents, in `agent_t`'s language), then the
-    account's part, if any, in `t`'s.
+    """The Home view: the support queue when `queue` is given (agents, in `agent_t`'s language) with the fault
+    reports support has (`support_faults`: some, and how many in all), then the account's part, if any, in `t`'s,
+    with the person's open fault reports (their view: never who operates the charger).
 
     `no_account` says why a customer without an account sees nothing (Slack hid their email, or none has it)."""
     blocks: list[Block] = []
     if queue is not None:
-        blocks.extend(_queue_blocks(queue, now, agent_t or t))
+        faults_waiting = support_faults[1] if support_faults is not None else 0
+        blocks.extend(_queue_blocks(queue, now, agent_t or t, faults_waiting))
+        if support_faults is not None:
+            blocks.extend(_support_fault_blocks(*support_faults, now, agent_t or t))
         if account is not None:
             blocks.append(DividerBlock())
     if account is not None:
@@ -111,14 +137,15 @@ def render_home(
     return View(type="home", blocks=blocks).to_dict()
 
 
-def _queue_blocks(queue: AgentQueue, now: datetime, t: Texts = ENGLISH) -> list[Block]:
+def _queue_blocks(queue: AgentQueue, now: datetime, t: Texts = ENGLISH, faults_waiting: int = 0) -> list[Block]:
     """The agent's queue: the late requests first (whoever has them), then theirs, nobody's, others', the transfers
     still waiting for the current Service Operator and the requests waiting for the customer's answer. Each line:
     reference, kind, chargers, organization, status, age, SLA state, assignee."""
     waiting = len(queue.late) + len(queue.mine) + len(queue.unassigned) + len(queue.others)
     blocks: list[Block] = [_header(t.gettext("Waiting for support ({count})").format(count=waiting)), search_button(t)]
     if not waiting and not queue.waiting_for_operator and not queue.waiting_for_customer:
-        return [*blocks, _section(t.gettext("Nothing is waiting for support right now."))]
+        # Fault reports with support are listed after the queue: then "nothing is waiting" would not be true.
+        return blocks if faults_waiting else [*blocks, _section(t.gettext("Nothing is waiting for support right now."))]
     parts = [
         (t.gettext("*Late* ({count})"), queue.late),
         (t.gettext("*Mine* ({count})"), queue.mine),
@@ -133,6 +160,30 @@ def _queue_blocks(queue: AgentQueue, now: datetime, t: Texts = ENGLISH) -> list[
             lines += [title.format(count=len(items)), *(_queue_line(item, now, t) for item in items)]
     blocks.extend(_sections(lines))
     return blocks
+
+
+def _support_fault_blocks(faults: Sequence[SupportFault], total: int, now: datetime, t: Texts) -> list[Block]:
+    """The fault reports support has to look at, oldest first: the operator said the charger is not theirs any
+    more, or nobody of it could be reached. Nothing at all when there are none (the queue says "nothing waiting")."""
+    if not total:
+        return []
+    lines = [_support_fault_line(fault, now, t) for fault in faults]
+    if total > len(faults):
+        more = total - len(faults)
+        lines.append(t.gettext("…and {count} more; `/support status FR-…` shows one in full.").format(count=more))
+    title = t.gettext("Fault reports with support ({count})").format(count=total)
+    return [_header(title), *_sections(lines)]
+
+
+def _support_fault_line(fault: SupportFault, now: datetime, t: Texts) -> str:
+    n = fault.notice
+    return t.gettext("• *{reference}* fault on {serial}, Service Operator {operator}: {state}; waiting {age}").format(
+        reference=escape(n.reference),
+        serial=escape(n.serial),
+        operator=escape(n.operator),
+        state=escape(support_fault_state(n.status, t)),
+        age=age(now - fault.updated_at, t),
+    )
 
 
 def _queue_line(item: QueueItem, now: datetime, t: Texts) -> str:
@@ -224,6 +275,11 @@ def _customer_blocks(account: AccountOverview, t: Texts = ENGLISH) -> list[Block
         blocks.extend(_sections([request_line(r, t) for r in account.requests]))
     else:
         blocks.append(_section(t.gettext("No requests yet.")))
+    reported = [r for r in account.fault_reports if r.status.is_open]
+    if reported:
+        # Beside the requests, as the reporter sees them: reference, serial and state, never who operates it.
+        blocks.append(_header(t.gettext("Your fault reports on other organizations' chargers")))
+        blocks.extend(_sections([fault_line(r, t) for r in reported]))
     undecided = [r for r in account.requests if is_withdrawable(r)]
     if undecided:
         # Every listed request is the person's own or their organization's, so they may withdraw these; the

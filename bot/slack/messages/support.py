@@ -27,6 +27,7 @@ from bot.slack.people.identity import WORKSPACE_NOT_VERIFIED
 from portal import services
 from portal.domain.actors import Actor, Customer
 from portal.domain.eligibility import EligibilityDecision, Outcome
+from portal.domain.faults import FaultStatus, normalise_fault_reference
 from portal.domain.requests import kind_of_reference, normalise_reference
 from portal.domain.serials import is_valid_serial
 from portal.domain.text import REASON_MAX
@@ -41,7 +42,7 @@ from portal.errors import (
     UnknownRequest,
 )
 from portal.languages.texts import N_, Texts
-from portal.services.faults import FaultReportSummary
+from portal.services.faults import FaultReportDetail, FaultReportSummary, SupportFault
 from portal.services.overview import ChargerOverview
 from portal.services.workspaces import IdentityStatus
 from portal.views import RequestDetail, RequestSummary, is_withdrawable
@@ -113,6 +114,8 @@ async def answer(
     if command == "status" and len(words) <= 2:
         if len(words) == 1:
             return await _status_list(conversations, agents, user_id, team_id, t)
+        if (fault := normalise_fault_reference(words[1])) is not None:
+            return await _fault_status(conversations, agents, user_id, team_id, fault, t)
         reference = normalise_reference(words[1])
         return await _status_one(conversations, agents, user_id, team_id, reference, t) if reference else None
     if command == "charger":
@@ -197,6 +200,28 @@ async def _status_one(
     may_withdraw = isinstance(viewer, Customer) and await _may_withdraw(conversations, viewer, detail.summary)
     buttons = (withdraw_button(detail.summary.reference, t),) if may_withdraw else ()
     return _reply(describe(detail, for_agent=not isinstance(viewer, Customer), t=t), buttons, t)
+
+
+async def _fault_status(
+    conversations: SlackConversations, agents: Agents, user_id: str, team_id: str, reference: str, t: Texts
+) -> Reply:
+    """`status FR-000123`: the reporter sees their report (never who operates the charger); an agent sees it as
+    support does; anyone else hears what an unknown reference gets, word for word."""
+    agent = await agents.agent(user_id)
+    uow = conversations.portal.uow
+    if agent is not None:
+        found = await services.fault_for_support(uow(), reference)
+        if found is not None:
+            return _reply(describe_fault_for_support(found, t), t=t)
+        return _reply(_not_visible(t, escape(reference)), t=t)
+    person = await conversations.directory.resolve(user_id, team_id)
+    if person.workspace_unverified:
+        return _reply(t.gettext(WORKSPACE_NOT_VERIFIED), t=t)
+    try:
+        detail = await services.fault_report_for_reporter(uow(), person.email, reference)
+    except UnknownRequest:
+        return _reply(_not_visible(t, escape(reference)), t=t)
+    return _reply(describe_fault(detail, t), t=t)
 
 
 def _not_visible(t: Texts, reference: str) -> str:
@@ -535,24 +560,89 @@ async def _viewer(conversations: SlackConversations, agents: Agents, user_id: st
     return Customer(person.email or "")
 
 
+# A report's state as its reporter reads it. "Not ours any more" and "nobody reachable" read the same: why support
+# has it is the operator's business, and the reporter's next step is the same.
+FAULT_STATES = {
+    FaultStatus.SENT: N_("the Service Operator was informed"),
+    FaultStatus.TICKET_OPENED: N_("the Service Operator opened a service ticket"),
+    FaultStatus.NOT_OURS: N_("support is looking at it"),
+    FaultStatus.TO_SUPPORT: N_("support is looking at it"),
+}
+
+
+def fault_state_text(status: FaultStatus, t: Texts = ENGLISH) -> str:
+    return t.gettext(FAULT_STATES[status])
+
+
+def fault_line(report: FaultReportSummary, t: Texts = ENGLISH) -> str:
+    """`• *FR-000001* fault on 10001R002: the Service Operator was informed; reported 1 March 2026`"""
+    return t.gettext("• *{reference}* fault on {serial}: {state}; reported {reported}").format(
+        reference=escape(report.reference),
+        serial=escape(report.serial),
+        state=fault_state_text(report.status, t),
+        reported=day_text(t, report.created_at.date()),
+    )
+
+
 def fault_lines(reports: Sequence[FaultReportSummary], t: Texts = ENGLISH) -> str:
     """The reporter's fault reports: where each stands, never who operates the charger (nor what it answered)."""
     lines = [t.gettext("*Your fault reports on other organizations' chargers*, newest first:")]
-    for report in reports[:MAX_LISTED]:
-        state = (
-            t.gettext("support is looking at it")
-            if report.with_support
-            else t.gettext("the Service Operator was informed")
-        )
-        lines.append(
-            t.gettext("• *{reference}* fault on {serial}: {state}; reported {reported}").format(
-                reference=escape(report.reference),
-                serial=escape(report.serial),
-                state=state,
-                reported=day_text(t, report.created_at.date()),
-            )
-        )
+    lines.extend(fault_line(report, t) for report in reports[:MAX_LISTED])
+    if reports:
+        example = escape(reports[0].reference)
+        lines.append(t.gettext("`status {reference}` shows one in full.").format(reference=example))
     return "\n".join(lines)
+
+
+def describe_fault(detail: FaultReportDetail, t: Texts = ENGLISH) -> str:
+    """The reporter's own report in full: the serial, what they reported, when, and where it stands. Built from
+    the reporter's view alone (FaultReportDetail has no field naming the operator or its ticket)."""
+    s = detail.summary
+    return "\n".join(
+        [
+            t.gettext("*{reference}*: fault report on {serial}").format(
+                reference=escape(s.reference), serial=escape(s.serial)
+            ),
+            t.gettext("*Status*: {status}").format(status=fault_state_text(s.status, t)),
+            t.gettext("*Reported*: {reported}; last change {changed}").format(
+                reported=day_text(t, s.created_at.date()), changed=day_text(t, detail.updated_at.date())
+            ),
+            t.gettext("*Reported symptom:* {symptom}").format(symptom=escape(detail.symptom[:2000])),
+        ]
+    )
+
+
+def describe_fault_for_support(fault: SupportFault, t: Texts = ENGLISH) -> str:
+    """A report as an agent reads it: the operator, its answer, the reporter when they agreed to be named."""
+    n = fault.notice
+    lines = [
+        t.gettext("*{reference}*: fault report on {serial}").format(reference=n.reference, serial=escape(n.serial)),
+        t.gettext("*Service Operator*: {operator}").format(operator=escape(n.operator)),
+        t.gettext("*Status*: {status}").format(status=escape(support_fault_state(n.status, t))),
+        t.gettext("*Reported*: {reported}; last change {changed}").format(
+            reported=day_text(t, fault.created_at.date()), changed=day_text(t, fault.updated_at.date())
+        ),
+    ]
+    if n.ticket_reference:
+        lines.append(t.gettext("*Service ticket*: {ticket}").format(ticket=escape(n.ticket_reference)))
+    if n.reporter:
+        who = n.reporter + (f" ({n.reporter_organization})" if n.reporter_organization else "")
+        lines.append(t.gettext("*Reported by*: {who}").format(who=escape(who)))
+    lines.append(t.gettext("*Reported symptom:* {symptom}").format(symptom=escape(n.symptom[:2000])))
+    return "\n".join(lines)
+
+
+SUPPORT_FAULT_STATES = {
+    FaultStatus.SENT: N_("waiting for the Service Operator"),
+    FaultStatus.TICKET_OPENED: N_("the Service Operator opened a service ticket"),
+    FaultStatus.NOT_OURS: N_("the Service Operator says the charger is not theirs any more"),
+    FaultStatus.TO_SUPPORT: N_("nobody of the Service Operator can be reached in Slack"),
+}
+
+
+def support_fault_state(status: str, t: Texts = ENGLISH) -> str:
+    """A report's state as support reads it (why it came to support, when it did)."""
+    return t.gettext(SUPPORT_FAULT_STATES[FaultStatus(status)])
 
 
 def request_line(summary: RequestSummary, t: Texts = ENGLISH) -> str:
