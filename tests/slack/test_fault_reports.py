@@ -80,9 +80,9 @@ async def test_the_operator_gets_the_dm_and_opens_the_ticket(desk: Desk, share: 
     assert detail.summary.serials == ("10001R002",)
     notice = await services.fault_notice(d.h.portal.uow(), reference)
     assert notice is not None and (notice.status, notice.ticket_reference) == ("ticket_opened", ticket)
-    # ben sees that the operator was informed, never who, nor the ticket.
+    # ben sees that the operator opened a service ticket, never who, nor the ticket.
     status = await bens_status(d)
-    assert reference in status and "the Service Operator was informed" in status
+    assert reference in status and "the Service Operator opened a service ticket" in status
     assert CITYCHARGE not in status and "carla" not in status and ticket not in status
     for call in d.h.fake.calls:
         if call.args.get("channel") in ("U0BEN", "D0BEN"):
