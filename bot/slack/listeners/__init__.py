@@ -14,6 +14,7 @@ from bot.slack.listeners import (
     faults,
     home,
     options,
+    photos,
     relay,
     reopen,
     search,
@@ -31,6 +32,7 @@ def register(app: AsyncApp, conversations: SlackConversations, agents: Agents, t
     views.register(app, conversations)
     shortcuts.register(app, conversations, turns)
     options.register(app, conversations)
+    photos.register(app, conversations)
     triage.register(app, conversations, agents)
     consent.register(app, conversations, agents)
     faults.register(app, conversations, agents)
