@@ -24,7 +24,7 @@ from tests.slack.test_customer_journeys import submit
 from tests.support import payloads
 from tests.support.fake_slack import Call
 from tests.support.harness import Harness, button, inputs, text_of
-from tests.support.journeys import press_button
+from tests.support.journeys import TRANSFER_REASON, open_transfer_modal, press_button, transfer_state
 
 CARLA, DM = "U0CARLA", "D0CARLA"
 
@@ -215,3 +215,55 @@ async def test_a_mention_with_a_photo_asks_in_the_thread_only_to_its_sender(slac
     assert question.args["user"] == CARLA and question.args["thread_ts"] == ts
     assert "10001R002" in text_of(question)
     assert h.fake.calls_to("chat.postMessage") == []  # nothing public in a shared channel
+
+
+async def test_a_modal_reads_the_photo_shows_the_serial_to_check_then_files_with_it(slack: Harness) -> None:
+    h = slack
+    view = await open_transfer_modal(h)
+    assert inputs(view)["label_photo"]["type"] == "file_input"
+    assert next(b for b in view["blocks"] if b.get("block_id") == "serials")["optional"] is True
+    photo = h.fake.add_file(label_photo("ACE0100002", seed=9, blur=0.6), user="U0BEN")
+    state = transfer_state() | {"serials": {"value": payloads.plain_text_value(None)}}
+    state["label_photo"] = {"value": payloads.file_input_value([photo])}
+    answer = await submit(h, "U0BEN", view, {k: v["value"] for k, v in state.items()})
+    # At once: "reading"; then the form again with the serial to check, and what was typed still there.
+    assert answer["response_action"] == "update" and "Reading the photo" in json.dumps(answer["view"])
+    [updated] = await h.fake.wait_for("views.update", timeout=20)
+    again = updated.args["view"]
+    assert "ACE0100002" in json.dumps(again["blocks"][0]) and "check it below" in json.dumps(again["blocks"][0])
+    assert inputs(again)["serials"]["initial_value"] == "ACE0100002"
+    assert inputs(again)["description"]["initial_value"] == TRANSFER_REASON
+    assert await requests_count(h) == 0  # nothing filed unseen
+    sent_again = transfer_state() | {"serials": {"value": payloads.plain_text_value("ACE0100002")}}
+    done = await submit(h, "U0BEN", again, {k: v["value"] for k, v in sent_again.items()})
+    assert "MT-000001" in json.dumps(done["view"])
+    [kept] = await kept_files(h)
+    assert kept["id"] == photo["id"] and kept["permalink"] == photo["permalink"]
+
+
+async def test_a_modal_photo_without_a_serial_says_so_and_files_nothing(slack: Harness) -> None:
+    h = slack
+    view = await open_transfer_modal(h)
+    photo = h.fake.add_file(no_label_photo(10), user="U0BEN")
+    state = transfer_state() | {"serials": {"value": payloads.plain_text_value(None)}}
+    state["label_photo"] = {"value": payloads.file_input_value([photo])}
+    await submit(h, "U0BEN", view, {k: v["value"] for k, v in state.items()})
+    [updated] = await h.fake.wait_for("views.update", timeout=20)
+    again = updated.args["view"]
+    assert "couldn't find a serial number" in json.dumps(again["blocks"][0])
+    assert inputs(again)["serials"].get("initial_value") is None
+    assert json.loads(again["private_metadata"]).get("label_photo") is None
+    assert await requests_count(h) == 0
+
+
+async def test_a_photo_beside_a_typed_serial_is_kept_without_reading_it(slack: Harness) -> None:
+    h = slack
+    view = await open_transfer_modal(h)
+    photo = h.fake.add_file(label_photo("ACE0100002", seed=11), user="U0BEN")
+    state = transfer_state()
+    state["label_photo"] = {"value": payloads.file_input_value([photo])}
+    done = await submit(h, "U0BEN", view, {k: v["value"] for k, v in state.items()})
+    assert "MT-000001" in json.dumps(done["view"])
+    assert h.fake.calls_to("files.download") == []
+    [kept] = await kept_files(h)
+    assert kept["id"] == photo["id"]

@@ -708,3 +708,8 @@ def checkboxes_value(values: Sequence[str] | Mapping[str, str]) -> dict[str, Any
 def multi_static_select_value(values: Sequence[str] | Mapping[str, str]) -> dict[str, Any]:
     pairs = values.items() if isinstance(values, Mapping) else ((v, v) for v in values)
     return {"type": "multi_static_select", "selected_options": [_option(value, text) for value, text in pairs]}
+
+
+def file_input_value(files: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """A file_input's state: the files uploaded, as Slack's file objects (FakeSlack.add_file gives them)."""
+    return {"type": "file_input", "files": [dict(f) for f in files]}

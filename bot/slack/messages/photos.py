@@ -71,3 +71,15 @@ def serial_question(serial: str, photo_value: str, thread_ts: str | None, t: Tex
 def problem_answer(problem: PhotoProblem, t: Texts) -> tuple[str, list[dict[str, Any]]]:
     text = t.gettext(PROBLEMS[problem])
     return text, [SectionBlock(text=MarkdownTextObject(text=text)).to_dict()]
+
+
+READING = N_("Reading the photo of your label…")
+READ_IN_FORM = N_("On your photo I read the serial number *{serial}*. Please check it below, then press Send.")
+
+
+def form_notice(reading_serial: str | None, problem: PhotoProblem | None, t: Texts) -> str:
+    """What a form says above its inputs once the photo added to it was read."""
+    if reading_serial is not None:
+        return t.gettext(READ_IN_FORM).format(serial=reading_serial)
+    assert problem is not None
+    return t.gettext(PROBLEMS[problem])
