@@ -15,7 +15,7 @@ from portal.languages.texts import N_, Texts
 LABEL_NO = "chargedesk_label_no"  # "No, that's not it": answered without the conversation (it changes nothing)
 
 READ = N_("On your photo I read the serial number *{serial}*. Is that the one on the label?")
-YES = N_("Yes, {serial}")
+YES = N_("Yes, {serials}")  # the same words as "Did you mean …?" answers
 NO = N_("No")
 NO_THANKS = N_(
     "All right, I won't use it. Please type the serial number as it is printed on the label: ACE followed by "
@@ -57,7 +57,7 @@ def serial_question(serial: str, photo_value: str, thread_ts: str | None, t: Tex
         block_id=thread_block_id(0, thread_ts),  # a click on an ephemeral in a thread finds its conversation
         elements=[
             ButtonElement(
-                text=t.gettext(YES).format(serial=serial)[:75],
+                text=t.gettext(YES).format(serials=serial)[:75],
                 action_id=f"{PRESS}_0",
                 value=confirm_payload(serial, photo_value),
                 style="primary",
