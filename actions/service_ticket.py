@@ -13,6 +13,7 @@ from actions.descriptions import DescribedRequest
 from actions.explanations import explain, warranty_text
 from actions.flow import confirmation, refused
 from actions.opening import misread_in, opening_serials, serial_button
+from actions.photos import label_photos
 from actions.portal_access import UsesPortal
 from actions.requester import language_in, origin_of, requester_of
 from actions.slots import reset_request_slots
@@ -147,7 +148,12 @@ class ActionOpenServiceTicket(UsesPortal, Action):
                 return reset_request_slots()
         try:
             ticket = await services.open_service_ticket(
-                self.portal.uow(), email, serial, description, origin=origin_of(tracker)
+                self.portal.uow(),
+                email,
+                serial,
+                description,
+                origin=origin_of(tracker),
+                files=label_photos(tracker, [serial]),
             )
         except NotEligible as refused:
             explain(refused.decision, dispatcher, language_in(tracker))

@@ -19,6 +19,7 @@ REQUEST_SLOTS = (
     "follow_up_of",
     "addition_reference",
     "addition",
+    "label_photo",
 )
 
 

@@ -13,6 +13,7 @@ from actions.descriptions import DescribedRequest
 from actions.explanations import explain
 from actions.flow import confirmation, refused
 from actions.opening import misread_in, serial_button
+from actions.photos import label_photos
 from actions.portal_access import UsesPortal
 from actions.requester import language_in, origin_of, requester_of
 from actions.slots import reset_request_slots
@@ -141,6 +142,7 @@ class ActionOpenTransferRequest(UsesPortal, Action):
                 tracker.get_slot("description") or "",
                 terms_accepted=True,
                 origin=origin_of(tracker),
+                files=label_photos(tracker, serials),
             )
         except NotEligible as refused:
             explain(refused.decision, dispatcher, language_in(tracker))

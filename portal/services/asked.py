@@ -8,11 +8,13 @@ delivery's key), and the request filed the first time is the answer.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 
+from portal.domain.organizations import Account
 from portal.domain.requests import SupportRequest
 from portal.unit_of_work import UnitOfWork
 from portal.views import RequestSummary, summarize
@@ -33,6 +35,13 @@ async def filed_before(uow: UnitOfWork, origin: Mapping[str, Any] | None) -> Req
     key = origin_key(origin)
     existing = await uow.requests.by_origin_key(key) if key else None
     return summarize(existing) if existing is not None else None
+
+
+def keep_files(request: SupportRequest, account: Account, files: Sequence[Mapping[str, str]], at: datetime) -> None:
+    """Keep the files a request was filed with (a photo of the label) as the requester's first message: support
+    opens them from the request's thread like any file the customer adds later."""
+    if files:
+        request.add_from_requester(account, None, at, [dict(f) for f in files])
 
 
 def note_origin(request: SupportRequest, origin: Mapping[str, Any] | None) -> None:

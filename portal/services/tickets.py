@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from portal.domain.requests import RequestKind
 from portal.domain.service_tickets import ServiceTicket
 from portal.domain.text import clean_description
 from portal.errors import NotEligible
-from portal.services.asked import file_once, filed_before, note_origin
+from portal.services.asked import file_once, filed_before, keep_files, note_origin
 from portal.services.eligibility import decide
 from portal.unit_of_work import UnitOfWork
 from portal.views import RequestSummary, summarize
 
 
 async def open_service_ticket(
-    uow: UnitOfWork, email: str | None, serial: str, description: str, origin: Mapping[str, Any] | None = None
+    uow: UnitOfWork,
+    email: str | None,
+    serial: str,
+    description: str,
+    origin: Mapping[str, Any] | None = None,
+    files: Sequence[Mapping[str, str]] = (),
 ) -> RequestSummary:
-    """Open a ticket when the account's organization is the charger's Service Operator.
+    """Open a ticket when the account's organization is the charger's Service Operator; `files` (the photo of the
+    label the serial was read from, as a surface's file references) are kept on it as the requester's.
 
     Raises NotEligible carrying the decision otherwise, so the surface can explain why and what to do.
     """
@@ -28,7 +34,7 @@ async def open_service_ticket(
         async with uow:
             if (again := await filed_before(uow, origin)) is not None:
                 return again
-            ticket = await add_ticket(uow, email, serial, description, origin)
+            ticket = await add_ticket(uow, email, serial, description, origin, files=files)
             await uow.commit()
             return summarize(ticket)
 
@@ -42,6 +48,7 @@ async def add_ticket(
     description: str,
     origin: Mapping[str, Any] | None,
     follows: str | None = None,
+    files: Sequence[Mapping[str, str]] = (),
 ) -> ServiceTicket:
     """Inside an open transaction: the eligibility decision, then the new ticket added (not committed).
 
@@ -54,5 +61,6 @@ async def add_ticket(
     reference = await uow.references.next(RequestKind.SERVICE_TICKET)
     ticket = ServiceTicket.open(reference, decided.account, decided.charger, description, uow.clock(), follows=follows)
     note_origin(ticket, origin)
+    keep_files(ticket, decided.account, files, uow.clock())
     uow.requests.add(ticket)
     return ticket

@@ -17,7 +17,7 @@ from portal.domain.text import clean_description
 from portal.domain.transfers import MAX_CHARGERS_PER_TRANSFER, TransferRequest, TransferStatus
 from portal.errors import NotEligible, TooManyChargers, TransferAlreadyPending, UnknownCharger
 from portal.services._loading import load_account, load_request
-from portal.services.asked import file_once, filed_before, note_origin
+from portal.services.asked import file_once, filed_before, keep_files, note_origin
 from portal.unit_of_work import UnitOfWork
 from portal.views import RequestSummary, summarize
 
@@ -32,8 +32,10 @@ async def request_transfer(
     *,
     terms_accepted: bool,
     origin: Mapping[str, Any] | None = None,
+    files: Sequence[Mapping[str, str]] = (),
 ) -> RequestSummary:
-    """Ask for the requester's organization to become Service Operator of `serials`."""
+    """Ask for the requester's organization to become Service Operator of `serials` (`files`: the photo of a
+    label, kept on the request as the requester's)."""
     description = clean_description(description)
     normalised = list(dict.fromkeys(normalise_serial(s) for s in serials))
     if len(normalised) > MAX_CHARGERS_PER_TRANSFER:
@@ -65,6 +67,7 @@ async def request_transfer(
                 pending_serials=pending_serials,
             )
             note_origin(transfer, origin)
+            keep_files(transfer, account, files, uow.clock())
             uow.requests.add(transfer)
             try:
                 await uow.commit()

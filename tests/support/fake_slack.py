@@ -20,7 +20,10 @@ What it models (shapes from Slack's method reference; ids look like Slack's):
   Response URLs count too (method ``response_url``);
 * ``conversations.info`` answers from ``channels``, ``conversations.members`` from ``members``
   (``channel_not_found`` for others);
-* ``response_url(name)`` gives a loopback URL that records what an app posts to an interaction's response_url.
+* ``response_url(name)`` gives a loopback URL that records what an app posts to an interaction's response_url;
+* ``add_file`` shares a file: ``files.info`` describes it as Slack does (``url_private`` served here, behind the bot
+  token: without it Slack answers its sign-in page, HTML with status 200), ``file_not_found`` for unknown ids and
+  for a file shared where the bot cannot see it (another workspace's); downloads are recorded as ``files.download``.
 
 Every request is recorded as a ``Call``, failed and unauthenticated ones included.
 """
@@ -153,6 +156,9 @@ class FakeSlack:
         # channel id -> conversations.members' "members" (user ids); a channel not listed is channel_not_found
         self.members: dict[str, list[str]] = {}
         self._slow: dict[str, float] = {}  # delay(): every call of the method waits this long
+        # file id -> (files.info's "file" object, the bytes served at its url_private, whether the bot may read it)
+        self.files: dict[str, tuple[dict[str, Any], bytes, bool]] = {}
+        self._file_counter = itertools.count(1)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -162,6 +168,8 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_route("POST", "/response/{name}", self._handle_response_url)
+        app.router.add_route("GET", "/files-pri/{file_id}/{name}", self._handle_download)
+        app.router.add_route("GET", "/files-pri/{file_id}/download/{name}", self._handle_download)
         self._runner, self._port = await start_local_server(app)
         return self.base_url
 
@@ -190,6 +198,44 @@ class FakeSlack:
     def response_url(self, name: str = "r1") -> str:
         """A response_url that records the app's posts as Call(method="response_url", path="/response/<name>")."""
         return f"{self.root_url}/response/{name}"
+
+    def add_file(
+        self,
+        content: bytes,
+        *,
+        user: str,
+        name: str = "IMG_0412.jpg",
+        mimetype: str = "image/jpeg",
+        readable: bool = True,
+        size: int | None = None,
+    ) -> dict[str, Any]:
+        """A file `user` shared; returns the file object as a message event's ``files`` carries it.
+
+        ``readable=False`` is a file the bot cannot see (shared in another workspace): files.info says
+        file_not_found and its URL serves the sign-in page. ``size`` overrides the size Slack reports.
+        """
+        file_id = f"F0PHOTO{next(self._file_counter)}"
+        filetype = name.rsplit(".", 1)[-1].lower() if "." in name else "binary"
+        file = {
+            "id": file_id,
+            "created": _TS_BASE_SECONDS,
+            "timestamp": _TS_BASE_SECONDS,
+            "name": name,
+            "title": name,
+            "mimetype": mimetype,
+            "filetype": filetype,
+            "pretty_type": filetype.upper(),
+            "user": user,
+            "user_team": (self.users.get(user) or {}).get("team_id", self.team_id),
+            "size": len(content) if size is None else size,
+            "mode": "hosted",
+            "is_external": False,
+            "url_private": f"{self.root_url}/files-pri/{self.team_id}-{file_id}/{name}",
+            "url_private_download": f"{self.root_url}/files-pri/{self.team_id}-{file_id}/download/{name}",
+            "permalink": f"https://{self.team_domain}.slack.com/files/{user}/{file_id}/{name}",
+        }
+        self.files[file_id] = (file, content, readable)
+        return dict(file)
 
     # ------------------------------------------------------------------ inspection
 
@@ -323,6 +369,24 @@ class FakeSlack:
         self.calls.append(Call("response_url", args, None, 200, {"ok": True}, request.path))
         return web.Response(text="ok", content_type="text/html")
 
+    async def _handle_download(self, request: web.Request) -> web.StreamResponse:
+        """A file's url_private: its bytes with the bot token; Slack's sign-in page (HTML, 200) without it."""
+        file_id = request.match_info["file_id"].split("-", 1)[-1]
+        token = self._bearer(request)
+        entry = self.files.get(file_id)
+        failure = self._pop_failure("files.download")
+        args = {"file": file_id}
+        if failure is not None:
+            self.calls.append(Call("files.download", args, token, failure.status, {"ok": False}, request.path))
+            headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
+            return web.Response(status=failure.status, text="error", headers=headers)
+        if entry is None or not entry[2] or token is None or not token.startswith("xoxb-"):
+            self.calls.append(Call("files.download", args, token, 200, {"ok": False}, request.path))
+            return web.Response(text="<!DOCTYPE html><title>Sign in | Slack</title>", content_type="text/html")
+        file, content, _ = entry
+        self.calls.append(Call("files.download", args, token, 200, {"ok": True}, request.path))
+        return web.Response(body=content, content_type=str(file["mimetype"]))
+
     async def _handle_api(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
         args = await self._read_args(request)
@@ -417,6 +481,7 @@ class FakeSlack:
             "chat.postMessage": self._chat_post_message,
             "chat.postEphemeral": self._chat_post_ephemeral,
             "chat.update": self._chat_update,
+            "files.info": self._files_info,
             "views.open": lambda args: self._views("views.open", args),
             "views.update": lambda args: self._views("views.update", args),
             "views.push": lambda args: self._views("views.push", args),
@@ -583,6 +648,12 @@ class FakeSlack:
         if not (args.get("text") or args.get("blocks") or args.get("attachments")):
             return {"ok": False, "error": "no_text"}
         return {"ok": True, "message_ts": self._next_ts()}
+
+    def _files_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        entry = self.files.get(str(args.get("file") or ""))
+        if entry is None or not entry[2]:
+            return {"ok": False, "error": "file_not_found"}
+        return {"ok": True, "file": dict(entry[0]), "comments": [], "response_metadata": {"next_cursor": ""}}
 
     def _chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
         if not args.get("channel"):

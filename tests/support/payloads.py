@@ -111,8 +111,12 @@ def message(
     thread_ts: str | None = None,
     team: str = HOME_TEAM_ID,
     user_team: str | None = None,
+    files: Sequence[Mapping[str, Any]] = (),
+    subtype: str | None = None,
 ) -> dict[str, Any]:
-    """A user's ``message`` event (``channel_type``: "im", "channel", "group", "mpim")."""
+    """A user's ``message`` event (``channel_type``: "im", "channel", "group", "mpim"); with ``files`` (as
+    FakeSlack.add_file returns them) a message that shares them, as current clients send it (older ones add the
+    ``subtype`` "file_share")."""
     actor_team = user_team or team
     event: dict[str, Any] = {
         "client_msg_id": str(uuid.uuid4()),
@@ -131,7 +135,17 @@ def message(
     if thread_ts is not None:
         event["thread_ts"] = thread_ts
         event["parent_user_id"] = BOT_USER_ID
+    _share(event, files, subtype)
     return event
+
+
+def _share(event: dict[str, Any], files: Sequence[Mapping[str, Any]], subtype: str | None) -> None:
+    if files:
+        event["files"] = [dict(f) for f in files]
+        event["upload"] = False
+        event["display_as_bot"] = False
+    if subtype is not None:
+        event["subtype"] = subtype
 
 
 def message_im(
@@ -143,9 +157,22 @@ def message_im(
     user_team: str | None = None,
     *,
     thread_ts: str | None = None,
+    files: Sequence[Mapping[str, Any]] = (),
+    subtype: str | None = None,
 ) -> dict[str, Any]:
     """A direct message to the bot (``message.im``): type "message", channel_type "im", channel "D…"."""
-    return message(user, text, channel, ts, channel_type="im", thread_ts=thread_ts, team=team, user_team=user_team)
+    return message(
+        user,
+        text,
+        channel,
+        ts,
+        channel_type="im",
+        thread_ts=thread_ts,
+        team=team,
+        user_team=user_team,
+        files=files,
+        subtype=subtype,
+    )
 
 
 def app_mention(
@@ -156,6 +183,7 @@ def app_mention(
     thread_ts: str | None = None,
     team: str = HOME_TEAM_ID,
     user_team: str | None = None,
+    files: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """An ``app_mention`` event; ``text`` should contain ``<@UBOT>`` as Slack's does."""
     actor_team = user_team or team
@@ -175,6 +203,7 @@ def app_mention(
         event["source_team"] = user_team
     if thread_ts is not None:
         event["thread_ts"] = thread_ts
+    _share(event, files, None)
     return event
 
 
@@ -679,3 +708,8 @@ def checkboxes_value(values: Sequence[str] | Mapping[str, str]) -> dict[str, Any
 def multi_static_select_value(values: Sequence[str] | Mapping[str, str]) -> dict[str, Any]:
     pairs = values.items() if isinstance(values, Mapping) else ((v, v) for v in values)
     return {"type": "multi_static_select", "selected_options": [_option(value, text) for value, text in pairs]}
+
+
+def file_input_value(files: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """A file_input's state: the files uploaded, as Slack's file objects (FakeSlack.add_file gives them)."""
+    return {"type": "file_input", "files": [dict(f) for f in files]}

@@ -216,6 +216,10 @@ class SlackConversations:
             # Channel threads only reach the assistant through mentions: offer the form as a modal instead.
             title = label(self.engine.domain, result.active_form, t.gettext("the form"), result.slots)
             blocks.append(open_form_button(result.active_form, title, conversation.thread_ts, t))
+        await self.post(conversation, text, blocks)
+
+    async def post(self, conversation: Conversation, text: str, blocks: list[dict[str, Any]]) -> None:
+        """Say `text` (with `blocks`) in the conversation: the DM, or ephemerally to the person in the thread."""
         if conversation.is_private:
             await self._say(POST_MESSAGE, {"channel": conversation.channel_id, "text": text, "blocks": blocks})
         else:

@@ -44,16 +44,20 @@ class QueuedTurn:
     text: str
     order_key: str  # Slack's timestamp of the message or click: a conversation's turns run in this order
     trigger_id: str | None = None  # lets the turn open a modal, for about 3 seconds after the click
-    # Additions only: the message the customer replied under (the channel thread's, or our DM's), the files they
-    # attached, and the request it belongs to once the inbox has looked it up.
+    # Additions only: the message the customer replied under (the channel thread's, or our DM's), and the request
+    # it belongs to once the inbox has looked it up.
     parent_ts: str | None = None
+    # The files the message carried: an addition's are kept on the request; a turn's are read for a serial (a photo
+    # of the label).
     files: tuple[File, ...] = ()
     reference: str | None = None
 
     def dumps(self) -> str:
         data: dict[str, Any] = {"kind": self.kind.value, "text": self.text, "trigger_id": self.trigger_id}
+        if self.files:
+            data["files"] = [list(f) for f in self.files]
         if self.kind is TurnKind.ADDITION:
-            data |= {"parent_ts": self.parent_ts, "files": [list(f) for f in self.files], "reference": self.reference}
+            data |= {"parent_ts": self.parent_ts, "reference": self.reference}
         return json.dumps(data, separators=(",", ":"))
 
     @classmethod
@@ -103,8 +107,10 @@ def turn_of(body: dict[str, Any]) -> QueuedTurn | None:
 
 
 def _direct_message(body: dict[str, Any], event: dict[str, Any]) -> QueuedTurn | None:
-    if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id") or "user" not in event:
-        return None  # edits, joins, and the assistant's own messages are not turns
+    if event.get("channel_type") != "im" or event.get("bot_id") or "user" not in event:
+        return None  # the assistant's own messages are not turns
+    if event.get("subtype") not in (None, "file_share"):
+        return None  # edits, deletions, joins are not turns; a message with a photo (older clients' file_share) is
     conversation = Conversation(
         team_id=_event_team(body, event),
         user_id=str(event["user"]),
@@ -112,7 +118,8 @@ def _direct_message(body: dict[str, Any], event: dict[str, Any]) -> QueuedTurn |
         thread_ts=None,
         surface="im",
     )
-    return QueuedTurn(TurnKind.MESSAGE, conversation, str(event.get("text", "")).strip(), _order_key(event.get("ts")))
+    text = str(event.get("text", "")).strip()
+    return QueuedTurn(TurnKind.MESSAGE, conversation, text, _order_key(event.get("ts")), files=files_of(event))
 
 
 def _addition(body: dict[str, Any], event: dict[str, Any]) -> QueuedTurn | None:
@@ -181,7 +188,7 @@ def _mention(body: dict[str, Any], event: dict[str, Any]) -> QueuedTurn | None:
         surface="channel",
     )
     text = MENTION.sub("", str(event.get("text", ""))).strip()
-    return QueuedTurn(TurnKind.MENTION, conversation, text, _order_key(event.get("ts")))
+    return QueuedTurn(TurnKind.MENTION, conversation, text, _order_key(event.get("ts")), files=files_of(event))
 
 
 def _press(body: dict[str, Any], action: dict[str, Any]) -> QueuedTurn:

@@ -21,6 +21,8 @@ from bot.slack.ingress.intake import QueuedTurn, TurnKind
 from bot.slack.messages import support
 from bot.slack.people.agents import Agents
 from bot.slack.people.identity import IDENTITY_UNAVAILABLE, IdentityUnavailable
+from bot.slack.photos.answer import answer_photo
+from bot.slack.photos.reading import PhotoReader
 
 # Slack's trigger ids let us open a modal for 3 seconds after the click; past this age a form is offered in the
 # conversation instead (a DM asks field by field, a channel thread gets an "open the form" button).
@@ -32,6 +34,7 @@ class TurnRunner:
     conversations: SlackConversations
     agents: Agents
     internal_channels: frozenset[str] = field(default_factory=frozenset)  # the triage channel: agents' own notes
+    photos: PhotoReader = field(default_factory=PhotoReader)  # reads the serial off a photo of a label
 
     async def run(
         self,
@@ -71,6 +74,9 @@ class TurnRunner:
         if not conversation.channel_id:
             # The App Home tab and the global shortcut have no channel: the conversation goes on in the user's DM.
             conversation = await self._direct_message_with(conversation)
+        if turn.files:
+            await answer_photo(self.conversations, self.photos, conversation, turn, delivery)
+            return
         fresh = received_at is None or datetime.now(UTC) - received_at < TRIGGER_LIFE
         await self.conversations.converse(
             conversation,

@@ -14,6 +14,7 @@ from bot.slack.listeners import (
     faults,
     home,
     options,
+    photos,
     relay,
     reopen,
     search,
@@ -28,9 +29,10 @@ from bot.slack.people.agents import Agents
 def register(app: AsyncApp, conversations: SlackConversations, agents: Agents, turns: TurnRunner) -> None:
     events.register(app, turns)
     actions.register(app, conversations, turns)
-    views.register(app, conversations)
+    views.register(app, conversations, turns.photos)
     shortcuts.register(app, conversations, turns)
     options.register(app, conversations)
+    photos.register(app, conversations)
     triage.register(app, conversations, agents)
     consent.register(app, conversations, agents)
     faults.register(app, conversations, agents)

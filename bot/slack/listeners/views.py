@@ -9,6 +9,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
+from actions.photos import label_photo_value
 from bot.engine.engine import TurnResult
 from bot.engine.responses import BotMessage
 from bot.slack.ingress.context import Conversation
@@ -19,7 +20,19 @@ from bot.slack.ingress.conversations import (
     filed_result,
     modal_key,
 )
-from bot.slack.messages.modals import FORM_CALLBACK, FROM_MESSAGE_CALLBACK, form_view, label, message_view, read_values
+from bot.slack.messages.modals import (
+    FORM_CALLBACK,
+    FROM_MESSAGE_CALLBACK,
+    PHOTO_BLOCK,
+    form_view,
+    label,
+    message_view,
+    photo_in,
+    read_values,
+    typed_charger,
+)
+from bot.slack.messages.photos import READING, form_notice
+from bot.slack.photos.reading import PhotoReader
 from portal import services
 from portal.domain.serials import find_serials
 from portal.languages.texts import N_, Texts, texts
@@ -106,7 +119,56 @@ def serials_from_message(fields: Sequence[str], slots: dict[str, Any], text: str
     return {}
 
 
-def register(app: AsyncApp, conversations: SlackConversations) -> None:
+async def read_into_form(
+    conversations: SlackConversations,
+    reader: PhotoReader,
+    ack: AsyncAck,
+    view: dict[str, Any],
+    form: str,
+    values: dict[str, Any],
+    conversation: Conversation,
+    photo: dict[str, Any],
+    t: Texts,
+) -> None:
+    """A form sent with a photo of the label and no charger: read the photo, then show the form again with the
+    serial read (to check, never filed unseen) or why none was, and every other value as it was sent.
+
+    Slack waits 3 seconds for the answer and reading takes about one: the modal says it is reading at once, and is
+    updated when the reading is done.
+    """
+    domain = conversations.engine.domain
+    slot = typed_charger(domain, form)
+    title = label(domain, form, t.gettext("Request"), {"language": t.language})
+    await ack(response_action="update", view=message_view(title, [BotMessage(t.gettext(READING))], t))
+    reading = await reader.read(conversations.client, [str(photo["id"])])
+    slots: dict[str, Any] = {name: value for name, value in values.items() if value is not None}
+    slots["language"] = t.language
+    kept = None
+    if reading.serial is not None and reading.file is not None and slot is not None:
+        slots[slot] = [reading.serial] if domain.slots[slot].type == "list" else reading.serial
+        kept = label_photo_value(reading.serial, reading.file.permalink)
+    notice = form_notice(reading.serial, reading.problem, t)
+    updated = form_view(domain, form, slots, conversation, notice=notice, photo=kept)
+    await conversations.client.views_update(view_id=str(view.get("id") or ""), view=updated)
+
+
+def photo_kept(meta: dict[str, Any], photo: dict[str, Any] | None, typed: Any) -> str | None:
+    """The `label_photo` a form is filed with: the photo a serial was read from, or the one sent beside a typed
+    serial (kept for that serial; actions/photos.py keeps it only on a request about it)."""
+    if isinstance(meta.get(PHOTO_BLOCK), str):
+        return str(meta[PHOTO_BLOCK])
+    named = [
+        s
+        for text in (typed if isinstance(typed, list) else [typed])
+        if isinstance(text, str)
+        for s in find_serials(text)
+    ]
+    if photo is None or not named or not isinstance(photo.get("permalink"), str):
+        return None
+    return label_photo_value(named[0], str(photo["permalink"]))
+
+
+def register(app: AsyncApp, conversations: SlackConversations, reader: PhotoReader) -> None:
     domain = conversations.engine.domain
 
     @app.view(FORM_CALLBACK)
@@ -120,12 +182,19 @@ def register(app: AsyncApp, conversations: SlackConversations) -> None:
             await _refuse_forged(conversations, user_id, form if isinstance(form, str) else "form")
             await ack(response_action="update", view=await _forged_view(conversations, user_id))
             return
-        values = read_values(domain, form, (view.get("state") or {}).get("values") or {})
+        state = (view.get("state") or {}).get("values") or {}
+        values = read_values(domain, form, state)
         view_id = str(view.get("id") or "") or None
         # The language the modal was opened in (the conversation's then); a value that is none of ours is English.
         t = texts((meta or {}).get("language"))
         slots = {"language": t.language}
         title = label(domain, form, t.gettext("Request"), slots)
+        photo, charger = photo_in(state), typed_charger(domain, form)
+        if photo is not None and charger is not None and values.get(charger) is None:
+            await read_into_form(conversations, reader, ack, view, form, values, conversation, photo, t)
+            return
+        if charger is not None and (kept := photo_kept(meta or {}, photo, values.get(charger))):
+            values["label_photo"] = kept
         try:
             forged = await _forged_charger(conversations, conversation, form, values, t)
             if forged:

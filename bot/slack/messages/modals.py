@@ -18,6 +18,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
     StaticSelectElement,
 )
+from slack_sdk.models.blocks.block_elements import FileInputElement  # not re-exported by slack_sdk.models.blocks
 from slack_sdk.models.views import View
 
 from bot.engine.design import Domain
@@ -38,6 +39,12 @@ CATEGORIES = (
     (N_("A management transfer"), "/request_transfer"),
 )
 DESCRIPTION_LIMITS = (10, 3000)
+# A photo of the label beside a typed charger (issue 17 §1): read when no serial was typed, kept on the request.
+PHOTO_BLOCK = "label_photo"
+PHOTO_TYPES = ["jpg", "jpeg", "png", "webp", "heic"]
+CHARGER_SLOTS = ("serial", "serials", "fault_serial")
+PHOTO_LABEL = N_("Photo of the label (optional)")
+PHOTO_HINT = N_("Can't type the serial number? Add a photo of the label under the charger and I'll read it.")
 
 
 # The conversation's "check and submit" question (issue 13): a modal shows every field at once, so the modal itself
@@ -60,22 +67,66 @@ def form_view(
     slots: Mapping[str, Any],
     conversation: Conversation,
     chargers: Sequence[str] = (),
+    *,
+    notice: str | None = None,
+    photo: str | None = None,
 ) -> dict[str, Any]:
-    """The modal for `form`, prefilled with what the conversation already knows."""
+    """The modal for `form`, prefilled with what the conversation already knows.
+
+    A charger typed as text gets a photo input beside it (and may then be left empty). `notice` is said above the
+    inputs (what was read off a photo); `photo` is the `label_photo` value of a serial read off one, kept with the
+    modal so that its next submission files the request with the photo.
+    """
     # The modal is its own summary: the conversation's confirmation slots get no input (sent as confirmed).
     t = texts(slots.get("language"))
-    blocks = [
-        _input(domain, form, slot, slots, chargers, t) for slot in domain.forms[form] if slot not in SUMMARY_SLOTS
-    ]
+    typed = typed_charger(domain, form, chargers)
+    blocks: list[Any] = [SectionBlock(text=MarkdownTextObject(text=escape(notice)))] if notice else []
+    for slot in domain.forms[form]:
+        if slot in SUMMARY_SLOTS:
+            continue
+        block = _input(domain, form, slot, slots, chargers, t)
+        blocks.append(block)
+        if slot == typed:
+            block.optional = True  # the photo may give it
+            blocks.append(_photo_input(t))
+    metadata = {"conversation": conversation.dumps(), "form": form, "language": t.language}
+    if photo:
+        metadata[PHOTO_BLOCK] = photo
     return View(
         type="modal",
         callback_id=FORM_CALLBACK,
         title=PlainTextObject(text=label(domain, form, t.gettext("Request"), slots)[:24]),
         submit=PlainTextObject(text=t.gettext("Send")),
         close=PlainTextObject(text=t.gettext("Cancel")),
-        private_metadata=json.dumps({"conversation": conversation.dumps(), "form": form, "language": t.language}),
+        private_metadata=json.dumps(metadata),
         blocks=blocks,
     ).to_dict()
+
+
+def typed_charger(domain: Domain, form: str, chargers: Sequence[str] = ()) -> str | None:
+    """The slot of `form` whose charger is typed as text (not chosen from the asker's own), if it has one."""
+    for slot in domain.forms[form]:
+        if slot in CHARGER_SLOTS and not (slot == "serial" and chargers):
+            return slot
+    return None
+
+
+def _photo_input(t: Texts) -> InputBlock:
+    return InputBlock(
+        block_id=PHOTO_BLOCK,
+        optional=True,
+        label=PlainTextObject(text=t.gettext(PHOTO_LABEL)),
+        hint=PlainTextObject(text=t.gettext(PHOTO_HINT)),
+        element=FileInputElement(action_id=VALUE, filetypes=PHOTO_TYPES, max_files=1),
+    )
+
+
+def photo_in(state: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The photo a modal's file input carries (Slack's file object: id, name, permalink …), if any."""
+    element = ((state.get(PHOTO_BLOCK) or {}).get(VALUE) or {}) if isinstance(state, Mapping) else {}
+    files = element.get("files") if isinstance(element, Mapping) else None
+    first = files[0] if isinstance(files, list) and files else None
+    return first if isinstance(first, dict) and first.get("id") else None
 
 
 def _input(

@@ -1,0 +1,1 @@
+"""Charger serials read from photos of their labels (issue 17): decoding, OCR, and the portal's serial rules."""

@@ -1,0 +1,1 @@
+"""Photos customers send of a charger's label: fetched from Slack with the bot token, read, and confirmed."""
