@@ -105,6 +105,7 @@ async def test_ben_is_told_why_then_files_a_transfer_in_the_modal(slack: Harness
     [opened] = await h.fake.wait_for("views.open")
     view = opened.args["view"]
     fields = inputs(view)
+    # The charger is known (the mention named it): no photo of its label is asked for (issue 17 §1).
     assert list(fields) == ["serials", "description", "transfer_confirmed"]
     assert fields["serials"]["initial_value"] == "ACE0100002"
     answer = await submit(

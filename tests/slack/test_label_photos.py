@@ -175,7 +175,8 @@ async def test_what_is_not_a_readable_label_gets_a_clear_answer_and_changes_noth
 ) -> None:
     h = slack
     asked = await say(h, "I need a repair on a charger")
-    photo = h.fake.add_file(shared.pop("content"), user=CARLA, **shared)
+    details = dict(shared)  # the parameters are shared by both databases' runs
+    photo = h.fake.add_file(details.pop("content"), user=CARLA, **details)
     answer = await say(h, "", files=[photo])
     assert expected in text_of(answer)
     assert not any(b.get("type") == "actions" for b in answer.args.get("blocks") or [])
@@ -217,13 +218,23 @@ async def test_a_mention_with_a_photo_asks_in_the_thread_only_to_its_sender(slac
     assert h.fake.calls_to("chat.postMessage") == []  # nothing public in a shared channel
 
 
+async def empty_transfer_modal(h: Harness) -> dict[str, Any]:
+    """ben asks in the shared channel and chooses "A management transfer": the modal, with no charger known yet."""
+    await h.sender.event(payloads.app_mention("U0BEN", "<@UBOT> I have a question", "C0SHARED", payloads.next_ts()))
+    [categories] = await h.fake.wait_for("chat.postEphemeral")
+    await press_button(h, "U0BEN", categories, "A management transfer")
+    [opened] = await h.fake.wait_for("views.open")
+    view: dict[str, Any] = opened.args["view"]
+    return view
+
+
 async def test_a_modal_reads_the_photo_shows_the_serial_to_check_then_files_with_it(slack: Harness) -> None:
     h = slack
-    view = await open_transfer_modal(h)
+    view = await empty_transfer_modal(h)
     assert inputs(view)["label_photo"]["type"] == "file_input"
     assert next(b for b in view["blocks"] if b.get("block_id") == "serials")["optional"] is True
     photo = h.fake.add_file(label_photo("ACE0100002", seed=9, blur=0.6), user="U0BEN")
-    state = transfer_state() | {"serials": {"value": payloads.plain_text_value(None)}}
+    state = transfer_state() | {"serials": {"value": payloads.plain_text_value(None)}}  # the field left empty
     state["label_photo"] = {"value": payloads.file_input_value([photo])}
     answer = await submit(h, "U0BEN", view, {k: v["value"] for k, v in state.items()})
     # At once: "reading"; then the form again with the serial to check, and what was typed still there.
@@ -243,7 +254,7 @@ async def test_a_modal_reads_the_photo_shows_the_serial_to_check_then_files_with
 
 async def test_a_modal_photo_without_a_serial_says_so_and_files_nothing(slack: Harness) -> None:
     h = slack
-    view = await open_transfer_modal(h)
+    view = await empty_transfer_modal(h)
     photo = h.fake.add_file(no_label_photo(10), user="U0BEN")
     state = transfer_state() | {"serials": {"value": payloads.plain_text_value(None)}}
     state["label_photo"] = {"value": payloads.file_input_value([photo])}
@@ -258,7 +269,7 @@ async def test_a_modal_photo_without_a_serial_says_so_and_files_nothing(slack: H
 
 async def test_a_photo_beside_a_typed_serial_is_kept_without_reading_it(slack: Harness) -> None:
     h = slack
-    view = await open_transfer_modal(h)
+    view = await empty_transfer_modal(h)
     photo = h.fake.add_file(label_photo("ACE0100002", seed=11), user="U0BEN")
     state = transfer_state()
     state["label_photo"] = {"value": payloads.file_input_value([photo])}
@@ -267,3 +278,19 @@ async def test_a_photo_beside_a_typed_serial_is_kept_without_reading_it(slack: H
     assert h.fake.calls_to("files.download") == []
     [kept] = await kept_files(h)
     assert kept["id"] == photo["id"]
+
+
+async def test_the_question_about_the_photo_is_in_the_customers_language(slack: Harness) -> None:
+    h = slack
+    asked = await say(h, "Ik heb een reparatie nodig aan een laadpaal")
+    assert "serienummer" in text_of(asked)
+    question = await say(h, "", files=[h.fake.add_file(label_photo("10001R002", seed=12), user=CARLA)])
+    assert "Op je foto lees ik het serienummer *10001R002*" in text_of(question)
+    button(question, "Ja, 10001R002")
+    button(question, "Nee")
+
+
+async def test_a_modal_that_knows_the_charger_asks_for_no_photo(slack: Harness) -> None:
+    h = slack
+    view = await open_transfer_modal(h)  # ben's mention named ACE0100002
+    assert "label_photo" not in inputs(view)

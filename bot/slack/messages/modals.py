@@ -73,9 +73,9 @@ def form_view(
 ) -> dict[str, Any]:
     """The modal for `form`, prefilled with what the conversation already knows.
 
-    A charger typed as text gets a photo input beside it (and may then be left empty). `notice` is said above the
-    inputs (what was read off a photo); `photo` is the `label_photo` value of a serial read off one, kept with the
-    modal so that its next submission files the request with the photo.
+    A charger to be typed as text (none known yet) gets a photo input beside it, and may then be left empty.
+    `notice` is said above the inputs (what was read off a photo); `photo` is the `label_photo` value of a serial
+    read off one, kept with the modal so that its next submission files the request with the photo.
     """
     # The modal is its own summary: the conversation's confirmation slots get no input (sent as confirmed).
     t = texts(slots.get("language"))
@@ -86,7 +86,7 @@ def form_view(
             continue
         block = _input(domain, form, slot, slots, chargers, t)
         blocks.append(block)
-        if slot == typed:
+        if slot == typed and not slots.get(slot):
             block.optional = True  # the photo may give it
             blocks.append(_photo_input(t))
     metadata = {"conversation": conversation.dumps(), "form": form, "language": t.language}
