@@ -46,7 +46,9 @@ def _build() -> Any:
     # Imported here and only here: see the module's docstring. ImportError (no `ocr` extra) reaches the caller.
     from rapidocr_onnxruntime import RapidOCR
 
-    return RapidOCR()
+    # "max": the detector sees the photo at its own size (at most OCR_LONG_SIDE, bot/photos/images.py). The default
+    # ("min", 736) enlarges any photo whose short side is under 736 px, which costs memory and reads no better.
+    return RapidOCR(det_limit_type="max")
 
 
 def load() -> None:

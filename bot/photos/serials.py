@@ -19,13 +19,16 @@ from portal.domain.serials import MISREAD_DIGITS, corrected_serial, is_valid_ser
 
 _DIGITISH = "0-9" + re.escape("".join(MISREAD_DIGITS))
 # The serial's digits may be split by single spaces ("ACE 012 3456"); a dash, colon or dot may follow the prefix.
-# No digit may touch either end (a longer number is not a serial), but a caption's letters may ("SNACE…").
-_ACE = re.compile(rf"ACE[ \-:.]?\s?[{_DIGITISH}](?: ?[{_DIGITISH}]){{3,11}}(?![0-9])")
+# No digit may touch either end (a longer number is not a serial); before "ACE" no letter either ("SPACE 2000…"),
+# except the end of a caption the engine glued to it ("SNACE…", "S/NACE…", "SERIALNOACE…", "SERIALACE…").
+_ACE = re.compile(
+    rf"(?:(?<![A-Z0-9])|(?<=N)|(?<=NO)|(?<=L))ACE[ \-:.]?\s?[{_DIGITISH}](?: ?[{_DIGITISH}]){{3,11}}(?![0-9])"
+)
 _R_FORMAT = re.compile(
     rf"(?<![0-9])[{_DIGITISH}](?: ?[{_DIGITISH}]){{4}} ?R ?[{_DIGITISH}](?: ?[{_DIGITISH}]){{2}}(?![0-9])"
 )
-# A serial whose look-alike letters had to be read as digits is less certain than one read as digits: it ranks
-# below any exact read, whatever the engine's confidence.
+# A serial whose look-alike letters had to be read as digits is less certain than one read as digits: its
+# confidence is lowered by this much (so it loses to a different serial read as digits with similar confidence).
 CORRECTED_PENALTY = 0.2
 # Two different serials on one photo (two chargers in the picture, a reflection, a misread line): the stronger one
 # is taken only when it is clearly stronger, by this much confidence; otherwise no single serial is returned and the
@@ -44,7 +47,7 @@ def _digit_count(text: str) -> int:
 
 
 def candidates_in(text: str, score: float) -> list[Candidate]:
-    """Every serial a line of OCR text could hold, exact reads first."""
+    """Every serial a line of OCR text could hold, with the confidence it is read with."""
     upper = text.upper()
     found: list[Candidate] = []
     for pattern in (_ACE, _R_FORMAT):

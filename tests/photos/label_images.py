@@ -3,7 +3,7 @@
     label_photo("ACE0123456", seed=1)                        # a clean label on a wall, as a JPEG
     label_photo("12345R678", seed=2, rotation=90, blur=1.2)  # turned and out of focus
     no_label_photo(seed=3)                                   # a photo without any serial on it
-    bomb_png(30_000, 30_000)                                 # tiny file, gigabytes once decoded
+    bomb_png(30_000, 30_000)                                 # a small file, gigabytes once decoded
 
 Everything is deterministic for a seed. Fonts: DejaVu when the machine has it (most Linux machines), else Pillow's
 own scalable default font, so that the generator never needs a font that a fresh machine lacks.
@@ -70,12 +70,19 @@ def _qr_like(draw: ImageDraw.ImageDraw, left: int, top: int, size: int, rng: ran
 
 
 def _label(serial: str, rng: random.Random, other_text: bool) -> Image.Image:
-    """The label itself, upright, with its text, codes and the serial."""
-    width, height = rng.randint(440, 560), rng.randint(260, 330) if other_text else rng.randint(110, 140)
+    """The label itself, upright, with its text, codes and the serial (always wholly on the label)."""
+    face = rng.randrange(len(_FONT_FILES))
+    caption = rng.choice(_CAPTIONS)
+    size = rng.randint(26, 34)
+    text_font = font(size, face)
+    printed = spaced(serial, rng)
+    caption_width = int(text_font.getlength(caption + " "))
+    needed = 18 + caption_width + int(text_font.getlength(printed)) + 24
+    width = max(rng.randint(440, 560), needed)
+    height = rng.randint(260, 330) if other_text else rng.randint(110, 140)
     label = Image.new("RGB", (width, height), rng.choice(_LABELS))
     draw = ImageDraw.Draw(label)
     draw.rectangle((3, 3, width - 4, height - 4), outline=(60, 60, 60), width=2)
-    face = rng.randrange(len(_FONT_FILES))
     y = 14
     if other_text:
         draw.text((18, y), "VOLTWAY", font=font(30, 1), fill=(20, 40, 120))
@@ -88,12 +95,8 @@ def _label(serial: str, rng: random.Random, other_text: bool) -> Image.Image:
         else:
             _barcode(draw, (width - 190, 20, width - 20, 80), rng)
         y += 6
-    caption = rng.choice(_CAPTIONS)
-    size = rng.randint(26, 34)
-    text_font = font(size, face)
     draw.text((18, y), caption, font=text_font, fill=(20, 20, 20))
-    caption_width = int(draw.textlength(caption + " ", font=text_font))
-    draw.text((18 + caption_width, y), spaced(serial, rng), font=text_font, fill=(10, 10, 10))
+    draw.text((18 + caption_width, y), printed, font=text_font, fill=(10, 10, 10))
     if other_text and rng.random() < 0.5:  # a barcode of the serial under it, as many labels have
         _barcode(draw, (18, y + size + 10, min(width - 20, 18 + 300), y + size + 44), rng)
     return label
@@ -215,22 +218,19 @@ def _png_chunk(kind: bytes, data: bytes) -> bytes:
 
 
 def bomb_png(width: int, height: int) -> bytes:
-    """A valid 8-bit RGB PNG of `width` x `height` black pixels, a few hundred kilobytes at most on disk.
+    """A valid black-and-white PNG of `width` x `height` pixels, a few hundred kilobytes at most on disk.
 
-    Decoding it would take width x height x 3 bytes (30 000 x 30 000: 2.7 GB): a decompression bomb. The rows are
-    compressed as a stream so that building it never holds the decoded image either.
+    Pillow decodes it at a byte per pixel and read_label would then need three (RGB): 30 000 x 30 000 takes 0.9 GB,
+    then 2.7 GB, a decompression bomb. One bit per pixel in the file keeps building it fast (the rows are still
+    compressed as a stream, never held whole).
     """
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8 bits, truecolour, deflate, no interlace
-    row = b"\x00" * (1 + 3 * width)  # filter byte "none", then the row's pixels
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)  # 1 bit, greyscale, deflate, no interlace
+    row = b"\x00" * (1 + (width + 7) // 8)  # filter byte "none", then the row's pixels
     compressor = zlib.compressobj(9)
     parts = [compressor.compress(row) for _ in range(height)]
     parts.append(compressor.flush())
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + _png_chunk(b"IHDR", header)
-        + _png_chunk(b"IDAT", b"".join(parts))
-        + _png_chunk(b"IEND", b"")
-    )
+    idat = b"".join(parts)
+    return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", idat) + _png_chunk(b"IEND", b"")
 
 
 def random_serial(rng: random.Random, style: str | None = None) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ import pytest
 from PIL import Image
 
 from bot.photos import ocr
-from bot.photos.labels import MAX_PIXELS, LabelProblem, LabelReading, OcrUnavailable, read_label
+from bot.photos.labels import MAX_PIXELS, LabelProblem, LabelReading, read_label
 from tests.photos.label_images import bomb_png, label_photo, no_label_photo
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,7 +92,7 @@ def test_huge_images_are_refused_quickly_without_decoding_them(width: int, heigh
 
 
 def test_refusing_a_bomb_takes_no_memory(tmp_path: Path) -> None:
-    """Decoding 7 000 x 6 000 RGB pixels would take 126 MB: the process's peak memory must not move."""
+    """Decoding 7 000 x 6 000 pixels would take 42 MB, and 126 MB as RGB: the peak memory must not move."""
     path = tmp_path / "bomb.png"
     path.write_bytes(bomb_png(7_000, 6_000))
     code = (
@@ -117,14 +118,40 @@ def test_a_large_phone_photo_is_shrunk_before_reading() -> None:
     assert read_label(out.getvalue()).serial == "12345R678"
 
 
-def test_without_the_ocr_engine_reading_says_it_is_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
-    def missing() -> None:
-        raise ModuleNotFoundError("No module named 'rapidocr_onnxruntime'")
+@pytest.mark.parametrize("missing", ["rapidocr_onnxruntime", "PIL"])
+def test_without_the_ocr_extra_reading_says_it_is_unavailable(missing: str, tmp_path: Path) -> None:
+    """A machine installed without the `ocr` extra: importing works, reading raises OcrUnavailable."""
+    photo = tmp_path / "label.jpg"
+    photo.write_bytes(label_photo("ACE0123456", seed=1, other_text=False))
+    code = (
+        f"import sys; sys.modules[{missing!r}] = None; "  # what Python does for a module that is not installed
+        "from bot.photos.labels import OcrUnavailable, read_label\n"
+        "try:\n    read_label(open(sys.argv[1], 'rb').read())\n"
+        "except OcrUnavailable as error:\n    print('unavailable:', error)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(photo)], capture_output=True, text=True, check=True, cwd=ROOT, timeout=60
+    )
+    assert result.stdout.startswith("unavailable:")
+    assert missing in result.stdout
+
+
+def test_the_engine_is_built_once_when_threads_ask_for_it_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    built: list[int] = []
+
+    def slow_build() -> object:
+        time.sleep(0.05)  # long enough for every thread to find no engine yet
+        built.append(threading.get_ident())
+        return object()
 
     monkeypatch.setattr(ocr, "_engine", None)
-    monkeypatch.setattr(ocr, "_build", missing)
-    with pytest.raises(OcrUnavailable):
-        read_label(label_photo("ACE0123456", seed=1))
+    monkeypatch.setattr(ocr, "_build", slow_build)
+    threads = [threading.Thread(target=ocr.load) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(built) == 1
 
 
 def test_a_reading_has_either_a_serial_or_a_problem() -> None:

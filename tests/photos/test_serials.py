@@ -18,6 +18,9 @@ def line(text: str, score: float = 0.95, *, left: float = 10, top: float = 100, 
         ("S/N: ACE0123456", "ACE0123456"),
         ("SN ACE 012 3456", "ACE0123456"),
         ("SNACE0123456", "ACE0123456"),  # the engine glued the caption to the serial
+        ("SERIALACE0123456", "ACE0123456"),
+        ("S/NACE0123456", "ACE0123456"),
+        ("Serial NoACE0123456", "ACE0123456"),
         ("Serial No.12345R678", "12345R678"),
         ("S/N 12345 R 678", "12345R678"),
         ("ace-0123456", "ACE0123456"),
@@ -37,7 +40,16 @@ def test_look_alike_letters_become_digits_at_a_lower_confidence(text: str, seria
 
 @pytest.mark.parametrize(
     "text",
-    ["230 V ~ 50 Hz 32 A", "IP54", "Made in the Netherlands", "Model: VW-HC22", "ACE12", "123456R678", "SOLDIER"],
+    [
+        "230 V ~ 50 Hz 32 A",
+        "IP54",
+        "Made in the Netherlands",
+        "Model: VW-HC22",
+        "ACE12",
+        "123456R678",
+        "SOLDIER",
+        "SPACE 1234567",  # "ACE" inside a word is no serial's prefix
+    ],
 )
 def test_the_rest_of_a_label_gives_no_serial(text: str) -> None:
     assert candidates_in(text, 0.9) == []
