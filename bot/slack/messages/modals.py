@@ -41,7 +41,7 @@ CATEGORIES = (
 DESCRIPTION_LIMITS = (10, 3000)
 # A photo of the label beside a typed charger (issue 17 §1): read when no serial was typed, kept on the request.
 PHOTO_BLOCK = "label_photo"
-PHOTO_TYPES = ["jpg", "jpeg", "png", "webp", "heic"]
+PHOTO_TYPES = ["jpg", "jpeg", "png", "webp"]  # what bot/photos opens (HEIC would need pillow-heif)
 CHARGER_SLOTS = ("serial", "serials", "fault_serial")
 PHOTO_LABEL = N_("Photo of the label (optional)")
 PHOTO_HINT = N_("Can't type the serial number? Add a photo of the label under the charger and I'll read it.")
