@@ -86,6 +86,21 @@ class NewWindow:
 
 
 @dataclass
+class Reads:
+    """Events the store has handed out since it was made: read from the database, or decoded from memory.
+
+    Counted so that a test can tell that a turn reads as many events in a long conversation as in a short one.
+    """
+
+    from_database: int = 0
+    from_memory: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.from_database + self.from_memory
+
+
+@dataclass
 class _Cached:
     version: Version
     snapshot: str | None  # the snapshot's JSON at `version.window_start`, as stored
@@ -171,18 +186,17 @@ class TrackerLoad:
             return StoredWindow(0, None, [])
         if cached is None:
             return await self._store._load_window(self.sender_id)
-        # Decoding our own copy gives each caller fresh events, exactly as a read from the database would.
         return StoredWindow(
             cached.version.window_start,
             json.loads(cached.snapshot) if cached.snapshot is not None else None,
-            _decoded(cached.texts),
+            self._store._from_memory(cached.texts),
         )
 
     async def events(self) -> list[dict[str, Any]]:
         """All events of the conversation in order; `[]` for a conversation never stored."""
         cached = await self._cached()
         if cached is not None and cached.version.window_start == 0:
-            return _decoded(cached.texts)
+            return self._store._from_memory(cached.texts)
         if self._version is None:
             return []
         return await self._store._load_all(self.sender_id, self._version)
@@ -214,10 +228,17 @@ class TrackerStore:
         self._engine = engine
         self._clock = clock
         self._cache = _Cache(cache_bytes)
+        self.reads = Reads()
 
     @property
     def engine(self) -> AsyncEngine:
         return self._engine
+
+    def _from_memory(self, texts: list[str]) -> list[dict[str, Any]]:
+        self.reads.from_memory += len(texts)
+        # Decoding our own copy gives each caller fresh events, exactly as a read from the database would.
+        decoded: list[dict[str, Any]] = json.loads("[" + ",".join(texts) + "]")
+        return decoded
 
     async def load(self, sender_id: str) -> list[dict[str, Any]]:
         """All events of the conversation in order; `[]` for a conversation never stored."""
@@ -236,6 +257,7 @@ class TrackerStore:
         async with self._engine.connect() as conn:
             rows = await conn.execute(query)
             events = [dict(event) for event in rows.scalars()]
+        self.reads.from_database += len(events)
         if version.window_start > 0:
             return events  # what is kept in memory is the window, which this read does not change
         # Only a copy known to match the version is kept: without a lease another process may have appended
@@ -277,6 +299,7 @@ class TrackerStore:
                     .order_by(conversation_events.c.seq)
                 )
                 events = [dict(event) for event in rows.scalars()]
+            self.reads.from_database += len(events)
             if len(events) == version.event_count - version.window_start:
                 snapshot = dict(row.snapshot) if row.snapshot is not None else None
                 snapshot_text = json.dumps(snapshot) if snapshot is not None else None
@@ -401,11 +424,6 @@ class TrackerStore:
     async def _stored_count(conn: AsyncConnection, sender_id: str) -> int:
         stored = await conn.scalar(select(conversations.c.event_count).where(conversations.c.sender_id == sender_id))
         return int(stored or 0)
-
-
-def _decoded(texts: list[str]) -> list[dict[str, Any]]:
-    decoded: list[dict[str, Any]] = json.loads("[" + ",".join(texts) + "]")
-    return decoded
 
 
 def _json_text(event: Mapping[str, Any], label: str) -> str:
