@@ -33,6 +33,11 @@ class Window:
     keep: int = KEEP_EVENTS
     step: int = STEP_EVENTS
 
+    def __post_init__(self) -> None:
+        # An empty window would hide when the conversation last moved (the session's expiry, engine.py).
+        if self.keep < 1 or self.step < 1:
+            raise ValueError(f"a window keeps at least 1 event and moves by at least 1, not {self.keep}/{self.step}")
+
     def next_start(self, tracker: Tracker) -> int | None:
         """Where the next turn's tracker may start, if it should start later than `tracker` does; else None."""
         offset, events = tracker.offset, tracker.events

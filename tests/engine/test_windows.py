@@ -268,3 +268,5 @@ def test_the_window_keeps_what_actions_read_back(trained: tuple[ConversationDesi
             restored.apply(event)
     assert window.next_start(restored) == 36
     assert NO_WINDOW.next_start(long) is None
+    with pytest.raises(ValueError, match="at least 1"):
+        Window(keep=0)  # a turn must see the conversation's latest event (when it was, for the session's expiry)
