@@ -2,10 +2,15 @@
 
     python -m bench.engine_bench                    # full run, prints a Markdown section
     python -m bench.engine_bench --write BENCHMARKS.md
-    python -m bench.engine_bench --conversations 4 --concurrency 2   # CI smoke size
+    python -m bench.engine_bench --conversations 4 --concurrency 2 --long-turns 40   # CI smoke size
 
 Each conversation is carla's service ticket plus small talk: 7 turns through rules, a form with validation
 against the portal, the ticket insert and a status query — the work real turns do.
+
+Then one long conversation (issue 18): `--long-turns` turns of `LONG_SCRIPT` one after the other, and the rate of
+the 50 turns up to its 100th turn against that of the 50 up to its 1,000th (a tenth of `--long-turns`, and all of
+them): a turn must cost the same however long its conversation is. CPU milliseconds per turn and the events the
+tracker store handed out per turn are given for both, as they are less noisy than a rate on a shared machine.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import resource
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +45,21 @@ SCRIPT = (
     "thanks!",
 )
 PACE_SECONDS = 0.5  # a brisk user: half a second between an answer and the next message
+LONG_SCRIPT = (
+    "hello",
+    "/have_question",
+    "/request_service_ticket",
+    '/inform{"serial": "10001R002"}',
+    "Socket two stops charging after a minute",
+    "/cancel",  # at the summary: nothing is filed
+    "what is the status of my requests",
+    "thanks!",
+)
+"""A long conversation's turns: rules, a form validated against the portal, custom actions, the status query, but
+nothing filed, so that its 1,000th turn finds the portal as its 100th did and only the conversation has grown."""
+LONG_TURNS = 1000
+LONG_SAMPLE = 50  # turns timed at each point
+LONG_TARGET_RATIO = 0.8
 
 
 @dataclass(frozen=True)
@@ -78,7 +99,31 @@ async def measure(engine: Engine, conversations: int, concurrency: int, tag: str
     return Run(len(latencies), time.perf_counter() - start, latencies)
 
 
-async def main_async(conversations: int, concurrency: int, database_url: str | None = None) -> dict[str, float]:
+async def measure_long(engine: Engine, turns: int) -> dict[str, float]:
+    """One conversation of `turns` turns, measured over the turns up to a tenth of them and up to all of them."""
+    points = (max(1, turns // 10), turns)
+    sample = min(LONG_SAMPLE, points[0])
+    results: dict[str, float] = {"long_turns": turns}
+    wall = cpu = 0.0
+    reads = 0
+    for number in range(1, turns + 1):
+        if number - 1 in (point - sample for point in points):
+            wall, cpu, reads = time.perf_counter(), time.process_time(), engine.store.reads.total
+        await engine.handle("long-0", LONG_SCRIPT[(number - 1) % len(LONG_SCRIPT)], CARLA)
+        if number in points:
+            results[f"long_{number}_turns_per_second"] = sample / (time.perf_counter() - wall)
+            results[f"long_{number}_cpu_ms"] = (time.process_time() - cpu) * 1000 / sample
+            results[f"long_{number}_events_read"] = (engine.store.reads.total - reads) / sample
+    first, last = points
+    results["long_first"], results["long_last"] = first, last
+    results["long_ratio"] = results[f"long_{last}_turns_per_second"] / results[f"long_{first}_turns_per_second"]
+    results["long_cpu_ratio"] = results[f"long_{first}_cpu_ms"] / results[f"long_{last}_cpu_ms"]
+    return results
+
+
+async def main_async(
+    conversations: int, concurrency: int, database_url: str | None = None, long_turns: int = LONG_TURNS
+) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as directory:
         started = time.perf_counter()
         portal = Portal.connect(database_url or f"sqlite+aiosqlite:///{Path(directory) / 'bench.db'}")
@@ -91,6 +136,7 @@ async def main_async(conversations: int, concurrency: int, database_url: str | N
         sequential = await measure(engine, max(1, conversations // 4), 1, "seq")
         concurrent = await measure(engine, conversations, concurrency, "con")
         paced = await measure(engine, max(concurrency, conversations // 4), concurrency, "paced", PACE_SECONDS)
+        long = await measure_long(engine, long_turns) if long_turns else {}
         await engine.close()
         await portal.close()
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -107,6 +153,7 @@ async def main_async(conversations: int, concurrency: int, database_url: str | N
         "paced_p99_ms": paced.percentile(99),
         "turns": sequential.turns + concurrent.turns + paced.turns,
         "rss_mb": rss_mb,
+        **long,
     }
 
 
@@ -154,6 +201,7 @@ def report(results: dict[str, float], command: str, concurrency: int) -> str:
             verdict(r["startup_s"] <= 3),
         ),
         ("resident memory (peak)", f"{r['rss_mb']:.0f} MB", "≤ 200 MB", verdict(r["rss_mb"] <= 200)),
+        *long_rows(r, verdict),
     ]
     lines = [
         "## Embedded engine (issue 4)",
@@ -166,14 +214,44 @@ def report(results: dict[str, float], command: str, concurrency: int) -> str:
     return "\n".join(lines)
 
 
+def long_rows(r: dict[str, float], verdict: Callable[[bool], str]) -> list[tuple[str, str, str, str]]:
+    """The long conversation's rows (none if it did not run)."""
+    if "long_ratio" not in r:
+        return []
+    first, last = int(r["long_first"]), int(r["long_last"])
+    at = f"at its {first:,}th and {last:,}th turns"
+    return [
+        (
+            f"turns per second in one conversation of {int(r['long_turns']):,} turns, {at}",
+            f"{r[f'long_{first}_turns_per_second']:.0f} / {r[f'long_{last}_turns_per_second']:.0f} "
+            f"(ratio {r['long_ratio']:.2f})",
+            f"ratio ≥ {LONG_TARGET_RATIO}",
+            verdict(r["long_ratio"] >= LONG_TARGET_RATIO),
+        ),
+        (
+            f"CPU ms per turn, {at}",
+            f"{r[f'long_{first}_cpu_ms']:.1f} / {r[f'long_{last}_cpu_ms']:.1f} (ratio {r['long_cpu_ratio']:.2f})",
+            "",
+            "",
+        ),
+        (
+            f"events read per turn, {at}",
+            f"{r[f'long_{first}_events_read']:.0f} / {r[f'long_{last}_events_read']:.0f}",
+            "",
+            "",
+        ),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--conversations", type=int, default=400)
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--write", type=Path, help="update this Markdown file's section")
     parser.add_argument("--database-url", help="an empty database to use instead of a temporary SQLite file")
+    parser.add_argument("--long-turns", type=int, default=LONG_TURNS, help="the long conversation's turns (0: none)")
     args = parser.parse_args()
-    results = asyncio.run(main_async(args.conversations, args.concurrency, args.database_url))
+    results = asyncio.run(main_async(args.conversations, args.concurrency, args.database_url, args.long_turns))
     section = report(results, command_line("bench.engine_bench", sys.argv[1:], args.database_url), args.concurrency)
     publish(section, args.write)
 

@@ -7,12 +7,13 @@ import contextlib
 import logging
 import time
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from rasa_sdk.events import ActionExecutionRejected, BotUttered, SessionStarted, UserUttered
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.engine.actions import ActionRunner, CustomActions, HttpActions, InProcessActions
 from bot.engine.design import ConversationDesign, load_design
@@ -20,9 +21,11 @@ from bot.engine.forms import FormRejected, FormRunner, fill_slots_from_message
 from bot.engine.leases import Leases
 from bot.engine.policy import Policy
 from bot.engine.responses import BotMessage, render
-from bot.engine.store import TrackerStore
+from bot.engine.snapshot import Snapshot
+from bot.engine.store import NewWindow, StoredWindow, TrackerStore
 from bot.engine.tracker import ACTION_LISTEN, Tracker, action_event, slot_event
 from bot.engine.understanding import Interpreter, nlu_files, read_nlu_files
+from bot.engine.window import Window
 from bot.logs import log_context, request_id
 from bot.ops.metrics import Metrics
 from portal.languages.texts import N_, texts
@@ -78,6 +81,8 @@ class FormSubmission:
     result: TurnResult | None
 
 
+Release = Callable[[AsyncConnection], Awaitable[None]]  # gives the conversation's lease back in a transaction
+
 NOT_ACTIVE = N_("This request is no longer open here. Please start again.")
 CHECK_VALUE = N_("Please check this value.")
 
@@ -103,6 +108,7 @@ class Engine:
         clock: Callable[[], float] = time.time,
         leases: Leases | None = None,
         metrics: Metrics | None = None,
+        window: Window | None = None,
     ) -> None:
         self.design = design
         self.domain = design.domain
@@ -119,6 +125,8 @@ class Engine:
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self.leases = leases if leases is not None else Leases(store.engine)
         self.metrics = metrics if metrics is not None else Metrics()
+        # How much of a conversation a turn loads (bot.engine.window): not more as the conversation grows.
+        self.window = window if window is not None else Window()
 
     @classmethod
     def build(
@@ -164,13 +172,13 @@ class Engine:
         loading = self.store.loading(sender_id)
         with self._observed(sender_id):
             async with self._lock(sender_id), self.leases.hold(sender_id, also=loading.check) as lease:
-                stored = await loading.events()
-                turn = Turn(Tracker(sender_id, self.domain, stored))
+                stored = await loading.window()
+                turn = Turn(self._restored(sender_id, stored))
                 self._note_filing_key(turn.tracker, metadata, notes)
                 self._start_session_if_needed(turn)
                 await self._understand(turn, text, metadata)
                 await self._act(turn)
-                await self.store.append(sender_id, len(stored), turn.new_events, also=lease.release)
+                await self._store(turn, stored, lease.release)
                 return self._result(turn)
 
     async def submit_form(
@@ -194,8 +202,8 @@ class Engine:
         loading = self.store.loading(sender_id)
         with self._observed(sender_id):
             async with self._lock(sender_id), self.leases.hold(sender_id, also=loading.check, wait=wait) as lease:
-                stored = await loading.events()
-                turn = Turn(Tracker(sender_id, self.domain, stored))
+                stored = await loading.window()
+                turn = Turn(self._restored(sender_id, stored))
                 if turn.tracker.loop_name != form:
                     return FormSubmission({"": texts(turn.tracker.slots.get("language")).gettext(NOT_ACTIVE)}, None)
                 self._note_filing_key(turn.tracker, metadata, notes)
@@ -206,7 +214,7 @@ class Engine:
                 for name, value in values.items():
                     turn.add(slot_event(name, value, self.clock()))
                 await self._act(turn)
-                await self.store.append(sender_id, len(stored), turn.new_events, also=lease.release)
+                await self._store(turn, stored, lease.release)
                 return FormSubmission({}, self._result(turn))
 
     @contextlib.contextmanager
@@ -248,17 +256,34 @@ class Engine:
         return lock
 
     async def tracker(self, sender_id: str) -> Tracker:
+        """The conversation with every event it ever had (reads them all: for looking back, not for turns)."""
         return Tracker(sender_id, self.domain, await self.store.load(sender_id))
+
+    async def current(self, sender_id: str) -> Tracker:
+        """The conversation as its next turn would start from it: the same state, only the latest events."""
+        return self._restored(sender_id, await self.store.loading(sender_id).window())
+
+    def _restored(self, sender_id: str, stored: StoredWindow) -> Tracker:
+        base = Snapshot.from_json(stored.snapshot) if stored.snapshot is not None else None
+        return Tracker(sender_id, self.domain, stored.events, offset=stored.offset, base=base)
+
+    async def _store(self, turn: Turn, stored: StoredWindow, release: Release) -> None:
+        """Append the turn's events, moving the conversation's window start when it has fallen far enough behind."""
+        tracker = turn.tracker
+        start = self.window.next_start(tracker) if turn.new_events else None
+        moved = NewWindow(start, tracker.snapshot_at(start).to_json()) if start is not None else None
+        await self.store.append(tracker.sender_id, stored.event_count, turn.new_events, also=release, window=moved)
 
     async def close(self) -> None:
         await self.custom_actions.close()
 
     def _start_session_if_needed(self, turn: Turn) -> None:
+        # A stored conversation's window always holds its latest events (bot.engine.window keeps some).
         events = turn.tracker.events
         last = events[-1].get("timestamp") if events else None
         limit = self.domain.session_expiration_minutes * 60
         expired = limit > 0 and isinstance(last, int | float) and self.clock() - last > limit
-        if not events or expired:
+        if turn.tracker.event_count == 0 or expired:
             now = self.clock()
             turn.add(action_event("action_session_start", now))
             turn.add(SessionStarted(timestamp=now))
@@ -352,18 +377,20 @@ def form_instance(stored: Tracker) -> str | None:
     turn failed before it was stored and the person sends their answer again, or the turn is run again after a
     crash. The first event's timestamp tells a conversation from one deleted and started again under its id.
     A conversation with nothing stored has no key yet (the Slack delivery's key covers its first turn).
+    Positions count from the conversation's first event, whether or not `stored` holds it (the activation of the
+    active form it does hold, see bot.engine.window).
     """
-    events = stored.events
-    if not events:
+    events, offset = stored.events, stored.offset
+    if stored.event_count == 0:
         return None
-    position = len(events)
+    position = stored.event_count
     if stored.loop_name is not None:
         position = next(
             (
-                index
+                offset + index
                 for index in range(len(events) - 1, -1, -1)
                 if events[index].get("event") == "active_loop" and events[index].get("name") == stored.loop_name
             ),
             position,
         )
-    return f"form:{stored.sender_id}:{events[0].get('timestamp')}:{position}"
+    return f"form:{stored.sender_id}:{stored.first_timestamp}:{position}"

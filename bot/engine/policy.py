@@ -7,7 +7,7 @@ then stories (memoization); otherwise a fallback.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +23,7 @@ from bot.engine.design import (
     Story,
     UserStep,
 )
+from bot.engine.states import STATES_KEPT, State
 from bot.engine.tracker import ACTION_LISTEN, Frame, Tracker
 
 FALLBACK_ACTION = "action_default_fallback"
@@ -136,68 +137,39 @@ class StoryMemory:
     def __init__(self, domain: Domain, stories: Sequence[Story], max_history: int) -> None:
         self.domain = domain
         self.max_history = max_history
-        self.memory: dict[tuple[Any, ...], tuple[str, str]] = {}
+        if max_history > STATES_KEPT:
+            # A turn's tracker may start from a snapshot, which carries only the last STATES_KEPT states over.
+            raise ValueError(f"max_history {max_history} is more than the {STATES_KEPT} states a tracker keeps")
+        self.memory: dict[tuple[State, ...], tuple[str, str]] = {}
         for story in stories:
             for states, action in story_states(domain, story.steps):
                 self.memory.setdefault(self._key(states), (action, story.name))
 
-    def _key(self, states: Sequence[tuple[Any, ...]]) -> tuple[Any, ...]:
+    def _key(self, states: Sequence[State]) -> tuple[State, ...]:
         return tuple(states[-self.max_history :])
 
     def predict(self, tracker: Tracker) -> tuple[str, str] | None:
-        return self.memory.get(self._key(tracker_states(self.domain, tracker)))
+        return self.memory.get(self._key(tracker_states(tracker)))
 
 
-def featurized_slots(domain: Domain, slots: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
-    values: list[tuple[str, Any]] = []
-    for name, slot in sorted(domain.slots.items()):
-        if not slot.influence_conversation or slots.get(name) is None:
-            continue
-        value = slots[name]
-        if slot.type == "categorical":
-            values.append((name, str(value).lower()))
-        elif slot.type == "bool":
-            values.append((name, bool(value)))
-        else:
-            values.append((name, True))  # text and list slots count only as set
-    return tuple(values)
+def tracker_states(tracker: Tracker) -> list[State]:
+    """One state per prediction point of the conversation so far (after each action and user message).
+
+    The tracker records them as its events are applied (`Tracker.memory_states`); a tracker restored from a
+    snapshot has the latest ones, as many as the memory compares.
+    """
+    return tracker.memory_states()
 
 
-def _state(
-    domain: Domain, previous: str | None, intent: str | None, loop: str | None, slots: Mapping[str, Any]
-) -> tuple[Any, ...]:
-    return (previous, intent if previous == ACTION_LISTEN else None, loop, featurized_slots(domain, slots))
-
-
-def tracker_states(domain: Domain, tracker: Tracker) -> list[tuple[Any, ...]]:
-    """One state per prediction point of the conversation so far (after each action and user message)."""
-    replay = Tracker(tracker.sender_id, domain)
-    states: list[tuple[Any, ...]] = []
-    previous: str | None = None
-    for event in tracker.events:
-        kind = event.get("event")
-        if kind == "action" and event.get("name") in ("action_session_start",):
-            continue
-        if kind == "action" and states:
-            states.append(_state(domain, previous, replay.latest_intent, replay.loop_name, replay.slots))
-        replay.apply(dict(event))
-        if kind == "action":
-            previous = event["name"]
-        elif kind == "user":
-            states = states or [_state(domain, None, None, None, {})]
-    states.append(_state(domain, previous, replay.latest_intent, replay.loop_name, replay.slots))
-    return states
-
-
-def story_states(domain: Domain, steps: Sequence[Step]) -> list[tuple[list[tuple[Any, ...]], str]]:
+def story_states(domain: Domain, steps: Sequence[Step]) -> list[tuple[list[State], str]]:
     """(states before it, action) for every action of a story, replaying its steps as events."""
     from bot.engine.replay import story_events  # replay builds on this module
 
     tracker = Tracker("story", domain)
-    examples: list[tuple[list[tuple[Any, ...]], str]] = []
+    examples: list[tuple[list[State], str]] = []
     for event in story_events(steps):
         if event.get("event") == "action" and event["name"] != ACTION_LISTEN:
-            examples.append((tracker_states(domain, tracker), event["name"]))
+            examples.append((tracker_states(tracker), event["name"]))
         tracker.apply(event)
     return examples
 

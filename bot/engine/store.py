@@ -5,10 +5,15 @@ A tracker is the list of Rasa-format events of one conversation (`{"event": "use
 states how many events its author had loaded: if another process extended the conversation meanwhile, the append
 is refused with `ConcurrentTurn` and nothing is written, so two processes can never interleave their turns.
 
-The store keeps the JSON of recently used conversations in memory (a bounded LRU) so that a turn does not read
-and decode all of its conversation's events again: a load reads only the conversation's version (its event count
-and creation time) and uses the copy in memory when that is unchanged. Another process may have appended or
-deleted meanwhile; the version tells, and the append's compare-and-set refuses stale writers in any case.
+A turn loads a *window* of its conversation (`TrackerLoad.window`): the snapshot of the tracker's state at the
+window start and the events from there on (bot.engine.window says where it starts and why). An append may move the
+window start forward, storing the snapshot there in the same statement that claims the conversation. Every event
+stays stored; `load` returns them all.
+
+The store keeps the JSON of recently used conversations' windows in memory (a bounded LRU) so that a turn does not
+read and decode its events again: a load reads only the conversation's version (its event count, creation time and
+window start) and uses the copy in memory when that is unchanged. Another process may have appended or deleted
+meanwhile; the version tells, and the append's compare-and-set refuses stale writers in any case.
 """
 
 from __future__ import annotations
@@ -42,6 +47,8 @@ class ConcurrentTurn(Exception):
         self.sender_id = sender_id
 
 
+WINDOW_READS = 3  # a window read again after a deletion raced it, before the turn gives up (ConcurrentTurn)
+
 DEFAULT_CACHE_BYTES = 1 << 18
 """JSON kept in memory across conversations: 256 KiB holds the conversations in flight (some 80 of 3 turns, 20 of
 10), which is what saves reads; a 1 MiB budget cost 2 MB of resident memory in bench.scale_bench, whose 200 MB
@@ -54,13 +61,51 @@ class Version:
 
     event_count: int
     created_at: datetime
+    window_start: int = 0
+
+
+@dataclass(frozen=True)
+class StoredWindow:
+    """The conversation from `offset` on: the tracker's state before it (`snapshot`, None at 0) and the events."""
+
+    offset: int
+    snapshot: dict[str, Any] | None
+    events: list[dict[str, Any]]
+
+    @property
+    def event_count(self) -> int:
+        return self.offset + len(self.events)
+
+
+@dataclass(frozen=True)
+class NewWindow:
+    """Where the conversation's next loads start (a position an append leaves in place), and the state there."""
+
+    start: int
+    snapshot: dict[str, Any]
+
+
+@dataclass
+class Reads:
+    """Events the store has handed out since it was made: read from the database, or decoded from memory.
+
+    Counted so that a test can tell that a turn reads as many events in a long conversation as in a short one.
+    """
+
+    from_database: int = 0
+    from_memory: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.from_database + self.from_memory
 
 
 @dataclass
 class _Cached:
     version: Version
-    texts: list[str]  # each event's JSON, as stored
-    size: int  # characters in `texts`
+    snapshot: str | None  # the snapshot's JSON at `version.window_start`, as stored
+    texts: list[str]  # each event's JSON from `version.window_start` on, as stored
+    size: int  # characters in `snapshot` and `texts`
 
 
 class _Cache:
@@ -74,25 +119,34 @@ class _Cache:
     def size(self) -> int:
         return int(self._entries.currsize)
 
-    def get(self, sender_id: str, version: Version) -> list[str] | None:
+    def get(self, sender_id: str, version: Version) -> _Cached | None:
         entry = self._entries.get(sender_id)
         if entry is None or entry.version != version:
             return None
-        return entry.texts
+        return entry
 
-    def put(self, sender_id: str, version: Version, texts: list[str]) -> None:
+    def put(self, sender_id: str, version: Version, snapshot: str | None, texts: list[str]) -> None:
         self.drop(sender_id)
-        entry = _Cached(version, texts, sum(len(text) for text in texts))
-        if entry.size <= self._entries.maxsize:  # larger than the whole budget: not kept
-            self._entries[sender_id] = entry
+        size = len(snapshot or "") + sum(len(text) for text in texts)
+        if size <= self._entries.maxsize:  # larger than the whole budget: not kept
+            self._entries[sender_id] = _Cached(version, snapshot, texts, size)
 
-    def extend(self, sender_id: str, expected: int, new_count: int, texts: list[str]) -> None:
-        """Add an append's events to a conversation cached at `expected` events; forget it if it was not."""
+    def extend(
+        self, sender_id: str, expected: int, new_count: int, texts: list[str], window: tuple[int, str] | None
+    ) -> None:
+        """Add an append's events to a conversation cached at `expected` events; forget it if it was not.
+
+        `window` is the new window start and its snapshot's JSON, if the append moved it.
+        """
         entry = self._entries.get(sender_id)
         if entry is None or entry.version.event_count != expected:
             self.drop(sender_id)
             return
-        self.put(sender_id, Version(new_count, entry.version.created_at), entry.texts + texts)
+        start, snapshot, kept = entry.version.window_start, entry.snapshot, entry.texts + texts
+        if window is not None:
+            kept = kept[window[0] - start :]
+            start, snapshot = window
+        self.put(sender_id, Version(new_count, entry.version.created_at, start), snapshot, kept)
 
     def drop(self, sender_id: str) -> None:
         self._entries.pop(sender_id, None)
@@ -102,8 +156,8 @@ class TrackerLoad:
     """One load of a conversation in two steps, so that the first can join a transaction of the caller's.
 
     `check` reads the conversation's version on the caller's connection (the engine does it in the transaction
-    that takes the conversation's lease, saving one of its own); `events` then returns the events, from memory
-    when they are unchanged, and reads them from the database otherwise.
+    that takes the conversation's lease, saving one of its own); `window` (what a turn needs) or `events` (all of
+    them) then returns the events, from memory when they are unchanged, and reads them from the database otherwise.
     """
 
     def __init__(self, store: TrackerStore, sender_id: str) -> None:
@@ -115,29 +169,47 @@ class TrackerLoad:
     async def check(self, conn: AsyncConnection) -> None:
         row = (
             await conn.execute(
-                select(conversations.c.event_count, conversations.c.created_at).where(
+                select(conversations.c.event_count, conversations.c.created_at, conversations.c.window_start).where(
                     conversations.c.sender_id == self.sender_id
                 )
             )
         ).one_or_none()
-        self._version = Version(int(row.event_count), row.created_at) if row is not None else None
+        self._version = (
+            Version(int(row.event_count), row.created_at, int(row.window_start)) if row is not None else None
+        )
         self._checked = True
+
+    async def window(self) -> StoredWindow:
+        """The conversation from its window start on, with the snapshot there; nothing for one never stored."""
+        cached = await self._cached()
+        if cached is None and self._version is None:
+            return StoredWindow(0, None, [])
+        if cached is None:
+            return await self._store._load_window(self.sender_id)
+        return StoredWindow(
+            cached.version.window_start,
+            json.loads(cached.snapshot) if cached.snapshot is not None else None,
+            self._store._from_memory(cached.texts),
+        )
 
     async def events(self) -> list[dict[str, Any]]:
         """All events of the conversation in order; `[]` for a conversation never stored."""
+        cached = await self._cached()
+        if cached is not None and cached.version.window_start == 0:
+            return self._store._from_memory(cached.texts)
+        if self._version is None:
+            return []
+        return await self._store._load_all(self.sender_id, self._version)
+
+    async def _cached(self) -> _Cached | None:
         store, sender_id = self._store, self.sender_id
         if not self._checked:
             async with store.engine.connect() as conn:
                 await self.check(conn)
         if self._version is None:
             store._cache.drop(sender_id)
-            return []
-        texts = store._cache.get(sender_id, self._version)
-        if texts is not None:
-            # Decoding our own copy gives each caller fresh events, exactly as a read from the database would.
-            decoded: list[dict[str, Any]] = json.loads("[" + ",".join(texts) + "]")
-            return decoded
-        return await store._load_and_cache(sender_id, self._version)
+            return None
+        return store._cache.get(sender_id, self._version)
 
 
 class TrackerStore:
@@ -156,10 +228,17 @@ class TrackerStore:
         self._engine = engine
         self._clock = clock
         self._cache = _Cache(cache_bytes)
+        self.reads = Reads()
 
     @property
     def engine(self) -> AsyncEngine:
         return self._engine
+
+    def _from_memory(self, texts: list[str]) -> list[dict[str, Any]]:
+        self.reads.from_memory += len(texts)
+        # Decoding our own copy gives each caller fresh events, exactly as a read from the database would.
+        decoded: list[dict[str, Any]] = json.loads("[" + ",".join(texts) + "]")
+        return decoded
 
     async def load(self, sender_id: str) -> list[dict[str, Any]]:
         """All events of the conversation in order; `[]` for a conversation never stored."""
@@ -169,7 +248,7 @@ class TrackerStore:
         """A load whose version check can run in a transaction of the caller's (see `TrackerLoad`)."""
         return TrackerLoad(self, sender_id)
 
-    async def _load_and_cache(self, sender_id: str, version: Version) -> list[dict[str, Any]]:
+    async def _load_all(self, sender_id: str, version: Version) -> list[dict[str, Any]]:
         query = (
             select(conversation_events.c.event)
             .where(conversation_events.c.sender_id == sender_id)
@@ -178,13 +257,56 @@ class TrackerStore:
         async with self._engine.connect() as conn:
             rows = await conn.execute(query)
             events = [dict(event) for event in rows.scalars()]
+        self.reads.from_database += len(events)
+        if version.window_start > 0:
+            return events  # what is kept in memory is the window, which this read does not change
         # Only a copy known to match the version is kept: without a lease another process may have appended
         # between the version check and this read.
         if len(events) == version.event_count:
-            self._cache.put(sender_id, version, [json.dumps(event) for event in events])
+            self._cache.put(sender_id, version, None, [json.dumps(event) for event in events])
         else:
             self._cache.drop(sender_id)
         return events
+
+    async def _load_window(self, sender_id: str) -> StoredWindow:
+        """The window as stored now, read from the database (and kept in memory)."""
+        for _ in range(WINDOW_READS):
+            async with self._engine.connect() as conn:
+                row = (
+                    await conn.execute(
+                        select(
+                            conversations.c.event_count,
+                            conversations.c.created_at,
+                            conversations.c.window_start,
+                            conversations.c.snapshot,
+                        ).where(conversations.c.sender_id == sender_id)
+                    )
+                ).one_or_none()
+                if row is None:
+                    self._cache.drop(sender_id)
+                    return StoredWindow(0, None, [])
+                version = Version(int(row.event_count), row.created_at, int(row.window_start))
+                # Events are only ever appended, so the ones below the count just read are those of the row: a
+                # later append adds none there. Only a deletion meanwhile (and a new conversation under the same
+                # id) can make them disagree, which the count of rows tells.
+                rows = await conn.execute(
+                    select(conversation_events.c.event)
+                    .where(
+                        conversation_events.c.sender_id == sender_id,
+                        conversation_events.c.seq >= version.window_start,
+                        conversation_events.c.seq < version.event_count,
+                    )
+                    .order_by(conversation_events.c.seq)
+                )
+                events = [dict(event) for event in rows.scalars()]
+            self.reads.from_database += len(events)
+            if len(events) == version.event_count - version.window_start:
+                snapshot = dict(row.snapshot) if row.snapshot is not None else None
+                snapshot_text = json.dumps(snapshot) if snapshot is not None else None
+                self._cache.put(sender_id, version, snapshot_text, [json.dumps(event) for event in events])
+                return StoredWindow(version.window_start, snapshot, events)
+        self._cache.drop(sender_id)
+        raise ConcurrentTurn(sender_id)
 
     async def append(
         self,
@@ -193,6 +315,7 @@ class TrackerStore:
         events: Sequence[dict[str, Any]],
         *,
         also: Callable[[AsyncConnection], Awaitable[None]] | None = None,
+        window: NewWindow | None = None,
     ) -> int:
         """Store `events` after the first `expected_count` events of the conversation; return the new count.
 
@@ -201,11 +324,18 @@ class TrackerStore:
         `ConcurrentTurn` and writes nothing. Events must be JSON values (timestamps as floats, never datetimes);
         anything else raises `ValueError` before the database is touched. `also`, if given, runs last in the same
         transaction (the engine releases its conversation lease there, saving a transaction per turn); it does
-        not run when the append is refused.
+        not run when the append is refused. `window`, if given, moves the conversation's window start (see
+        `window`) to a position up to the new count, with the snapshot of the state there; it is stored with the
+        events, so it needs some.
         """
         if expected_count < 0:
             raise ValueError(f"expected_count must be >= 0, not {expected_count}")
-        texts = [_json_text(event, offset) for offset, event in enumerate(events)]
+        texts = [_json_text(event, f"event {offset}") for offset, event in enumerate(events)]
+        moved: tuple[int, str] | None = None
+        if window is not None:
+            if not events or not 0 < window.start <= expected_count + len(events):
+                raise ValueError(f"window start {window.start} is not a position this append can move to")
+            moved = (window.start, _json_text(window.snapshot, "the snapshot"))
         rows = [
             {"sender_id": sender_id, "seq": expected_count + offset, "event": dict(event)}
             for offset, event in enumerate(events)
@@ -213,14 +343,15 @@ class TrackerStore:
         new_count = expected_count + len(rows)
         now = self._clock()
         try:
-            created_at = await self._append(sender_id, expected_count, new_count, rows, now, also)
+            created_at = await self._append(sender_id, expected_count, new_count, rows, now, also, window)
         except BaseException:
             self._cache.drop(sender_id)  # refused, or unknown whether it committed: read it again next time
             raise
         if created_at is not None:  # this append created the conversation: its whole JSON is `texts`
-            self._cache.put(sender_id, Version(new_count, created_at), texts)
+            start, snapshot = moved or (0, None)
+            self._cache.put(sender_id, Version(new_count, created_at, start), snapshot, texts[start:])
         elif rows:
-            self._cache.extend(sender_id, expected_count, new_count, texts)
+            self._cache.extend(sender_id, expected_count, new_count, texts, moved)
         return new_count
 
     async def _append(
@@ -231,9 +362,12 @@ class TrackerStore:
         rows: list[dict[str, Any]],
         now: datetime,
         also: Callable[[AsyncConnection], Awaitable[None]] | None,
+        window: NewWindow | None,
     ) -> datetime | None:
         """The append's transaction; the creation time of the conversation if this append created it."""
         created_at: datetime | None = None
+        # The window moves in the statement that claims the conversation: with the events, or not at all.
+        moved = {"window_start": window.start, "snapshot": window.snapshot} if window is not None else {}
         async with self._engine.begin() as conn:
             if not rows:
                 # Nothing to write, but the caller still learns whether its view of the conversation is current.
@@ -249,7 +383,7 @@ class TrackerStore:
                 claimed = await conn.execute(
                     update(conversations)
                     .where(conversations.c.sender_id == sender_id, conversations.c.event_count == expected_count)
-                    .values(event_count=new_count, updated_at=now)
+                    .values(event_count=new_count, updated_at=now, **moved)
                 )
                 if claimed.rowcount != 1:
                     if expected_count > 0:
@@ -258,7 +392,7 @@ class TrackerStore:
                     # processes inserting it at once the primary key admits one; the other gets IntegrityError.
                     await conn.execute(
                         insert(conversations).values(
-                            sender_id=sender_id, event_count=new_count, created_at=now, updated_at=now
+                            sender_id=sender_id, event_count=new_count, created_at=now, updated_at=now, **moved
                         )
                     )
                     created_at = now
@@ -292,15 +426,15 @@ class TrackerStore:
         return int(stored or 0)
 
 
-def _json_text(event: Mapping[str, Any], offset: int) -> str:
+def _json_text(event: Mapping[str, Any], label: str) -> str:
     """The event's JSON, which also checks that the event survives JSON unchanged in kind.
 
     The check runs here, before any SQL, so that a bad event fails the same way on both databases: a datetime
     would otherwise fail only inside the driver, and NaN would be stored by SQLite but refused by PostgreSQL.
     """
     if not isinstance(event, Mapping):
-        raise ValueError(f"event {offset} is a {type(event).__name__}, not a dict")
+        raise ValueError(f"{label} is a {type(event).__name__}, not a dict")
     try:
         return json.dumps(event, allow_nan=False)
     except (TypeError, ValueError) as error:
-        raise ValueError(f"event {offset} ({event.get('event')!r}) is not plain JSON: {error}") from error
+        raise ValueError(f"{label} ({event.get('event')!r}) is not plain JSON: {error}") from error

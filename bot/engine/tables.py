@@ -6,7 +6,7 @@ against portal's, the engine's and bot.slack's metadata (migrations/env.py).
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, ForeignKey, Integer, String, Table, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, Integer, String, Table, UniqueConstraint, text
 
 from portal.schema import UtcDateTime, new_metadata
 
@@ -14,6 +14,8 @@ metadata = new_metadata()
 
 # One row per conversation (Rasa's sender_id). `event_count` is the conversation's version: an append succeeds
 # only if it still equals what the appender last loaded, so two processes cannot both extend the same turn.
+# A turn loads the conversation from `window_start` on, starting from `snapshot`, the state of the tracker after
+# the events before it (NULL while `window_start` is 0; see bot.engine.window). Both change only with an append.
 conversations = Table(
     "conversations",
     metadata,
@@ -21,6 +23,8 @@ conversations = Table(
     Column("event_count", Integer, nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
+    Column("window_start", Integer, nullable=False, server_default=text("0")),
+    Column("snapshot", JSON(none_as_null=True), nullable=True),
 )
 
 # The events themselves, append-only. `seq` is the event's 0-based position in its conversation; the unique

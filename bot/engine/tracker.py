@@ -1,12 +1,16 @@
 """A conversation's tracker: Rasa-format events, and the state they add up to.
 
 The events are exactly what Rasa would store (so they can be sent to a rasa-sdk action server); the derived
-state (slots, active loop, latest message) is rebuilt by applying them in order.
+state (slots, active loop, latest message) is rebuilt by applying them in order. A tracker may hold only the
+conversation's latest events: then it starts from a `Snapshot` of the state the earlier ones added up to, and
+`offset` says how many there were (a turn's cost must not grow with the conversation's length, see
+`bot.engine.window`).
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -14,8 +18,10 @@ from typing import Any
 from rasa_sdk.events import ActionExecuted, ActiveLoop, SlotSet
 
 from bot.engine.design import REQUESTED_SLOT, Domain
+from bot.engine.snapshot import Snapshot
+from bot.engine.states import ACTION_LISTEN as ACTION_LISTEN
+from bot.engine.states import INITIAL_STATE, STATES_KEPT, UNFEATURIZED_ACTIONS, State, state_of
 
-ACTION_LISTEN = "action_listen"
 RASA_VERSION = "3.6.21"  # the event and tracker format we follow
 
 
@@ -51,13 +57,34 @@ class Frame:
 
 
 class Tracker:
-    """Events of one conversation and the state they produce."""
+    """Events of one conversation and the state they produce.
 
-    def __init__(self, sender_id: str, domain: Domain, events: Iterable[Mapping[str, Any]] = ()) -> None:
+    `events` are the conversation's events from position `offset` on; `base` is the state the first `offset` ones
+    added up to (None when the tracker holds them all).
+    """
+
+    def __init__(
+        self,
+        sender_id: str,
+        domain: Domain,
+        events: Iterable[Mapping[str, Any]] = (),
+        *,
+        offset: int = 0,
+        base: Snapshot | None = None,
+    ) -> None:
+        if offset and base is None:
+            raise ValueError("a tracker without the first events needs the snapshot of their state")
         self.sender_id = sender_id
         self.domain = domain
         self.events: list[dict[str, Any]] = []
+        self.offset = offset
+        self.base = base
+        # The story memory's states so far (the latest `STATES_KEPT` at least), and the action they continue from.
+        self.states: list[State] = []
+        self.previous_action: str | None = None
         self._reset_state()
+        if base is not None:
+            self._restore(base)
         for event in events:
             self.apply(dict(event))
 
@@ -70,12 +97,28 @@ class Tracker:
         self.followup_action: str | None = None
         self.turn: list[Frame] = []
 
+    def _restore(self, base: Snapshot) -> None:
+        # Copies: the tracker changes its state in place, and the snapshot may be used again (`snapshot_at`). A
+        # slot the design added since the snapshot was taken starts at its initial value, as in a replay.
+        self.slots.update(copy.deepcopy(base.slots))
+        self.active_loop = copy.deepcopy(base.active_loop)
+        self.latest_message = copy.deepcopy(base.latest_message)
+        self.latest_action_name = base.latest_action_name
+        self.followup_action = base.followup_action
+        self.turn = [Frame(action, loop, copy.deepcopy(slots)) for action, loop, slots in base.turn]
+        self.previous_action = base.previous_action
+        self.states = list(base.states)
+
     # --- applying events --------------------------------------------------------------------------------
 
     def apply(self, event: dict[str, Any]) -> None:
         """Append an event and update the state, as Rasa's DialogueStateTracker does."""
         kind = event.get("event")
         self.events.append(event)
+        counted = kind == "action" and event.get("name") not in UNFEATURIZED_ACTIONS
+        if counted and self.states:
+            # The state this action was chosen in: before the action changes anything.
+            self._record_state(self.memory_state())
         if kind == "user":
             parse = event.get("parse_data") or {}
             self.latest_message = {
@@ -85,6 +128,8 @@ class Tracker:
                 "metadata": event.get("metadata") or {},
             }
             self.turn = [Frame(None, self.loop_name, dict(self.slots))]
+            if not self.states:
+                self.states.append(INITIAL_STATE)  # stories start from the state before any message
         elif kind == "action":
             name = event["name"]
             self.latest_action_name = name
@@ -96,6 +141,8 @@ class Tracker:
                     self.active_loop["rejected"] = False
             if name != ACTION_LISTEN:
                 self.turn.append(Frame(name, self.loop_name, dict(self.slots)))
+            if counted:
+                self.previous_action = name
         elif kind == "slot":
             self._set_slot(event["name"], event.get("value"))
         elif kind == "active_loop":
@@ -127,6 +174,11 @@ class Tracker:
             self.turn[-1].slots = dict(self.slots)
             self.turn[-1].active_loop = self.loop_name
 
+    def _record_state(self, state: State) -> None:
+        self.states.append(state)
+        if len(self.states) > 2 * STATES_KEPT:  # trimmed now and then rather than at every action
+            del self.states[:-STATES_KEPT]
+
     def _set_slot(self, name: str, value: Any) -> None:
         slot = self.domain.slots.get(name)
         if slot is not None and slot.type == "list" and value is not None and not isinstance(value, list):
@@ -134,6 +186,28 @@ class Tracker:
         self.slots[name] = value
 
     # --- reading the state -----------------------------------------------------------------------------
+
+    @property
+    def event_count(self) -> int:
+        """The number of events of the stored conversation this tracker stands for (the position after the last)."""
+        return self.offset + len(self.events)
+
+    @property
+    def first_timestamp(self) -> float | None:
+        """The timestamp of the conversation's first event, whether or not this tracker holds it."""
+        if self.base is not None:
+            return self.base.first_timestamp
+        first = self.events[0].get("timestamp") if self.events else None
+        return first if isinstance(first, int | float) else None
+
+    def memory_state(self) -> State:
+        """The story memory's view of the current state."""
+        return state_of(self.domain, self.previous_action, self.latest_intent, self.loop_name, self.slots)
+
+    def memory_states(self) -> list[State]:
+        """One state per prediction point of the conversation so far, the current one last (the latest
+        `STATES_KEPT` at least)."""
+        return [*self.states, self.memory_state()]
 
     @property
     def loop_name(self) -> str | None:
@@ -189,11 +263,39 @@ class Tracker:
             "latest_action_name": self.latest_action_name,
         }
 
+    def snapshot(self) -> Snapshot:
+        """The current state, to start a tracker of the conversation's next events from."""
+        return Snapshot(
+            first_timestamp=self.first_timestamp,
+            slots=copy.deepcopy(self.slots),
+            active_loop=copy.deepcopy(self.active_loop),
+            latest_message=copy.deepcopy(self.latest_message),
+            latest_action_name=self.latest_action_name,
+            followup_action=self.followup_action,
+            turn=tuple((f.action, f.active_loop, copy.deepcopy(f.slots)) for f in self.turn),
+            previous_action=self.previous_action,
+            states=tuple(self.states[-STATES_KEPT:]),
+        )
+
+    def snapshot_at(self, position: int) -> Snapshot:
+        """The state after the conversation's first `position` events (which this tracker must hold the last of)."""
+        if not self.offset <= position <= self.event_count:
+            raise ValueError(f"position {position} is outside {self.offset}..{self.event_count}")
+        replay = Tracker(
+            self.sender_id, self.domain, self.events[: position - self.offset], offset=self.offset, base=self.base
+        )
+        snapshot = replay.snapshot()
+        if snapshot.first_timestamp != self.first_timestamp:  # a replay of no event has not seen the first one
+            snapshot = dataclasses.replace(snapshot, first_timestamp=self.first_timestamp)
+        return snapshot
+
     def copy(self) -> Tracker:
         """An independent tracker in the same state, without replaying the events (they are immutable)."""
         twin = Tracker.__new__(Tracker)
         twin.sender_id, twin.domain = self.sender_id, self.domain
         twin.events = list(self.events)
+        twin.offset, twin.base = self.offset, self.base
+        twin.states, twin.previous_action = list(self.states), self.previous_action
         twin.slots = copy.deepcopy(self.slots)
         twin.active_loop = dict(self.active_loop)
         twin.latest_message = self.latest_message

@@ -10,11 +10,19 @@ from bot.reports import write_section
 
 
 async def test_engine_benchmark_runs_and_reports(tmp_path: Path) -> None:
-    results = await main_async(conversations=4, concurrency=2)
+    results = await main_async(conversations=4, concurrency=2, long_turns=40)
     # every scripted turn ran: 1 sequential conversation, 4 saturating, 2 paced (one per concurrent user)
     assert results["turns"] == len(SCRIPT) * (1 + 4 + 2)
+    # then one conversation of 40 turns, measured over its turns up to the 4th and up to the 40th
+    assert (results["long_turns"], results["long_first"], results["long_last"]) == (40, 4, 40)
+    for point in (4, 40):
+        assert results[f"long_{point}_turns_per_second"] > 0
+        assert results[f"long_{point}_cpu_ms"] > 0
+        assert results[f"long_{point}_events_read"] > 0  # a turn reads its conversation's window
+    assert results["long_ratio"] > 0
     section = report(results, "smoke", 2)
     assert section.startswith("## Embedded engine")
+    assert "one conversation of 40 turns, at its 4th and 40th turns" in section
     target = tmp_path / "BENCHMARKS.md"
     target.write_text("# Benchmarks\n\n## Other\n\nkept\n", encoding="utf-8")
     write_section(target, section)

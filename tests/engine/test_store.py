@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import event, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.engine.store import ConcurrentTurn, TrackerStore
+from bot.engine.store import ConcurrentTurn, NewWindow, TrackerStore
 from bot.engine.tables import conversation_events, conversations
 from portal.bootstrap import Portal
 from tests.conftest import DEMO_NOW, FrozenClock
@@ -373,3 +373,111 @@ async def test_memory_stays_within_its_budget(empty_portal: Portal, clock: Froze
         assert await store.load(sender) == turn(sender)
         assert await store.append(sender, 4, turn("more")) == 8
         assert store._cache.size <= cache_bytes
+
+
+# ------------------------------------------------------------------------------------------------ windows
+
+
+def snapshot(label: str) -> dict[str, Any]:
+    """The store keeps a snapshot as JSON without looking into it (the engine's `Snapshot` is one)."""
+    return {"slots": {"serial": label}, "states": [["action_listen", "greet", None, [["serial", True]]]]}
+
+
+async def stored_window(portal: Portal, sender_id: str) -> tuple[int, Any]:
+    async with portal.engine.connect() as conn:
+        row = (
+            await conn.execute(
+                select(conversations.c.window_start, conversations.c.snapshot).where(
+                    conversations.c.sender_id == sender_id
+                )
+            )
+        ).one()
+    return int(row.window_start), row.snapshot
+
+
+async def test_a_new_window_is_what_the_next_loads_start_from(
+    empty_portal: Portal, store: TrackerStore, clock: FrozenClock
+) -> None:
+    sender = new_sender()
+    await store.append(sender, 0, turn("one") + turn("two"))
+    assert await stored_window(empty_portal, sender) == (0, None)  # a conversation starts whole
+    window = await store.loading(sender).window()
+    assert (window.offset, window.snapshot, window.events) == (0, None, turn("one") + turn("two"))
+
+    assert await store.append(sender, 8, turn("three"), window=NewWindow(4, snapshot("after one"))) == 12
+    assert await stored_window(empty_portal, sender) == (4, snapshot("after one"))
+    for loader in (store, TrackerStore(empty_portal.engine, clock)):  # from memory, and as a restart reads it
+        window = await loader.loading(sender).window()
+        assert (window.offset, window.snapshot) == (4, snapshot("after one"))
+        assert window.events == turn("two") + turn("three")
+        assert window.event_count == 12
+        assert await loader.load(sender) == turn("one") + turn("two") + turn("three")  # every event stays stored
+
+    # The next appends extend the window until one moves it again.
+    assert await store.append(sender, 12, turn("four")) == 16
+    assert (await store.loading(sender).window()).events == turn("two") + turn("three") + turn("four")
+    assert await store.append(sender, 16, turn("five"), window=NewWindow(12, snapshot("after three"))) == 20
+    window = await TrackerStore(empty_portal.engine, clock).loading(sender).window()
+    assert (window.offset, window.snapshot, window.events) == (12, snapshot("after three"), turn("four") + turn("five"))
+    assert (await store.loading(sender).window()) == window
+    assert await store.load(sender) == [e for n in ("one", "two", "three", "four", "five") for e in turn(n)]
+
+
+async def test_a_window_reads_only_its_events(store: TrackerStore, clock: FrozenClock, empty_portal: Portal) -> None:
+    sender = new_sender()
+    count = 0
+    for n in range(10):
+        count = await store.append(sender, count, turn(f"turn {n}"))
+    await store.append(sender, count, turn("last"), window=NewWindow(36, snapshot("late")))
+    cold = TrackerStore(empty_portal.engine, clock)
+    window = await cold.loading(sender).window()
+    assert (cold.reads.from_database, cold.reads.from_memory) == (8, 0)  # 2 turns of the 11 stored
+    assert await cold.loading(sender).window() == window
+    assert (cold.reads.from_database, cold.reads.from_memory) == (8, 8)  # then from memory
+
+
+async def test_a_stale_writer_moves_no_window(empty_portal: Portal, clock: FrozenClock) -> None:
+    # Two processes loaded the conversation at 8 events; one stores its turn (moving the window), the other's is
+    # refused with everything it would have written, its window too.
+    sender = new_sender()
+    ours, theirs = TrackerStore(empty_portal.engine, clock), TrackerStore(empty_portal.engine, clock)
+    await ours.append(sender, 0, turn("one") + turn("two"))
+    assert len((await theirs.loading(sender).window()).events) == 8
+    await ours.append(sender, 8, turn("ours"), window=NewWindow(4, snapshot("ours")))
+    with pytest.raises(ConcurrentTurn):
+        await theirs.append(sender, 8, turn("theirs"), window=NewWindow(8, snapshot("theirs")))
+    assert await stored_window(empty_portal, sender) == (4, snapshot("ours"))
+    assert await stored_rows(empty_portal, sender) == (12, 12)
+    window = await theirs.loading(sender).window()  # the refused writer loads again and sees the winner's turn
+    assert (window.offset, window.events) == (4, turn("two") + turn("ours"))
+
+
+async def test_another_process_s_window_and_deletion_are_seen(
+    empty_portal: Portal, store: TrackerStore, clock: FrozenClock
+) -> None:
+    sender = new_sender()
+    other = TrackerStore(empty_portal.engine, clock)
+    await store.append(sender, 0, turn("one"))
+    assert (await store.loading(sender).window()).offset == 0  # now kept in memory
+    await other.append(sender, 4, turn("two"), window=NewWindow(4, snapshot("theirs")))
+    window = await store.loading(sender).window()
+    assert (window.offset, window.snapshot, window.events) == (4, snapshot("theirs"), turn("two"))
+    await other.delete(sender)
+    window = await store.loading(sender).window()
+    assert (window.offset, window.snapshot, window.events) == (0, None, [])
+
+
+@pytest.mark.parametrize("start", [0, 9])
+async def test_a_window_outside_the_conversation_is_refused(
+    empty_portal: Portal, store: TrackerStore, start: int
+) -> None:
+    sender = new_sender()
+    await store.append(sender, 0, turn("one"))
+    with pytest.raises(ValueError, match="window start"):
+        await store.append(sender, 4, turn("two"), window=NewWindow(start, snapshot("x")))
+    with pytest.raises(ValueError, match="window start"):
+        await store.append(sender, 4, [], window=NewWindow(4, snapshot("x")))  # a window moves with events only
+    with pytest.raises(ValueError, match="the snapshot"):
+        await store.append(sender, 4, turn("two"), window=NewWindow(4, {"value": math.nan}))
+    assert await stored_rows(empty_portal, sender) == (4, 4)
+    assert await stored_window(empty_portal, sender) == (0, None)
