@@ -23,6 +23,6 @@ def register(app: AsyncApp, conversations: SlackConversations, turns: TurnRunner
     async def open_form(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
         conversation = conversation_of_press(body, action)
-        tracker = await conversations.engine.tracker(conversation.sender_id)
+        tracker = await conversations.engine.current(conversation.sender_id)  # its state: no need of the history
         if tracker.loop_name and body.get("trigger_id"):
             await conversations.open_form(conversation, tracker.loop_name, tracker.slots, str(body["trigger_id"]))

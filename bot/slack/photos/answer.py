@@ -46,5 +46,5 @@ async def answer_photo(
 
 
 async def asks_for_serial(conversations: SlackConversations, conversation: Conversation) -> bool:
-    tracker = await conversations.engine.tracker(conversation.sender_id)
+    tracker = await conversations.engine.current(conversation.sender_id)
     return tracker.slots.get("requested_slot") in SERIAL_QUESTIONS
