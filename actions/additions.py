@@ -18,14 +18,14 @@ from rasa_sdk.types import DomainDict
 
 from actions.explanations import say_no_account
 from actions.portal_access import UsesPortal
-from actions.reopen import audit, reopen_button
+from actions.references import refuse, status_text_of
+from actions.reopen import reopen_button
 from actions.requester import language_in, origin_of, requester_of
 from actions.slots import reset_request_slots
 from portal import services
 from portal.domain.messages import MESSAGE_MAX
-from portal.domain.requests import find_reference, kind_of_reference, normalise_reference
+from portal.domain.requests import find_reference, normalise_reference
 from portal.errors import InvalidMessage, InvalidTransition, NotRequester, UnknownAccount, UnknownRequest
-from portal.status_text import status_label
 
 
 class ValidateAddToRequestForm(FormValidationAction):
@@ -84,21 +84,24 @@ class ActionAddToRequest(UsesPortal, Action):
             )
         except UnknownAccount:
             say_no_account(dispatcher, requester)
-        except UnknownRequest:
-            # The same answer whether it does not exist or is someone else's; the attempt is remembered.
-            await audit(self, requester, "add", reference, "UnknownRequest", "no such request that they may see")
-            dispatcher.utter_message(response="utter_status_unknown_reference", reference=reference)
-        except NotRequester:
-            await audit(self, requester, "add", reference, "NotRequester", "may see it, may not add to it")
-            dispatcher.utter_message(response="utter_addition_not_yours", reference=reference)
+        except (UnknownRequest, NotRequester) as refusal:
+            await refuse(
+                self,
+                dispatcher,
+                requester,
+                "add",
+                reference,
+                refusal,
+                not_yours="utter_addition_not_yours",
+                detail="may see it, may not add to it",
+            )
         except InvalidMessage:
             dispatcher.utter_message(response="utter_addition_too_long", message_max=MESSAGE_MAX)
         except InvalidTransition as closed:
-            kind = kind_of_reference(closed.reference)
             dispatcher.utter_message(
                 response="utter_addition_closed",
                 reference=closed.reference,
-                status_text=status_label(kind.value, closed.status, language) if kind else closed.status,
+                status_text=status_text_of(closed.reference, closed.status, language),
             )
         else:
             if added.status == "resolved":

@@ -27,13 +27,12 @@ from actions.descriptions import validated_description
 from actions.explanations import say_no_account
 from actions.flow import refused
 from actions.portal_access import UsesPortal
+from actions.references import Choices, asked, offer, refuse, status_text_of
 from actions.requester import Requester, language_in, origin_of, requester_of
 from actions.slots import reset_request_slots
-from actions.withdraw import reference_named, what, withdraw_button
+from actions.withdraw import withdraw_button
 from actions.wording import intent_payload
 from portal import services
-from portal.domain.actors import Customer
-from portal.domain.requests import kind_of_reference
 from portal.errors import (
     InvalidDescription,
     InvalidTransition,
@@ -45,12 +44,11 @@ from portal.errors import (
 )
 from portal.languages import DEFAULT_LANGUAGE
 from portal.languages.texts import texts
-from portal.status_text import status_label
 
 INTENT = "reopen_request"
 ANSWER = "reopen_answer"
 FOLLOW_UP = "follow_up"  # the entity of the follow-up button: the resolved ticket the new one follows
-MAX_CHOICES = 10
+CHOICES = Choices(INTENT, ANSWER, which="utter_reopen_which", none="utter_reopen_nothing_resolved")
 # Not resolved, but support still has it: there is nothing to reopen, and nothing to worry about either.
 STILL_OPEN = frozenset({"open", "in_progress"})
 
@@ -79,15 +77,10 @@ class ActionReopenRequest(UsesPortal, Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         done: list[dict[str, Any]] = [SlotSet("reference", None)]
-        requester = requester_of(tracker)
-        if requester.workspace_unverified:
-            dispatcher.utter_message(response="utter_workspace_not_verified")
+        question = asked(tracker, dispatcher, ANSWER, "utter_reopen_kept")
+        if question is None:
             return done
-        if next(tracker.get_latest_entity_values(ANSWER), None) == "no":
-            dispatcher.utter_message(response="utter_reopen_kept")
-            return done
-        reference = reference_named(tracker)
-        language = language_in(tracker)
+        requester, reference, language = question.requester, question.reference, question.language
         try:
             if reference is None:
                 await offer_resolved(self, dispatcher, requester, language)
@@ -98,13 +91,17 @@ class ActionReopenRequest(UsesPortal, Action):
             dispatcher.utter_message(response="utter_ticket_reopened", reference=summary.reference)
         except UnknownAccount:
             say_no_account(dispatcher, requester)
-        except UnknownRequest:
-            # The same answer whether it does not exist or is someone else's; the attempt is remembered.
-            await audit(self, requester, "reopen", reference, "UnknownRequest", "no such request that they may see")
-            dispatcher.utter_message(response="utter_status_unknown_reference", reference=reference)
-        except NotRequester:
-            await audit(self, requester, "reopen", reference, "NotRequester", "may see it, may not reopen it")
-            dispatcher.utter_message(response="utter_reopen_not_yours", reference=reference)
+        except (UnknownRequest, NotRequester) as refusal:
+            await refuse(
+                self,
+                dispatcher,
+                requester,
+                "reopen",
+                reference,
+                refusal,
+                not_yours="utter_reopen_not_yours",
+                detail="may see it, may not reopen it",
+            )
         except ReopenWindowClosed as closed:
             dispatcher.utter_message(
                 response="utter_reopen_too_late",
@@ -155,13 +152,17 @@ class ActionOpenFollowUpTicket(UsesPortal, Action):
         except UnknownAccount:
             say_no_account(dispatcher, requester)
             return done
-        except UnknownRequest:
-            await audit(self, requester, "follow_up", old, "UnknownRequest", "no such request that they may see")
-            dispatcher.utter_message(response="utter_status_unknown_reference", reference=old)
-            return done
-        except NotRequester:
-            await audit(self, requester, "follow_up", old, "NotRequester", "may see it, may not follow it up")
-            dispatcher.utter_message(response="utter_reopen_not_yours", reference=old)
+        except (UnknownRequest, NotRequester) as refusal:
+            await refuse(
+                self,
+                dispatcher,
+                requester,
+                "follow_up",
+                old,
+                refusal,
+                not_yours="utter_reopen_not_yours",
+                detail="may see it, may not follow it up",
+            )
             return done
         except NotEligible:
             dispatcher.utter_message(response="utter_follow_up_not_eligible", reference=old)
@@ -187,34 +188,12 @@ async def offer_resolved(
     """The person's resolved service tickets as buttons that reopen them (the portal still decides each)."""
     mine = await services.list_requests(action.portal.uow(), requester.email)
     resolved = [r for r in mine if r.kind == "service_ticket" and r.status == "resolved"]
-    if not resolved:
-        dispatcher.utter_message(response="utter_reopen_nothing_resolved")
-        return
-    buttons = [
-        {"title": what(r, language), "payload": intent_payload(INTENT, reference=r.reference)}
-        for r in resolved[:MAX_CHOICES]
-    ]
     # Translators: the last button under "Which ticket would you like to reopen?".
-    buttons.append(
-        {"title": texts(language).gettext("Never mind"), "payload": intent_payload(INTENT, **{ANSWER: "no"})}
-    )
-    dispatcher.utter_message(response="utter_reopen_which", buttons=buttons)
+    offer(dispatcher, resolved, CHOICES, language, texts(language).gettext("Never mind"))
 
 
 def say_not_reopenable(dispatcher: CollectingDispatcher, error: InvalidTransition, language: str) -> None:
     """Still being worked on, or decided otherwise (withdrawn, rejected, closed; or not a service ticket)."""
-    kind = kind_of_reference(error.reference)
-    status_text = status_label(kind.value, error.status, language) if kind else error.status
+    status_text = status_text_of(error.reference, error.status, language)
     response = "utter_reopen_still_open" if error.status in STILL_OPEN else "utter_reopen_not_possible"
     dispatcher.utter_message(response=response, reference=error.reference, status_text=status_text)
-
-
-async def audit(
-    action: UsesPortal, requester: Requester, verb: str, reference: str | None, outcome: str, detail: str
-) -> None:
-    """A refused attempt, remembered with who tried (their Slack user, else their account)."""
-    if requester.slack_user_id:
-        actor = f"slack:{requester.slack_user_id}"
-    else:
-        actor = Customer(requester.email).label if requester.email else "unknown"
-    await services.audit_refusal(action.portal.uow(), actor, verb, reference, outcome, detail)

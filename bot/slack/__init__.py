@@ -5,8 +5,8 @@
 - ``listeners/``: thin bolt listeners grouped by surface, one callback per action id, each module a `register(app, …)`.
 - ``ingress/``: requests coming in — signature checks, receipts, the inbox of conversation turns, the workers and
   consumer that take them, and running a turn (`conversations.py`, `turns.py`).
-- ``egress/``: messages going out — outbox events to deliveries (`notifier.py`), the rate-limited queue and sender
-  (`delivery.py`), and the retries of replies someone is waiting for (`retries.py`).
+- ``egress/``: messages going out — outbox events to deliveries (`notifier/`, a module per family of events), the
+  rate-limited queue and sender (`delivery.py`), and the retries of replies someone is waiting for (`retries.py`).
 - ``people/``: who is who — the identity resolver (`identity.py`), who may be told about an account
   (`registry.py`), and the support agents (`agents.py`).
 - ``messages/``: Block Kit — replies, triage cards, consent DMs, decision and form modals, /support answers, App Home.

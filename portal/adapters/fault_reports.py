@@ -10,9 +10,12 @@ from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.adapters import tables
+from portal.adapters.repositories import next_number
 from portal.domain.faults import FAULT_PREFIX, FaultReport, FaultStatus, format_fault_reference
 
 _fr = tables.fault_reports
+# Support has them: the operator said "not ours", or nobody of it could be reached.
+_WITH_SUPPORT = (FaultStatus.NOT_OURS.value, FaultStatus.TO_SUPPORT.value)
 
 
 def _report(row: Row[Any]) -> FaultReport:
@@ -39,16 +42,7 @@ class FaultReportRepository:
         self.session = session
 
     async def next_reference(self) -> str:
-        counters = tables.reference_counters
-        number = await self.session.scalar(
-            update(counters)
-            .where(counters.c.prefix == FAULT_PREFIX)
-            .values(last_value=counters.c.last_value + 1)
-            .returning(counters.c.last_value)
-        )
-        if number is None:
-            raise RuntimeError(f"reference counter {FAULT_PREFIX} missing; run `chargedesk db upgrade`")
-        return format_fault_reference(number)
+        return format_fault_reference(await next_number(self.session, FAULT_PREFIX))
 
     async def add(
         self,
@@ -110,13 +104,11 @@ class FaultReportRepository:
     async def with_support(self, limit: int = 50) -> list[FaultReport]:
         """The reports support has to look at (the operator said "not ours", or could not be reached), oldest
         first: the one waiting longest is the one most likely forgotten."""
-        waiting = [FaultStatus.NOT_OURS.value, FaultStatus.TO_SUPPORT.value]
-        query = select(_fr).where(_fr.c.status.in_(waiting)).order_by(_fr.c.id).limit(limit)
+        query = select(_fr).where(_fr.c.status.in_(_WITH_SUPPORT)).order_by(_fr.c.id).limit(limit)
         return [_report(row) for row in await self.session.execute(query)]
 
     async def count_with_support(self) -> int:
-        waiting = [FaultStatus.NOT_OURS.value, FaultStatus.TO_SUPPORT.value]
-        return int(await self.session.scalar(select(func.count()).where(_fr.c.status.in_(waiting))) or 0)
+        return int(await self.session.scalar(select(func.count()).where(_fr.c.status.in_(_WITH_SUPPORT))) or 0)
 
     async def set_status(
         self, reference: str, status: FaultStatus, now: datetime, by: str | None, ticket: str | None = None

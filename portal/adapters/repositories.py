@@ -206,17 +206,22 @@ class ReferenceCounter:
 
     async def next(self, kind: RequestKind) -> str:
         """The next human reference for `kind`, e.g. MT-000042. The row lock is held until commit."""
-        prefix = REFERENCE_PREFIX[kind]
-        counters = tables.reference_counters
-        number = await self.session.scalar(
-            update(counters)
-            .where(counters.c.prefix == prefix)
-            .values(last_value=counters.c.last_value + 1)
-            .returning(counters.c.last_value)
-        )
-        if number is None:
-            raise RuntimeError(f"reference counter {prefix} missing; run `chargedesk db upgrade`")
-        return format_reference(kind, number)
+        return format_reference(kind, await next_number(self.session, REFERENCE_PREFIX[kind]))
+
+
+async def next_number(session: AsyncSession, prefix: str) -> int:
+    """The next number of `prefix`'s counter (requests' and fault reports' references alike). The row lock is held
+    until commit, so two transactions never get the same number."""
+    counters = tables.reference_counters
+    number = await session.scalar(
+        update(counters)
+        .where(counters.c.prefix == prefix)
+        .values(last_value=counters.c.last_value + 1)
+        .returning(counters.c.last_value)
+    )
+    if number is None:
+        raise RuntimeError(f"reference counter {prefix} missing; run `chargedesk db upgrade`")
+    return int(number)
 
 
 async def count_rows(session: AsyncSession, table: Table) -> int:

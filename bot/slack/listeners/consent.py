@@ -14,11 +14,11 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.slack.ingress.context import acting_team
 from bot.slack.ingress.conversations import TRY_AGAIN, SlackConversations
+from bot.slack.listeners.refusals import ALREADY_ANSWERED, Press, person_or_refuse, tell
 from bot.slack.messages.consent import CONSENT, DECLINE
 from bot.slack.people.agents import Agents
-from bot.slack.people.identity import IDENTITY_UNAVAILABLE, WORKSPACE_NOT_VERIFIED, IdentityUnavailable
+from bot.slack.people.identity import IDENTITY_UNAVAILABLE, IdentityUnavailable
 from portal import services
 from portal.errors import AlreadyAnswered, InvalidTransition, UnknownRequest
 from portal.languages.texts import N_
@@ -29,48 +29,39 @@ NOT_YOURS = N_("Only the people of the chargers' current Service Operator can an
 
 
 def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -> None:
-    portal, client, directory = conversations.portal, conversations.client, conversations.directory
+    portal = conversations.portal
 
     async def answer(body: dict[str, Any], action: dict[str, Any], *, consent: bool) -> None:
-        user = body.get("user") or {}
-        user_id = str(user.get("id"))
-        team_id = acting_team(user, (body.get("team") or {}).get("id"))
-        channel = str((body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id"))
-        reference = str(action.get("value") or "")
+        press = Press.of(body, action)
         verb = "consent" if consent else "decline"
 
         # The person who pressed reads the answer: in their language (the consent DM was written in it too), known
         # for sure once Slack has said who they are.
-        t = await conversations.texts_for(user_id, ask_slack=False)
+        t = await conversations.texts_for(press.user_id, ask_slack=False)
 
         async def say(text: str) -> None:
-            await client.chat_postEphemeral(channel=channel, user=user_id, text=t.gettext(text))
+            await tell(conversations, press, t.gettext(text))
 
         try:
-            person = await directory.resolve(user_id, team_id)
-            t = await conversations.texts_for(user_id)
-            if not person.verified:
-                await services.audit_refusal(
-                    portal.uow(), f"slack:{user_id}", verb, reference, "IdentityNotVerified", person.status.value
-                )
-                await say(WORKSPACE_NOT_VERIFIED if person.workspace_unverified else NOT_YOURS)
+            checked = await person_or_refuse(conversations, press, verb, NOT_YOURS)
+            if checked is None:
                 return
+            person, t = checked
             try:
-                await services.answer_consent(portal.uow(), person.email, reference, consent=consent)
+                await services.answer_consent(portal.uow(), person.email, press.reference, consent=consent)
             except UnknownRequest:
                 # Unknown, another organization's or another kind of request: one answer, and remembered.
                 await services.audit_refusal(
-                    portal.uow(), f"slack:{user_id}", verb, reference, "NotServiceOperator", "may not answer it"
+                    portal.uow(),
+                    f"slack:{press.user_id}",
+                    verb,
+                    press.reference,
+                    "NotServiceOperator",
+                    "may not answer it",
                 )
                 await say(NOT_YOURS)
             except (AlreadyAnswered, InvalidTransition):
-                await client.chat_postEphemeral(
-                    channel=channel,
-                    user=user_id,
-                    text=t.gettext("{reference} has already been answered; nothing was changed.").format(
-                        reference=reference
-                    ),
-                )
+                await tell(conversations, press, t.gettext(ALREADY_ANSWERED).format(reference=press.reference))
         except IdentityUnavailable:
             await say(IDENTITY_UNAVAILABLE)
         except (SQLAlchemyError, OSError) as error:

@@ -16,10 +16,11 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from bot.engine.responses import BotMessage
 from bot.slack.ingress.context import acting_team
 from bot.slack.ingress.conversations import TRY_AGAIN, UNAVAILABLE, SlackConversations
+from bot.slack.listeners.refusals import ALREADY_ANSWERED, Press, person_or_refuse, tell
 from bot.slack.messages.faults import FAULT_NOT_OURS, FAULT_OPEN_TICKET, FAULT_TICKET_CALLBACK, fault_ticket_view
 from bot.slack.messages.modals import message_view
 from bot.slack.people.agents import Agents
-from bot.slack.people.identity import IDENTITY_UNAVAILABLE, WORKSPACE_NOT_VERIFIED, IdentityUnavailable
+from bot.slack.people.identity import IDENTITY_UNAVAILABLE, IdentityUnavailable
 from portal import services
 from portal.errors import InvalidInput, InvalidTransition, NotEligible, UnknownRequest
 from portal.languages.texts import N_, texts
@@ -34,30 +35,23 @@ def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -
     portal, client, directory = conversations.portal, conversations.client, conversations.directory
 
     async def press(body: dict[str, Any], action: dict[str, Any], *, open_ticket: bool) -> None:
-        user = body.get("user") or {}
-        user_id = str(user.get("id"))
-        team_id = acting_team(user, (body.get("team") or {}).get("id"))
-        channel = str((body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id"))
-        reference = str(action.get("value") or "")
+        pressed = Press.of(body, action)
+        reference = pressed.reference
         verb = "fault_open_ticket" if open_ticket else "fault_not_ours"
-        t = await conversations.texts_for(user_id, ask_slack=False)
+        t = await conversations.texts_for(pressed.user_id, ask_slack=False)
 
         async def say(text: str) -> None:
-            await client.chat_postEphemeral(channel=channel, user=user_id, text=text)
+            await tell(conversations, pressed, text)
 
         try:
-            person = await directory.resolve(user_id, team_id)
-            t = await conversations.texts_for(user_id)
-            if not person.verified:
-                await services.audit_refusal(
-                    portal.uow(), f"slack:{user_id}", verb, reference, "IdentityNotVerified", person.status.value
-                )
-                await say(t.gettext(WORKSPACE_NOT_VERIFIED if person.workspace_unverified else NOT_YOURS))
+            checked = await person_or_refuse(conversations, pressed, verb, NOT_YOURS)
+            if checked is None:
                 return
+            person, t = checked
             try:
                 if open_ticket:
                     notice = await services.fault_for_operator(portal.uow(), person.email, reference)
-                    view = fault_ticket_view(notice, user_id, t)
+                    view = fault_ticket_view(notice, pressed.user_id, t)
                     await client.views_open(trigger_id=str(body.get("trigger_id")), view=view)
                 else:
                     await services.fault_not_ours(portal.uow(), person.email, reference)
@@ -65,9 +59,7 @@ def register(app: AsyncApp, conversations: SlackConversations, agents: Agents) -
             except UnknownRequest:
                 await say(t.gettext(NOT_YOURS))  # the portal audited it
             except InvalidTransition:
-                await say(
-                    t.gettext("{reference} has already been answered; nothing was changed.").format(reference=reference)
-                )
+                await say(t.gettext(ALREADY_ANSWERED).format(reference=reference))
         except UNAVAILABLE as error:
             logger.error("fault report press failed: %s", type(error).__name__)
             await say(t.gettext(IDENTITY_UNAVAILABLE if isinstance(error, IdentityUnavailable) else TRY_AGAIN))

@@ -43,6 +43,26 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def section(text: str) -> SectionBlock:
+    """A section with `text` cut to Slack's limit."""
+    return SectionBlock(text=MarkdownTextObject(text=text[:MAX_SECTION]))
+
+
+def sections(lines: Sequence[str]) -> list[Block]:
+    """Lines packed into as few sections as Slack's 3000-character limit allows (a list of requests can be long)."""
+    packed: list[Block] = []
+    current = ""
+    for line in lines:
+        line = line[: MAX_SECTION - 1]
+        if current and len(current) + 1 + len(line) > MAX_SECTION:
+            packed.append(section(current))
+            current = ""
+        current = f"{current}\n{line}" if current else line
+    if current:
+        packed.append(section(current))
+    return packed
+
+
 def thread_block_id(index: int, thread_ts: str | None) -> str:
     """Block ids carry the conversation's thread, so that a click on an ephemeral message finds its thread."""
     return f"{BLOCK_PREFIX}{index}|{thread_ts or '-'}"

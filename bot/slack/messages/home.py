@@ -11,12 +11,13 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject
 from slack_sdk.models.views import View
 
 from bot.slack.ingress.conversations import SlackConversations
-from bot.slack.messages.blocks import ENTRY_TITLE, MAX_SECTION, choices, entry_button, escape, thread_block_id
+from bot.slack.messages.blocks import ENTRY_TITLE, choices, entry_button, escape, section, sections, thread_block_id
 from bot.slack.messages.modals import CATEGORIES
+from bot.slack.messages.queue import WAITING, queue_line
 from bot.slack.messages.search import search_button
 from bot.slack.messages.support import (
     NO_ACCOUNT,
@@ -26,7 +27,7 @@ from bot.slack.messages.support import (
     support_fault_state,
     withdraw_button,
 )
-from bot.slack.messages.wording import ENGLISH, age, day_text, kind_text, moment_text, status_text
+from bot.slack.messages.wording import ENGLISH, age, day_text, moment_text
 from bot.slack.people.agents import Agents
 from bot.slack.people.identity import IDENTITY_UNAVAILABLE, WORKSPACE_NOT_VERIFIED, IdentityUnavailable
 from portal import services
@@ -97,7 +98,7 @@ def notice_home(text: str, now: datetime, t: Texts = ENGLISH) -> dict[str, Any]:
     """A Home tab that only says `text` (nothing of any organization)."""
     blocks = [
         _header(t.gettext("Support for your chargers")),
-        _section(text),
+        section(text),
         _context(t.gettext("Updated {moment}.").format(moment=moment_text(t, now))),
     ]
     return View(type="home", blocks=blocks).to_dict()
@@ -129,7 +130,7 @@ def render_home(
     if account is not None:
         blocks.extend(_customer_blocks(account, t))
     elif queue is None:
-        blocks.extend([_header(t.gettext("Support for your chargers")), _section(no_account or t.gettext(NO_ACCOUNT))])
+        blocks.extend([_header(t.gettext("Support for your chargers")), section(no_account or t.gettext(NO_ACCOUNT))])
     updated = t.gettext("Updated {moment}. Type `/support help` to see what else you can ask.")
     blocks.append(_context(updated.format(moment=moment_text(t, now))))
     if len(blocks) > MAX_BLOCKS:
@@ -145,7 +146,7 @@ def _queue_blocks(queue: AgentQueue, now: datetime, t: Texts = ENGLISH, faults_w
     blocks: list[Block] = [_header(t.gettext("Waiting for support ({count})").format(count=waiting)), search_button(t)]
     if not waiting and not queue.waiting_for_operator and not queue.waiting_for_customer:
         # Fault reports with support are listed after the queue: then "nothing is waiting" would not be true.
-        return blocks if faults_waiting else [*blocks, _section(t.gettext("Nothing is waiting for support right now."))]
+        return blocks if faults_waiting else [*blocks, section(t.gettext("Nothing is waiting for support right now."))]
     parts = [
         (t.gettext("*Late* ({count})"), queue.late),
         (t.gettext("*Mine* ({count})"), queue.mine),
@@ -158,7 +159,7 @@ def _queue_blocks(queue: AgentQueue, now: datetime, t: Texts = ENGLISH, faults_w
     for title, items in parts:
         if items:
             lines += [title.format(count=len(items)), *(_queue_line(item, now, t) for item in items)]
-    blocks.extend(_sections(lines))
+    blocks.extend(sections(lines))
     return blocks
 
 
@@ -172,7 +173,7 @@ def _support_fault_blocks(faults: Sequence[SupportFault], total: int, now: datet
         more = total - len(faults)
         lines.append(t.gettext("…and {count} more; `/support status FR-…` shows one in full.").format(count=more))
     title = t.gettext("Fault reports with support ({count})").format(count=total)
-    return [_header(title), *_sections(lines)]
+    return [_header(title), *sections(lines)]
 
 
 def _support_fault_line(fault: SupportFault, now: datetime, t: Texts) -> str:
@@ -187,18 +188,7 @@ def _support_fault_line(fault: SupportFault, now: datetime, t: Texts) -> str:
 
 
 def _queue_line(item: QueueItem, now: datetime, t: Texts) -> str:
-    r = item.request
-    line = t.gettext("• *{reference}* {kind}{about}, {organization}: {status}; waiting {age}").format(
-        reference=escape(r.reference),
-        kind=kind_text(t, r.kind),
-        about=f" ({escape(', '.join(r.serials))})" if r.serials else "",
-        organization=escape(item.organization) if item.organization else t.gettext("no organization"),
-        status=escape(status_text(t, r.kind, r.status)),
-        age=age(now - r.created_at, t),
-    )
-    if item.sla is not None and (state := sla_text(item.sla, t)):
-        line += f" · _{state}_"
-    return f"{line} · <@{item.assignee}>" if item.assignee else line
+    return queue_line(item, now, t, WAITING, sla_text(item.sla, t) if item.sla is not None else "")
 
 
 # What a paused clock waits on, by the status it pauses in.
@@ -234,7 +224,7 @@ def _customer_blocks(account: AccountOverview, t: Texts = ENGLISH) -> list[Block
     blocks: list[Block] = [_header(t.gettext("Your support"))]
     if account.organization is None:
         blocks.append(
-            _section(
+            section(
                 t.gettext(
                     "Your account {email} isn't linked to an organization yet, so there are no chargers to show and "
                     "you can't raise service tickets. Press *{button}* and choose *{category}*, and support will "
@@ -252,15 +242,15 @@ def _customer_blocks(account: AccountOverview, t: Texts = ENGLISH) -> list[Block
             intro += " " + t.gettext(
                 "Your account was registered recently; it is linked for service from {moment}."
             ).format(moment=moment_text(t, account.service_customer_from))
-        blocks.append(_section(intro))
+        blocks.append(section(intro))
     blocks.append(choices((entry_button(t),), HOME_BUTTON_BLOCK, t))
     if account.organization is not None:
         blocks.append(_header(t.gettext("Chargers your organization operates")))
         if account.chargers:
-            blocks.extend(_sections([charger_line(c, t) for c in account.chargers]))
+            blocks.extend(sections([charger_line(c, t) for c in account.chargers]))
         else:
             blocks.append(
-                _section(
+                section(
                     t.gettext(
                         "None yet. A charger bought from a reseller stays registered to the reseller until a "
                         "management transfer is completed."
@@ -269,23 +259,23 @@ def _customer_blocks(account: AccountOverview, t: Texts = ENGLISH) -> list[Block
             )
     if account.awaiting_our_answer:
         blocks.append(_header(t.gettext("Transfers waiting for your organization's consent")))
-        blocks.extend(_sections([request_line(r, t) for r in account.awaiting_our_answer]))
+        blocks.extend(sections([request_line(r, t) for r in account.awaiting_our_answer]))
     blocks.append(_header(t.gettext("Your requests")))
     if account.requests:
-        blocks.extend(_sections([request_line(r, t) for r in account.requests]))
+        blocks.extend(sections([request_line(r, t) for r in account.requests]))
     else:
-        blocks.append(_section(t.gettext("No requests yet.")))
+        blocks.append(section(t.gettext("No requests yet.")))
     reported = [r for r in account.fault_reports if r.status.is_open]
     if reported:
         # Beside the requests, as the reporter sees them: reference, serial and state, never who operates it.
         blocks.append(_header(t.gettext("Your fault reports on other organizations' chargers")))
-        blocks.extend(_sections([fault_line(r, t) for r in reported]))
+        blocks.extend(sections([fault_line(r, t) for r in reported]))
     undecided = [r for r in account.requests if is_withdrawable(r)]
     if undecided:
         # Every listed request is the person's own or their organization's, so they may withdraw these; the
         # button asks before anything is withdrawn, and the portal checks again.
         blocks.append(
-            _section(t.gettext("Changed your mind? You can withdraw a request that support hasn't decided yet."))
+            section(t.gettext("Changed your mind? You can withdraw a request that support hasn't decided yet."))
         )
         blocks.append(choices([withdraw_button(r.reference, t) for r in undecided], WITHDRAW_BLOCK, t))
     return blocks
@@ -306,24 +296,5 @@ def _header(text: str) -> HeaderBlock:
     return HeaderBlock(text=text[:MAX_HEADER])
 
 
-def _section(text: str) -> SectionBlock:
-    return SectionBlock(text=MarkdownTextObject(text=text[:MAX_SECTION]))
-
-
 def _context(text: str) -> ContextBlock:
     return ContextBlock(elements=[MarkdownTextObject(text=text)])
-
-
-def _sections(lines: Sequence[str]) -> list[Block]:
-    """Lines packed into as few sections as Slack's 3000-character limit allows."""
-    sections: list[Block] = []
-    current = ""
-    for line in lines:
-        line = line[: MAX_SECTION - 1]
-        if current and len(current) + 1 + len(line) > MAX_SECTION:
-            sections.append(_section(current))
-            current = ""
-        current = f"{current}\n{line}" if current else line
-    if current:
-        sections.append(_section(current))
-    return sections

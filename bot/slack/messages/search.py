@@ -21,8 +21,9 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.slack.messages.blocks import MAX_SECTION, escape
-from bot.slack.messages.wording import ENGLISH, age, kind_text, status_text
+from bot.slack.messages.blocks import MAX_SECTION, escape, sections
+from bot.slack.messages.queue import FILED, queue_line
+from bot.slack.messages.wording import ENGLISH
 from portal.languages.texts import N_, Texts
 from portal.services.overview import QueueItem
 from portal.services.search import QUERY_MAX
@@ -88,16 +89,7 @@ def notice_view(text: str, t: Texts = ENGLISH) -> dict[str, Any]:
 
 def result_line(item: QueueItem, now: datetime, t: Texts = ENGLISH) -> str:
     """• reference, kind (chargers), organization: status; age · assignee."""
-    r = item.request
-    line = t.gettext("• *{reference}* {kind}{about}, {organization}: {status}; filed {age} ago").format(
-        reference=escape(r.reference),
-        kind=kind_text(t, r.kind),
-        about=f" ({escape(', '.join(r.serials))})" if r.serials else "",
-        organization=escape(item.organization) if item.organization else t.gettext("no organization"),
-        status=escape(status_text(t, r.kind, r.status)),
-        age=age(now - r.created_at, t),
-    )
-    return f"{line} · <@{escape(item.assignee)}>" if item.assignee else line
+    return queue_line(item, now, t, FILED)
 
 
 def _results(query: str, results: Sequence[QueueItem], now: datetime, t: Texts) -> list[Block]:
@@ -119,14 +111,7 @@ def _results(query: str, results: Sequence[QueueItem], now: datetime, t: Texts) 
         len(results),
     ).format(count=len(results), query=shown)
     blocks: list[Block] = [ContextBlock(elements=[MarkdownTextObject(text=heading)])]
-    current = ""
-    for line in (result_line(item, now, t)[: MAX_SECTION - 1] for item in results):
-        if current and len(current) + 1 + len(line) > MAX_SECTION:
-            blocks.append(SectionBlock(text=MarkdownTextObject(text=current)))
-            current = ""
-        current = f"{current}\n{line}" if current else line
-    if current:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=current)))
+    blocks.extend(sections([result_line(item, now, t) for item in results]))
     blocks.append(
         ContextBlock(elements=[MarkdownTextObject(text=t.gettext("`/support status REF` shows one request in full."))])
     )

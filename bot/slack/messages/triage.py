@@ -158,29 +158,27 @@ def triage_message(facts: RequestFacts, t: Texts = ENGLISH) -> tuple[str, list[d
         notes.append(t.gettext("Assigned to {agent}").format(agent=f"<@{escape(facts.assignee)}>"))
     if notes:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=" · ".join(notes))]))
-    choices = buttons_for(facts, t)
-    if choices:
-        blocks.append(
-            ActionsBlock(
-                block_id=f"triage|{facts.reference}",
-                elements=[
-                    ButtonElement(text=title_, action_id=action, value=facts.reference, style=style)
-                    for action, title_, style in choices
-                ],
-            )
-        )
-    relay = relay_buttons_for(facts, t)
-    if relay:
-        blocks.append(
-            ActionsBlock(
-                block_id=f"relay|{facts.reference}",
-                elements=[
-                    ButtonElement(text=title_, action_id=action, value=facts.reference, style=style)
-                    for action, title_, style in relay
-                ],
-            )
-        )
+    # The decisions first, then the conversation with the customer: two rows, each with its own block id prefix.
+    for row in (
+        _button_row("triage", facts.reference, buttons_for(facts, t)),
+        _button_row("relay", facts.reference, relay_buttons_for(facts, t)),
+    ):
+        if row is not None:
+            blocks.append(row)
     return f"{title}: {state}", [b.to_dict() for b in blocks]
+
+
+def _button_row(prefix: str, reference: str, buttons: list[tuple[str, str, str | None]]) -> ActionsBlock | None:
+    """A row of (action id, title, style) buttons that all carry `reference`; none when there are no buttons."""
+    if not buttons:
+        return None
+    return ActionsBlock(
+        block_id=f"{prefix}|{reference}",
+        elements=[
+            ButtonElement(text=title, action_id=action, value=reference, style=style)
+            for action, title, style in buttons
+        ],
+    )
 
 
 def handoff_card(payload: dict[str, Any], t: Texts = ENGLISH) -> tuple[str, list[dict[str, Any]]]:
