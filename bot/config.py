@@ -110,7 +110,9 @@ class Settings(PortalSettings):
     # not imported, so that reading settings does not load numpy), relative to the working directory like the default
     # SQLite database; a start with unchanged data and code then trains nothing.
     model_cache: Path = Field(
-        Path("var") / "models", alias="CHARGEDESK_MODEL_CACHE", description="a folder the process may write, e.g. var/models"
+        Path("var") / "models",
+        alias="CHARGEDESK_MODEL_CACHE",
+        description="a folder the process may write, e.g. var/models",
     )
 
     @field_validator("customer_close_days")
