@@ -20,8 +20,11 @@ import contextlib
 import hashlib
 import json
 import logging
+import math
 import os
+import struct
 import tempfile
+import zipfile
 from collections.abc import Collection, Iterator
 from importlib import metadata
 from pathlib import Path
@@ -51,6 +54,11 @@ FORMAT: Final = 1
 """The file layout below; a change of layout changes it, so older files are ignored."""
 
 _PREFIX: Final = "interpreter-"
+# The coefficients (about 7 MB, one row per feature) are mapped from the file, not read: a message touches the rows
+# of its own few features only, so the rest never becomes resident memory. The file is replaced by renaming, never
+# rewritten in place, so a mapping always sees the complete file it opened.
+_MAPPED: Final = "coef_t"
+_ZIP_LOCAL_HEADER: Final = struct.Struct("<4s22xHH")  # signature, then the name's and the extra field's lengths
 _SEPARATOR: Final = "\n"  # between vocabulary terms: analyzers split on whitespace, so no term contains one
 # The modules whose code decides what training produces or how its arrays are read.
 _CODE: Final = (Path(understanding.__file__), Path(scoring.__file__), Path(__file__))
@@ -130,7 +138,9 @@ def load(path: Path, key: str) -> TrainedModel | None:
         return None
     try:
         with np.load(path, allow_pickle=False) as stored:
-            return _model(dict(stored.items()), key)
+            arrays = {name: stored[name] for name in stored.files if name != _MAPPED}
+        arrays[_MAPPED] = _mapped(path, _MAPPED)
+        return _model(arrays, key)
     # Whatever is wrong with the file (truncated zip, foreign arrays, bad JSON, wrong shapes), the cure is the
     # same: train again and replace it. The model is never used half-read.
     except Exception as error:
@@ -240,6 +250,28 @@ def _model(arrays: dict[str, np.ndarray], key: str) -> TrainedModel | None:
     return TrainedModel(
         Scorer(labels, tuple(blocks), coef_t, intercept), regexes, frozenset(meta["annotated_entity_types"])
     )
+
+
+def _mapped(path: Path, name: str) -> np.ndarray:
+    """The array ``name`` of the .npz at ``path``, memory-mapped (np.savez stores members uncompressed)."""
+    with zipfile.ZipFile(path) as archive:
+        member = archive.getinfo(f"{name}.npy")
+    if member.compress_type != zipfile.ZIP_STORED:
+        raise ValueError(f"{name} is compressed")
+    with path.open("rb") as handle:
+        handle.seek(member.header_offset)
+        signature, name_length, extra_length = _ZIP_LOCAL_HEADER.unpack(handle.read(_ZIP_LOCAL_HEADER.size))
+        if signature != b"PK\x03\x04":
+            raise ValueError(f"{name} has no local header")
+        data_start = member.header_offset + _ZIP_LOCAL_HEADER.size + name_length + extra_length
+        handle.seek(data_start)
+        version = np.lib.format.read_magic(handle)
+        read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, fortran_order, dtype = read_header(handle)
+        offset = handle.tell()
+    if dtype.hasobject or offset + dtype.itemsize * math.prod(shape) > data_start + member.compress_size:
+        raise ValueError(f"{name} does not fit its member")
+    return np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=shape, order="F" if fortran_order else "C")
 
 
 def _floats(array: np.ndarray, dimensions: int) -> np.ndarray:
