@@ -14,6 +14,8 @@ is featurised (``normalise``: serials and references as one token each, Slack me
 lexicon of reply words and misspellings), classes are balanced, and the softmax has a temperature fitted on
 cross-validation folds (``TEMPERATURE``), so the fallback threshold compares against a calibrated confidence.
 The training data is every ``data/nlu*.yml`` (``nlu_files``); ``chargedesk nlu-report`` measures the classifier.
+Messages are scored with numpy alone (``bot.engine.scoring``), so a process whose model comes from the cache
+(``bot.engine.model_cache``) never imports scikit-learn.
 """
 
 from __future__ import annotations
