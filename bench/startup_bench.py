@@ -57,7 +57,9 @@ def environment(directory: Path, code: Path | None) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if key not in _CLEARED}
     env.update(
         DATABASE_URL=f"sqlite+aiosqlite:///{directory / 'bench.db'}",
-        CHARGEDESK_MODEL_CACHE=str(directory / "models"),
+        # The default folder (var/models under the working directory) spelled out: `chargedesk run` builds its
+        # engine with the default, the shell with the setting; both must find the same cache.
+        CHARGEDESK_MODEL_CACHE=str(directory / "var" / "models"),
         CHARGEDESK_TURN_WORKERS="0",
         LOG_LEVEL="ERROR",
         PYTHONUNBUFFERED="1",  # the answer must reach the pipe when it is written, not at exit
@@ -166,7 +168,7 @@ def measure(runs: int, baseline: Path | None) -> dict[str, dict[str, list[Sample
                 found = samples[name]
                 found.setdefault("shell_cold", []).append(shell_once(env, directory))
                 found.setdefault("shell_warm", []).append(shell_once(env, directory))
-                shutil.rmtree(directory / "models", ignore_errors=True)  # cold again (a baseline writes none)
+                shutil.rmtree(directory / "var" / "models", ignore_errors=True)  # cold again (a baseline writes none)
                 found.setdefault("run_cold", []).append(run_once(env, directory))
                 found.setdefault("run_warm", []).append(run_once(env, directory))
     return samples
