@@ -151,7 +151,11 @@ def load(path: Path, key: str) -> TrainedModel | None:
 def save(path: Path, key: str, model: TrainedModel) -> bool:
     """Writes ``model`` to ``path`` atomically and removes older models beside it; False (and a warning) when the
     folder cannot be written."""
-    arrays = _arrays(model, key)
+    try:
+        arrays = _arrays(model, key)
+    except ValueError as error:
+        logger.warning("Not caching the trained model: %s.", error)
+        return False
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with _temporary(path.parent) as (handle, temporary):
