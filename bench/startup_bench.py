@@ -96,7 +96,7 @@ def shell_once(env: Mapping[str, str], cwd: Path) -> Sample:
     process.stdin.close()  # end of input: the shell says goodbye after its answer
     output = b""
     answered = None
-    while chunk := process.stdout.read1(65536):
+    while chunk := os.read(process.stdout.fileno(), 65536):
         output += chunk
         if answered is None and ANSWER_MARK in output:
             answered = time.perf_counter() - started
