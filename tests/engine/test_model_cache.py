@@ -335,5 +335,10 @@ def test_the_analyzers_cut_features_as_scikit_learn_does(trained: tuple[Conversa
             assert ours(text) == theirs(text), (vectorizer.analyzer, text)
 
 
-def test_the_setting_defaults_to_the_engines_cache() -> None:
+def test_the_setting_defaults_to_the_engines_cache_and_reads_its_variable(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     assert Settings().model_cache == DEFAULT_CACHE
+    monkeypatch.chdir(tmp_path)  # no .env of the checkout
+    monkeypatch.setenv("CHARGEDESK_MODEL_CACHE", str(tmp_path / "elsewhere"))
+    assert Settings.from_env().model_cache == tmp_path / "elsewhere"
