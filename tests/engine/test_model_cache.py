@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import subprocess
 import sys
@@ -298,6 +299,39 @@ def test_a_warm_start_imports_no_scikit_learn_and_understands_the_same(
     found = json.loads(result.stdout)
     assert found["imported"] == []
     assert found["parsed"] == [json.loads(json.dumps(interpreter.parse(text).as_parse_data())) for text in texts]
+
+
+SHELL = textwrap.dedent(
+    """
+    import atexit, sys
+    atexit.register(lambda: print("IMPORTED", *sorted(name for name in sys.argv[1:] if name in sys.modules)))
+    from bot.cli import main
+    sys.exit(main(["shell", "--as", "carla@citycharge.example", "--lang", "en"]))
+    """
+)
+
+
+def test_the_shell_with_a_warm_cache_answers_without_scikit_learn_scipy_or_aiohttp(
+    warm_cache: Path, tmp_path: Path
+) -> None:
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("SLACK_", "RASA_", "ACTION_ENDPOINT", "DATABASE_", "CHARGEDESK_"))
+    }
+    env.update(DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'shell.db'}", CHARGEDESK_MODEL_CACHE=str(warm_cache))
+    result = subprocess.run(
+        [sys.executable, "-c", SHELL, "sklearn", "scipy", "aiohttp"],
+        input="hello\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+        check=True,
+    )
+    assert "you> chargedesk: " in result.stdout  # it answered
+    assert result.stdout.rstrip().endswith("IMPORTED")  # and none of the three was imported
 
 
 def test_the_cached_scorer_gives_the_trained_probabilities_to_the_bit(
