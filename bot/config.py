@@ -106,6 +106,14 @@ class Settings(PortalSettings):
     design_root: Path = Field(
         DESIGN_ROOT, alias="CHARGEDESK_DESIGN_ROOT", description="a folder with domain/, data/ and config.yml"
     )
+    # The trained classifier is kept here between starts (bot.engine.model_cache, whose DEFAULT_CACHE this equals;
+    # not imported, so that reading settings does not load numpy), relative to the working directory like the default
+    # SQLite database; a start with unchanged data and code then trains nothing.
+    model_cache: Path = Field(
+        Path("var") / "models",
+        alias="CHARGEDESK_MODEL_CACHE",
+        description="a folder the process may write, e.g. var/models",
+    )
 
     @field_validator("customer_close_days")
     @classmethod

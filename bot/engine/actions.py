@@ -11,9 +11,8 @@ import inspect
 import logging
 import pkgutil
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import aiohttp
 from rasa_sdk import Action, utils
 from rasa_sdk.events import Restarted
 from rasa_sdk.executor import ActionExecutor
@@ -21,6 +20,9 @@ from rasa_sdk.executor import ActionExecutor
 from bot.engine.design import REQUESTED_SLOT, Domain
 from bot.engine.responses import BotMessage, Button, render
 from bot.engine.tracker import RASA_VERSION, Tracker, loop_event, slot_event
+
+if TYPE_CHECKING:
+    import aiohttp
 
 logger = logging.getLogger(__name__)
 
@@ -83,12 +85,17 @@ class HttpActions:
     """A rasa-sdk action server at `url` (e.g. http://localhost:5055/webhook)."""
 
     def __init__(self, url: str, timeout_seconds: float = 10.0) -> None:
+        # Imported here: only a process with an action endpoint needs an HTTP client (about 9 MB resident).
+        import aiohttp
+
         self.url = url
         self.timeout = aiohttp.ClientTimeout(total=timeout_seconds)
         self._session: aiohttp.ClientSession | None = None
 
     async def call(self, body: dict[str, Any]) -> dict[str, Any]:
         if self._session is None:
+            import aiohttp
+
             self._session = aiohttp.ClientSession(timeout=self.timeout)
         async with self._session.post(self.url, json=body) as response:
             if response.status != 200:

@@ -174,9 +174,15 @@ def load_design(root: Path) -> ConversationDesign:
     return ConversationDesign(root, assistant_id, domain, rules, stories, nlu)
 
 
+# libyaml's parser with PyYAML's safe constructor: the same objects as yaml.safe_load, about ten times faster, which
+# is most of a start's time in reading the design (0.3 s of pure-Python parsing otherwise). PyYAML built without
+# libyaml falls back to the pure-Python loader.
+SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _yaml(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER) or {}
     except FileNotFoundError:
         raise DesignError(str(path), "-", "file not found") from None
     except yaml.YAMLError as error:

@@ -19,12 +19,13 @@ from bot.engine.actions import ActionRunner, CustomActions, HttpActions, InProce
 from bot.engine.design import ConversationDesign, load_design
 from bot.engine.forms import FormRejected, FormRunner, fill_slots_from_message
 from bot.engine.leases import Leases
+from bot.engine.model_cache import DEFAULT_CACHE, load_or_train
 from bot.engine.policy import Policy
 from bot.engine.responses import BotMessage, render
 from bot.engine.snapshot import Snapshot
 from bot.engine.store import NewWindow, StoredWindow, TrackerStore
 from bot.engine.tracker import ACTION_LISTEN, Tracker, action_event, slot_event
-from bot.engine.understanding import Interpreter, nlu_files, read_nlu_files
+from bot.engine.understanding import Interpreter
 from bot.engine.window import Window
 from bot.logs import log_context, request_id
 from bot.ops.metrics import Metrics
@@ -43,11 +44,13 @@ FILING_KEY = "filing_key"
 VALIDATE_SLOT_MAPPINGS = "action_validate_slot_mappings"
 
 
-def prepare(root: Path) -> tuple[ConversationDesign, Interpreter]:
-    """The checked design and a classifier trained on its data/nlu*.yml files (a fraction of a second)."""
+def prepare(root: Path, model_cache: Path | None = None) -> tuple[ConversationDesign, Interpreter]:
+    """The checked design and a classifier trained on its data/nlu*.yml files (seconds), or read from
+    ``model_cache`` when an earlier start trained it on the same data and code (``bot.engine.model_cache``)."""
     design = load_design(root)
-    interpreter = Interpreter.train(
-        read_nlu_files(nlu_files(root / "data")),
+    interpreter = load_or_train(
+        root,
+        model_cache,
         threshold=design.nlu.threshold,
         ambiguity_threshold=design.nlu.ambiguity_threshold,
         intents=design.domain.intents,
@@ -138,9 +141,11 @@ class Engine:
         dependencies: dict[str, Any] | None = None,
         clock: Callable[[], float] = time.time,
         metrics: Metrics | None = None,
+        model_cache: Path | None = DEFAULT_CACHE,
     ) -> Engine:
-        """Load and check the design, train the classifier, and choose how custom actions run."""
-        design, interpreter = prepare(root)
+        """Load and check the design, train the classifier (or read it from ``model_cache``; None: always train),
+        and choose how custom actions run."""
+        design, interpreter = prepare(root, model_cache)
         actions: CustomActions = (
             HttpActions(action_endpoint) if action_endpoint else InProcessActions(**(dependencies or {}))
         )

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 import yaml
-from sklearn.model_selection import StratifiedKFold
 
 from bot.engine.understanding import Entity, Interpreter, NluTrainingData, read_nlu_files
 from portal.languages import DEFAULT_LANGUAGE, LANGUAGES, Language
@@ -109,6 +108,10 @@ def folds(data: NluTrainingData, count: int, seed: int = 0) -> list[Split]:
     smallest = min(Counter(labels).values())
     if smallest < count:
         raise ValueError(f"an intent has only {smallest} examples: use at most {smallest} folds")
+    # Imported here: `chargedesk` builds its argument parser from bot.nlu_report, which imports this module, and
+    # every other command (the shell, the Slack app) must not pay for scikit-learn (bot.engine.model_cache).
+    from sklearn.model_selection import StratifiedKFold
+
     splitter = StratifiedKFold(n_splits=count, shuffle=True, random_state=seed)
     return [
         Split(train=[int(i) for i in train], test=[int(i) for i in test])

@@ -14,6 +14,8 @@ is featurised (``normalise``: serials and references as one token each, Slack me
 lexicon of reply words and misspellings), classes are balanced, and the softmax has a temperature fitted on
 cross-validation folds (``TEMPERATURE``), so the fallback threshold compares against a calibrated confidence.
 The training data is every ``data/nlu*.yml`` (``nlu_files``); ``chargedesk nlu-report`` measures the classifier.
+Messages are scored with numpy alone (``bot.engine.scoring``), so a process whose model comes from the cache
+(``bot.engine.model_cache``) never imports scikit-learn.
 """
 
 from __future__ import annotations
@@ -21,25 +23,21 @@ from __future__ import annotations
 import copy
 import json
 import logging
-import math
 import re
 import unicodedata
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
-import sklearn
 import yaml
 
-# scikit-learn ships no type information (no py.typed), so mypy --strict needs these ignores.
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import FeatureUnion, Pipeline
-from sklearn.utils.extmath import softmax
-
 from bot.engine.entities import EntityExtractor
+from bot.engine.scoring import ANALYZER_KINDS, Analyzer, Block, Scorer
+
+# scikit-learn (and scipy beneath it) is imported by the functions that train, never at module level: a process
+# that loads a cached model (bot.engine.model_cache) scores with numpy alone and saves their import time and memory.
 
 __all__ = [
     "DEFAULT_INTENTS",
@@ -54,6 +52,7 @@ __all__ = [
     "Interpreter",
     "NluTrainingData",
     "ParsedMessage",
+    "TrainedModel",
     "nlu_files",
     "normalise",
     "parse_payload",
@@ -503,35 +502,94 @@ _LOGREG_C: Final = 50.0
 TEMPERATURE: Final = 0.7
 
 
+@dataclass(frozen=True)
+class TrainedModel:
+    """A trained interpreter as plain data: the numpy scorer and the entity regexes (``model_cache`` stores it)."""
+
+    scorer: Scorer
+    regexes: Mapping[str, Sequence[str]]
+    annotated_entity_types: frozenset[str]
+
+
 class Interpreter:
     """Understands user text: button payloads first, else the classifier, then regex entities.
 
-    Build one with ``Interpreter.train``; ``parse`` is then cheap (about 0.1 ms) and safe to call from several
-    threads, since it only reads the fitted model.
+    Build one with ``Interpreter.train`` (or ``from_model``, for a cached one); ``parse`` is then cheap (about
+    0.1 ms) and safe to call from several threads, since it only reads the fitted model.
     """
 
     def __init__(
         self,
         *,
+        labels: Sequence[str],
+        words: Block,
+        scorer: Scorer | None,
         classifier: Any,
-        entities: EntityExtractor,
+        regexes: Mapping[str, Sequence[str]],
+        annotated_entity_types: frozenset[str],
         threshold: float,
         ambiguity_threshold: float,
         payload_intents: frozenset[str],
         payload_entities: frozenset[str] | None,
     ) -> None:
-        """Use ``Interpreter.train``; this constructor only stores what training produced."""
+        """Use ``Interpreter.train`` or ``Interpreter.from_model``; this constructor only stores what they give.
+
+        ``scorer`` scores with numpy alone; ``classifier`` is the fitted scikit-learn pipeline, None when the model
+        came from the cache (it is needed only when there is no scorer: two intents).
+        """
+        if scorer is None and classifier is None:
+            raise ValueError("an interpreter needs a scorer or a fitted classifier")
+        self._scorer = scorer
         self._classifier = classifier
-        self._scorer = _Scorer.of(classifier)
-        self._labels: tuple[str, ...] = tuple(str(label) for label in classifier.classes_)
-        self._entities = entities
+        self._labels: tuple[str, ...] = tuple(labels)
+        self._regexes = {name: list(patterns) for name, patterns in regexes.items()}
+        self._annotated_entity_types = annotated_entity_types
+        self._entities = EntityExtractor.from_regexes(self._regexes, annotated_entity_types)
         self._threshold = threshold
         self._ambiguity_threshold = ambiguity_threshold
         self._payload_intents = payload_intents
         self._payload_entities = payload_entities
-        words = classifier.steps[0][1].transformer_list[0][1]
-        self._words = words.build_analyzer()
-        self._known_words = frozenset(feature for feature in words.vocabulary_ if " " not in feature)
+        self._words = words.analyzer
+        self._known_words = frozenset(feature for feature in words.vocabulary if " " not in feature)
+
+    @classmethod
+    def from_model(
+        cls,
+        model: TrainedModel,
+        *,
+        threshold: float,
+        ambiguity_threshold: float,
+        intents: Collection[str],
+        entities: Collection[str] | None = None,
+    ) -> Interpreter:
+        """An interpreter of a model trained earlier (``model``), with this design's thresholds, intents and entities.
+
+        Raises:
+            ValueError: as ``train``, when the model predicts an intent that is not in ``intents``.
+        """
+        allowed = set(intents)
+        unknown = sorted(intent for intent in model.scorer.labels if intent not in allowed)
+        if unknown:
+            raise ValueError(f"the training data has intents that are not in the domain: {', '.join(unknown)}")
+        return cls(
+            labels=model.scorer.labels,
+            words=model.scorer.blocks[0],
+            scorer=model.scorer,
+            classifier=None,
+            regexes=model.regexes,
+            annotated_entity_types=model.annotated_entity_types,
+            threshold=threshold,
+            ambiguity_threshold=ambiguity_threshold,
+            payload_intents=frozenset(allowed | DEFAULT_INTENTS),
+            payload_entities=None if entities is None else frozenset(entities),
+        )
+
+    @property
+    def model(self) -> TrainedModel | None:
+        """What this interpreter is made of, as arrays and texts (to cache); None when scikit-learn must score it."""
+        if self._scorer is None:
+            return None
+        return TrainedModel(self._scorer, self._regexes, self._annotated_entity_types)
 
     @classmethod
     def train(
@@ -580,9 +638,16 @@ class Interpreter:
             model = classifier.steps[-1][1]
             model.coef_ = model.coef_ / temperature
             model.intercept_ = model.intercept_ / temperature
+        blocks = _blocks_of(classifier)
+        if blocks is None:
+            raise AssertionError("_new_classifier builds a word block and a character block")
         return cls(
+            labels=[str(label) for label in classifier.classes_],
+            words=blocks[0],
+            scorer=_scorer_of(classifier, blocks),
             classifier=classifier,
-            entities=EntityExtractor.from_regexes(data.regexes, data.annotated_entity_types),
+            regexes=data.regexes,
+            annotated_entity_types=data.annotated_entity_types,
             threshold=threshold,
             ambiguity_threshold=ambiguity_threshold,
             payload_intents=frozenset(allowed | DEFAULT_INTENTS),
@@ -633,6 +698,8 @@ class Interpreter:
         if self._scorer is not None:
             probabilities = self._scorer.probabilities(text)
         else:
+            import sklearn
+
             # One short text at a time: sklearn's input and parameter checks cost more than the prediction itself.
             with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
                 probabilities = np.asarray(self._classifier.predict_proba([text])[0], dtype=np.float64)
@@ -774,6 +841,11 @@ def _canonical_word(match: re.Match[str]) -> str:
 
 
 def _new_classifier(random_state: int) -> Any:
+    # scikit-learn ships no type information (no py.typed), so mypy --strict needs the ignores in pyproject.toml.
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import FeatureUnion, Pipeline
+
     words = TfidfVectorizer(
         analyzer="word",
         ngram_range=(1, 2),
@@ -806,97 +878,47 @@ def _new_classifier(random_state: int) -> Any:
     )
 
 
-class _Scorer:
-    """`predict_proba` of the fitted pipeline for one text, to the last bit, without scikit-learn's per-call work.
+def _blocks_of(classifier: Any) -> tuple[Block, ...] | None:
+    """The feature blocks of a pipeline built by `_new_classifier`, with analyzers that need no scikit-learn; None for
+    any other shape (scikit-learn then scores it)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion, Pipeline
 
-    scikit-learn builds sparse matrices, validates and dispatches for every call (about 2.5 ms for one short text).
-    This does the same arithmetic in the same order on small arrays: each vectorizer's counts of the features its own
-    analyzer finds, sublinear tf, idf, l2 norm (summed left to right, as scikit-learn's Cython does), then the
-    coefficients accumulated feature by feature in column order (as scipy's sparse product does), the intercept,
-    and scikit-learn's own softmax. tests/engine/test_understanding.py checks equality on every training example.
-    """
-
-    def __init__(self, blocks: list[_Block], coef_t: np.ndarray, intercept: np.ndarray) -> None:
-        self._blocks = blocks
-        self._coef_t = coef_t
-        self._intercept = intercept
-
-    @classmethod
-    def of(cls, classifier: Any) -> _Scorer | None:
-        """The scorer of a pipeline built by `_new_classifier`; None for any other shape (scikit-learn scores it)."""
-        if not isinstance(classifier, Pipeline) or len(classifier.steps) != 2:
+    if not isinstance(classifier, Pipeline) or len(classifier.steps) != 2:
+        return None
+    union = classifier.steps[0][1]
+    if not isinstance(union, FeatureUnion) or union.transformer_weights is not None:
+        return None
+    blocks: list[Block] = []
+    offset = 0
+    for _, vectorizer in union.transformer_list:
+        if not (
+            isinstance(vectorizer, TfidfVectorizer)
+            and vectorizer.analyzer in ANALYZER_KINDS
+            and vectorizer.preprocessor is normalise
+            and vectorizer.tokenizer is None
+            and vectorizer.stop_words is None
+            and vectorizer.input == "content"
+            and vectorizer.norm == "l2"
+            and vectorizer.use_idf
+            and not vectorizer.binary
+            and vectorizer.dtype == np.float64
+        ):
             return None
-        union, model = classifier.steps[0][1], classifier.steps[1][1]
-        if not isinstance(union, FeatureUnion) or union.transformer_weights is not None:
-            return None
-        if not isinstance(model, LogisticRegression) or len(model.classes_) < 3:
-            return None  # two classes use a logistic, not a softmax
-        blocks: list[_Block] = []
-        offset = 0
-        for _, vectorizer in union.transformer_list:
-            if not (
-                isinstance(vectorizer, TfidfVectorizer)
-                and vectorizer.norm == "l2"
-                and vectorizer.use_idf
-                and not vectorizer.binary
-                and vectorizer.dtype == np.float64
-            ):
-                return None
-            vocabulary: dict[str, int] = vectorizer.vocabulary_
-            blocks.append(
-                _Block(vectorizer.build_analyzer(), vocabulary, vectorizer.idf_, offset, bool(vectorizer.sublinear_tf))
-            )
-            offset += len(vocabulary)
-        coef_t = np.ascontiguousarray(model.coef_.T, dtype=np.float64)
-        return cls(blocks, coef_t, np.asarray(model.intercept_, dtype=np.float64))
-
-    def probabilities(self, text: str) -> np.ndarray:
-        columns: list[np.ndarray] = []
-        values: list[np.ndarray] = []
-        for block in self._blocks:
-            found = block.features(text)
-            if found is not None:
-                columns.append(found[0])
-                values.append(found[1])
-        if values:
-            column = np.concatenate(columns)
-            value = np.concatenate(values)
-            # Row by row from zero: the order of scipy's sparse-times-dense product (a reduction over the outer
-            # axis adds whole rows one after the other; it does not regroup like a sum along a row).
-            scores = np.add.reduce(value[:, np.newaxis] * self._coef_t[column], axis=0, initial=0.0)
-        else:
-            scores = np.zeros(self._coef_t.shape[1])
-        decision = (scores + self._intercept).reshape(1, -1)
-        return np.asarray(softmax(decision, copy=False)[0], dtype=np.float64)
+        vocabulary: dict[str, int] = vectorizer.vocabulary_
+        analyzer = Analyzer(vectorizer.analyzer, tuple(vectorizer.ngram_range), vectorizer.token_pattern, normalise)
+        blocks.append(Block(analyzer, vocabulary, vectorizer.idf_, offset, bool(vectorizer.sublinear_tf)))
+        offset += len(vocabulary)
+    return tuple(blocks) if blocks and blocks[0].analyzer.kind == "word" else None
 
 
-@dataclass(frozen=True)
-class _Block:
-    """One TF-IDF vectorizer of the feature union, and where its columns start."""
+def _scorer_of(classifier: Any, blocks: tuple[Block, ...]) -> Scorer | None:
+    """The numpy scorer of a fitted `_new_classifier` pipeline; None for two classes (a logistic, not a softmax)."""
+    from sklearn.linear_model import LogisticRegression
 
-    analyzer: Callable[[str], list[str]]
-    vocabulary: dict[str, int]
-    idf: np.ndarray
-    offset: int
-    sublinear_tf: bool
-
-    def features(self, text: str) -> tuple[np.ndarray, np.ndarray] | None:
-        """The text's columns (ascending, as scikit-learn sorts them) and their normalized tf-idf values."""
-        counts: dict[int, int] = {}
-        for feature in self.analyzer(text):
-            index = self.vocabulary.get(feature)
-            if index is not None:
-                counts[index] = counts.get(index, 0) + 1
-        if not counts:
-            return None
-        columns = np.array(sorted(counts), dtype=np.intp)
-        data = np.array([counts[int(c)] for c in columns], dtype=np.float64)
-        if self.sublinear_tf:
-            np.log(data, data)
-            data += 1.0
-        data *= self.idf[columns]
-        # Left to right, like sklearn's inplace_csr_row_normalize_l2 (a plain sum would pair terms differently).
-        norm = float(np.add.accumulate(data * data)[-1])
-        if norm != 0.0:
-            data /= math.sqrt(norm)
-        return columns + self.offset, data
+    model = classifier.steps[1][1]
+    if not isinstance(model, LogisticRegression) or len(model.classes_) < 3:
+        return None
+    coef_t = np.ascontiguousarray(model.coef_.T, dtype=np.float64)
+    labels = tuple(str(label) for label in model.classes_)
+    return Scorer(labels, blocks, coef_t, np.asarray(model.intercept_, dtype=np.float64))

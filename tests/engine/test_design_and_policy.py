@@ -6,9 +6,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bot.config import DESIGN_ROOT
-from bot.engine.design import ConversationDesign, DesignError, load_design
+from bot.engine.design import SAFE_LOADER, ConversationDesign, DesignError, load_design
 from bot.engine.policy import Policy
 from bot.engine.replay import check_story
 from bot.engine.understanding import Interpreter
@@ -143,3 +144,16 @@ def test_a_rule_that_names_an_entity_wins_over_the_same_rule_without_it(
     for name, steps in cases.items():
         story = Story(name, steps)
         assert check_story(Policy(design), design.domain, story) == []
+
+
+def test_the_fast_yaml_loader_reads_every_design_file_as_the_safe_loader_does() -> None:
+    # libyaml's parser (SAFE_LOADER) makes reading the design fast at start-up; it must read the same objects.
+    files = [
+        DESIGN_ROOT / "config.yml",
+        *sorted(DESIGN_ROOT.glob("domain/*.yml")),
+        *sorted(DESIGN_ROOT.glob("data/*.yml")),
+    ]
+    assert len(files) > 5
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert yaml.load(text, Loader=SAFE_LOADER) == yaml.safe_load(text), path
