@@ -72,6 +72,7 @@ def build_engine(settings: Settings, portal: Portal, metrics: Metrics | None = N
         action_endpoint=settings.action_endpoint_url,
         dependencies={"portal": portal},
         metrics=metrics,
+        model_cache=settings.model_cache,  # a start with unchanged data loads the classifier instead of training
     )
 
 
