@@ -1,4 +1,4 @@
-"""Benchmark of the embedded engine: whole turns in-process on SQLite (issue 4's targets).
+"""Benchmark of the embedded engine: whole turns in-process on SQLite, against the disk's floor (issue 18's targets).
 
     python -m bench.engine_bench                    # full run, prints a Markdown section
     python -m bench.engine_bench --write BENCHMARKS.md
@@ -6,6 +6,10 @@
 
 Each conversation is carla's service ticket plus small talk: 7 turns through rules, a form with validation
 against the portal, the ticket insert and a status query — the work real turns do.
+
+The floor is the rate of durable SQLite commits of a turn's size on the same disk (bench.durable_commit), measured
+before and after the turns in the same run (their mean is reported): issue 18 asks for sequential turns at 0.8 of
+it, and for 20 concurrent conversations at twice the sequential rate (group commit) with a p99 of 20 ms at most.
 
 Then one long conversation (issue 18): `--long-turns` turns of `LONG_SCRIPT` one after the other, and the rate of
 the 50 turns up to its 100th turn against that of the 50 up to its 1,000th (a tenth of `--long-turns`, and all of
@@ -26,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.common import TARGET_COLUMNS, command_line, machine, markdown_table, percentile, publish
+from bench.durable_commit import durable_commits_per_second
 from bot.config import DESIGN_ROOT
 from bot.engine.actions import InProcessActions
 from bot.engine.engine import Engine, prepare
@@ -60,6 +65,9 @@ nothing filed, so that its 1,000th turn finds the portal as its 100th did and on
 LONG_TURNS = 1000
 LONG_SAMPLE = 50  # turns timed at each point
 LONG_TARGET_RATIO = 0.8
+FLOOR_TARGET_RATIO = 0.8  # sequential turns per second ÷ durable commits per second
+GROUP_TARGET_RATIO = 2.0  # concurrent turns per second ÷ sequential
+CONCURRENT_P99_TARGET_MS = 20.0
 
 
 @dataclass(frozen=True)
@@ -125,6 +133,7 @@ async def main_async(
     conversations: int, concurrency: int, database_url: str | None = None, long_turns: int = LONG_TURNS
 ) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as directory:
+        floor_before = durable_commits_per_second(Path(directory))
         started = time.perf_counter()
         portal = Portal.connect(database_url or f"sqlite+aiosqlite:///{Path(directory) / 'bench.db'}")
         await portal.upgrade()
@@ -139,8 +148,10 @@ async def main_async(
         long = await measure_long(engine, long_turns) if long_turns else {}
         await engine.close()
         await portal.close()
+        floor = (floor_before + durable_commits_per_second(Path(directory))) / 2
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
+        "durable_commits_per_second": floor,
         "startup_s": startup,
         "seq_turns_per_second": sequential.per_second,
         "seq_p50_ms": sequential.percentile(50),
@@ -162,18 +173,26 @@ def report(results: dict[str, float], command: str, concurrency: int) -> str:
         return "met" if ok else "**missed**"
 
     r = results
+    floor_ratio = r["seq_turns_per_second"] / r["durable_commits_per_second"]
+    group_ratio = r["con_turns_per_second"] / r["seq_turns_per_second"]
     rows = [
         (
+            "durable commits per second (one turn-sized SQLite WAL transaction each, `synchronous=FULL`)",
+            f"{r['durable_commits_per_second']:.0f}",
+            "",
+            "",
+        ),
+        (
             "turns per second, 1 conversation at a time",
-            f"{r['seq_turns_per_second']:.0f}",
-            "≥ 500",
-            verdict(r["seq_turns_per_second"] >= 500),
+            f"{r['seq_turns_per_second']:.0f} ({floor_ratio:.2f} of the durable-commit rate)",
+            f"≥ {FLOOR_TARGET_RATIO} of it",
+            verdict(floor_ratio >= FLOOR_TARGET_RATIO),
         ),
         (
             f"turns per second, {concurrency} conversations sending back to back (saturation)",
-            f"{r['con_turns_per_second']:.0f}",
-            "≥ 500",
-            verdict(r["con_turns_per_second"] >= 500),
+            f"{r['con_turns_per_second']:.0f} ({group_ratio:.2f} times the sequential rate)",
+            f"≥ {GROUP_TARGET_RATIO:.0f} times it",
+            verdict(group_ratio >= GROUP_TARGET_RATIO),
         ),
         (
             "turn latency p50 / p99, 1 conversation at a time",
@@ -184,23 +203,23 @@ def report(results: dict[str, float], command: str, concurrency: int) -> str:
         (
             f"turn latency p50 / p99, {concurrency} conversations sending back to back",
             f"{r['con_p50_ms']:.1f} / {r['con_p99_ms']:.1f} ms",
-            "p99 ≤ 10 ms",
-            verdict(r["con_p99_ms"] <= 10),
+            f"p99 ≤ {CONCURRENT_P99_TARGET_MS:.0f} ms",
+            verdict(r["con_p99_ms"] <= CONCURRENT_P99_TARGET_MS),
         ),
         (
             f"turn latency p50 / p99, {concurrency} conversations, {PACE_SECONDS} s between messages "
             f"({r['paced_turns_per_second']:.0f} turns/s)",
             f"{r['paced_p50_ms']:.1f} / {r['paced_p99_ms']:.1f} ms",
-            "p99 ≤ 10 ms",
-            verdict(r["paced_p99_ms"] <= 10),
+            "",
+            "",
         ),
         (
-            "start-up (connect, migrate, seed, load design, train NLU, first turn)",
+            "start-up (connect, migrate, seed, load design, train NLU without a model cache, first turn)",
             f"{r['startup_s']:.2f} s",
-            "≤ 3 s",
-            verdict(r["startup_s"] <= 3),
+            "",
+            "",
         ),
-        ("resident memory (peak)", f"{r['rss_mb']:.0f} MB", "≤ 200 MB", verdict(r["rss_mb"] <= 200)),
+        ("resident memory (peak, training included)", f"{r['rss_mb']:.0f} MB", "", ""),
         *long_rows(r, verdict),
     ]
     lines = [

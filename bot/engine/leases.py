@@ -36,6 +36,7 @@ from sqlalchemy.sql.dml import Insert
 from sqlalchemy.sql.schema import Column
 
 from bot.engine.tables import conversation_leases
+from portal.adapters.database import losable
 
 
 def _utc_now() -> datetime:
@@ -151,6 +152,8 @@ class Leases:
         now: Callable[[], datetime] = _utc_now,
     ) -> None:
         self.engine = engine
+        # Taking a lease needs no fsync: a lease lost in a power cut is one whose holder stopped with the machine.
+        self._taking = losable(engine)
         self.ttl = ttl
         self.wait = wait
         table = conversation_leases
@@ -205,7 +208,7 @@ class Leases:
     async def _acquire(self, lease: Lease, also: Callable[[AsyncConnection], Awaitable[None]] | None) -> bool:
         """One attempt, in one transaction: the lease if it is free, and then `also`."""
         statement = self.rows.take_or_insert(self.engine.dialect.name, lease.owner, {"sender_id": lease.sender_id})
-        async with self.engine.begin() as conn:
+        async with self._taking.begin() as conn:
             if (await conn.execute(statement)).rowcount != 1:
                 return False
             if also is not None:

@@ -10,9 +10,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from portal.adapters import sqlite_inline
 from portal.adapters.mapping import start_mappers
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Execution option: False for a transaction whose loss would harm nothing if the database's machine lost power
+# right after its commit (see `losable`).
+DURABLE = "chargedesk_durable"
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -46,7 +50,25 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     return create_async_engine(url, **kwargs)
 
 
+def losable(engine: AsyncEngine) -> AsyncEngine:
+    """`engine`, for transactions that need not survive a power cut: on SQLite they commit without an fsync.
+
+    A commit with `synchronous=NORMAL` is in the write-ahead log, which survives the process being killed, and the
+    next durable commit's fsync makes it durable too; only a crash of the machine itself before then loses it. An
+    SQLite database shares its machine with every process that uses it, so such a crash stops them all, and what
+    they held in such transactions (a conversation's lease) would have run out anyway. On PostgreSQL the database's
+    machine is another one, so the option changes nothing there: every transaction stays durable.
+    """
+    return engine.execution_options(**{DURABLE: False})
+
+
 def _configure_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "do_connect")
+    def _connect_inline(dialect: Any, _record: ConnectionPoolEntry, cargs: list[Any], cparams: dict[str, Any]) -> Any:
+        # The dialect's own connect, with the file and options it read from the URL, but a connection whose
+        # statements run on the event loop's thread instead of aiosqlite's (portal.adapters.sqlite_inline).
+        return dialect.loaded_dbapi.connect(*cargs, async_creator_fn=sqlite_inline.connect, **cparams)
+
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
         # Take control of transaction boundaries from the driver (see the "begin" hook below).
@@ -54,11 +76,18 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        # No busy_timeout: SQLite's busy handler would sleep on the event loop's thread. The connection waits
+        # for another process's lock itself, without holding the loop (portal.adapters.sqlite_inline).
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
+        # The safety level can only change between transactions, so it is set, when it differs, before BEGIN.
+        level = "FULL" if conn.get_execution_options().get(DURABLE, True) else "NORMAL"
+        info = conn.connection.info
+        if info.get("synchronous") != level:
+            conn.exec_driver_sql(f"PRAGMA synchronous={level}")
+            info["synchronous"] = level
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 

@@ -20,7 +20,9 @@ async def test_engine_benchmark_runs_and_reports(tmp_path: Path) -> None:
         assert results[f"long_{point}_cpu_ms"] > 0
         assert results[f"long_{point}_events_read"] > 0  # a turn reads its conversation's window
     assert results["long_ratio"] > 0
+    assert results["durable_commits_per_second"] > 0  # the disk's floor, measured in the same run
     section = report(results, "smoke", 2)
+    assert "of the durable-commit rate" in section
     assert section.startswith("## Embedded engine")
     assert "one conversation of 40 turns, at its 4th and 40th turns" in section
     target = tmp_path / "BENCHMARKS.md"

@@ -125,7 +125,7 @@ class Faults:
 
     def _before(self, conn: Any, cursor: Any, statement: str, *_: Any) -> None:
         if self._reset_busy_timeout and self._file_lock is None:
-            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            conn.connection.driver_connection.busy_timeout = SQLITE_BUSY_TIMEOUT_MS / 1000
             self._reset_busy_timeout = False
         step = self.step
         if step is None:
@@ -141,7 +141,7 @@ class Faults:
                 assert path
                 self._file_lock = sqlite3.connect(path, isolation_level=None)
                 self._file_lock.execute("BEGIN IMMEDIATE")
-                cursor.execute("PRAGMA busy_timeout=300")
+                conn.connection.driver_connection.busy_timeout = 0.3
                 self._reset_busy_timeout = True
                 self._lock_next_begin = False
                 self.fired += 1
