@@ -329,6 +329,9 @@ class Engine:
     async def _act(self, turn: Turn) -> None:
         tracker = turn.tracker
         for _ in range(MAX_ACTIONS_PER_TURN):
+            # Let the loop serve what waits (a Slack acknowledgement has 3 s, and on SQLite, whose statements run
+            # on this thread, a turn would otherwise hold the loop from its first statement to its last).
+            await asyncio.sleep(0)
             prediction = self.policy.predict(tracker)
             action = prediction.action
             logger.debug("next action %s (%s)", action, prediction.source)

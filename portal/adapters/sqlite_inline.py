@@ -8,7 +8,8 @@ microseconds, from memory or the page cache, and a durable commit costs one fsyn
 half a millisecond here): less than the hand-overs that used to wrap it.
 
 So `connect` returns an aiosqlite connection whose calls run at once, on the caller's thread, and whose results
-are already there when awaited: SQLAlchemy's aiosqlite dialect and everything above it stay as they are.
+are already there when awaited: SQLAlchemy's aiosqlite dialect and everything above it stay as they are. Only a
+COMMIT, which waits for the disk, goes to a thread (one hand-over per transaction instead of dozens).
 
 The one thing that could hold the loop for long is SQLite's busy handler: a connection waiting for another
 process's write lock sleeps in it, up to the busy timeout. Here that timeout is 0, and a statement refused as busy
@@ -60,6 +61,12 @@ class InlineConnection(aiosqlite.Connection):
     def __await__(self) -> Generator[Any, None, aiosqlite.Connection]:
         # aiosqlite starts its thread here; this connection has none.
         return self._connect().__await__()
+
+    async def commit(self) -> None:
+        # The one call that waits for the disk (a durable commit fsyncs the write-ahead log: about a millisecond,
+        # often more): on a thread, so that the loop serves acknowledgements and other turns' work meanwhile. The
+        # connection stays checked out to the committing transaction until it returns, so nothing else uses it.
+        await asyncio.to_thread(self._conn.commit)
 
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         deadline: float | None = None
