@@ -68,11 +68,11 @@ def test_branches_and_merges_give_alembic_s_heads(tmp_path: Path) -> None:
     write(versions, "a1", None)
     write(versions, "b1", "a1")
     write(versions, "c1", "a1")  # a branch: two heads
-    assert heads_in(versions) == {"b1", "c1"}
+    assert heads_in(versions) == frozenset({"b1", "c1"})
     write(versions, "d1", ("b1", "c1"))  # a merge: one again
     (versions / "__init__.py").write_text("revision = 'not a script'\n", encoding="utf-8")  # Alembic skips it
     (versions / "notes.txt").write_text("revision = 'not a script either'\n", encoding="utf-8")
-    assert heads_in(versions) == {"d1"}
+    assert heads_in(versions) == frozenset({"d1"})
 
 
 @pytest.mark.parametrize(
