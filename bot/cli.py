@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from bot import rasa_sdk_without_server
 
 if TYPE_CHECKING:
+    from bot.config import Settings
     from portal.bootstrap import Portal
     from portal.imports import ImportKind
     from portal.languages import Language
@@ -78,12 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
 Work = Callable[["Portal"], Awaitable[int]]
 
 
-def _in_portal(work: Work) -> Callable[[], int]:
+def _in_portal(settings: Settings, work: Work) -> Callable[[], int]:
     """`work` on a portal whose schema is brought up to date first."""
     from portal.bootstrap import Portal
 
     async def run() -> int:
-        portal = Portal.connect()
+        portal = Portal.connect(settings=settings)
         try:
             await portal.upgrade()
             return await work(portal)
@@ -151,14 +152,12 @@ def _link_workspace(team_id: str, organization: str) -> Work:
     return run
 
 
-def _shell(email: str | None, language: Language | None = None) -> Work:
+def _shell(settings: Settings, email: str | None, language: Language | None = None) -> Work:
     from bot.assistant import open_assistant
-    from bot.config import Settings
     from bot.shell import Shell, stdin_reader
     from portal.demo import seed_demo
 
     async def run(portal: Portal) -> int:
-        settings = Settings.from_env()
         if not await portal_has_organizations(portal):
             await seed_demo(portal.uow())  # first use: the shell runs on the demo data
         assistant = open_assistant(settings, portal)
@@ -179,12 +178,10 @@ async def portal_has_organizations(portal: Portal) -> bool:
         return bool(await uow.organizations.all())
 
 
-def _run_slack() -> Work:
-    from bot.config import Settings
+def _run_slack(settings: Settings) -> Work:
     from bot.slack.serve import serve
 
     async def run(portal: Portal) -> int:
-        settings = Settings.from_env()
         if not settings.slack_bot_token or not settings.slack_signing_secret:
             print("Set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (see README, 'Slack').", file=sys.stderr)
             return 2
@@ -194,12 +191,10 @@ def _run_slack() -> Work:
     return run
 
 
-def _work(doorbell_fd: int | None, ready_fd: int | None) -> Work:
-    from bot.config import Settings
+def _work(settings: Settings, doorbell_fd: int | None, ready_fd: int | None) -> Work:
     from bot.slack.work import work
 
     async def run(portal: Portal) -> int:
-        settings = Settings.from_env()
         if not settings.slack_bot_token:
             print("Set SLACK_BOT_TOKEN (see README, 'Slack').", file=sys.stderr)
             return 2
@@ -209,12 +204,10 @@ def _work(doorbell_fd: int | None, ready_fd: int | None) -> Work:
     return run
 
 
-async def _post_entry(channel: str) -> int:
-    from bot.config import Settings
+async def _post_entry(settings: Settings, channel: str) -> int:
     from bot.slack.egress.retries import reply_client
     from bot.slack.messages.blocks import entry_message
 
-    settings = Settings.from_env()
     if not settings.slack_bot_token:
         print("Set SLACK_BOT_TOKEN first.", file=sys.stderr)
         return 2
@@ -250,11 +243,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"Please fix these settings (environment or .env):\n{error}", file=sys.stderr)
             return 2
         configure_logging(settings.log_level, settings.log_format)
-        command = _command(args, list(argv) if argv is not None else sys.argv[1:], bool(settings.slack_bot_token))
+        command = _command(args, list(argv) if argv is not None else sys.argv[1:], settings)
     return command()
 
 
-def _command(args: argparse.Namespace, argv: list[str], slack_configured: bool) -> Callable[[], int]:
+def _command(args: argparse.Namespace, argv: list[str], settings: Settings) -> Callable[[], int]:
     """The chosen command, its modules imported (by the factories below, while `_starting`)."""
     if args.command == "db":
         return _upgrade_database
@@ -266,24 +259,24 @@ def _command(args: argparse.Namespace, argv: list[str], slack_configured: bool) 
 
         return lambda: nlu_report(args, argv[argv.index("nlu-report") + 1 :], DESIGN_ROOT)
     if args.command == "seed":
-        return _in_portal(_seed())
+        return _in_portal(settings, _seed())
     if args.command == "import":
         from portal.imports import ImportKind
 
-        return _in_portal(_import(ImportKind(args.kind), args.file))
+        return _in_portal(settings, _import(ImportKind(args.kind), args.file))
     if args.command == "link-workspace":
-        return _in_portal(_link_workspace(args.team_id, args.organization))
+        return _in_portal(settings, _link_workspace(args.team_id, args.organization))
     if args.command == "shell":
         from portal.languages import language_of
 
-        return _in_portal(_shell(args.email, language_of(args.lang)))
+        return _in_portal(settings, _shell(settings, args.email, language_of(args.lang)))
     if args.command == "work":
-        return _in_portal(_work(args.doorbell_fd, args.ready_fd))
+        return _in_portal(settings, _work(settings, args.doorbell_fd, args.ready_fd))
     if args.command == "post-entry":
-        return lambda: asyncio.run(_post_entry(args.channel))
-    if args.command == "run" or slack_configured:
-        return _in_portal(_run_slack())
-    return _in_portal(_shell(None))
+        return lambda: asyncio.run(_post_entry(settings, args.channel))
+    if args.command == "run" or settings.slack_bot_token:
+        return _in_portal(settings, _run_slack(settings))
+    return _in_portal(settings, _shell(settings, None))
 
 
 @contextmanager
