@@ -1,8 +1,9 @@
 """The `chargedesk` command.
 
 A person waits for every start (issue 18), so this module imports little more than the standard library: `main`
-imports what the chosen command runs, with the garbage collector paused meanwhile (see `_starting`), and none of
-them loads rasa-sdk's action server (bot/rasa_sdk_without_server.py) or Alembic while the schema is current.
+imports what the chosen command runs, with the garbage collector paused meanwhile (see `_starting`). Neither
+`shell` nor `run` loads rasa-sdk's action server (bot/rasa_sdk_without_server.py), nor Alembic while the schema is
+at the newest migration (portal/migrations.py).
 """
 
 from __future__ import annotations
