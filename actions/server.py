@@ -9,14 +9,17 @@ personal data.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sanic import HTTPResponse, Request, Sanic, response
+if TYPE_CHECKING:  # Sanic is loaded by the action server only: the embedded engine imports every actions module
+    from sanic import HTTPResponse, Request, Sanic
 
 logger = logging.getLogger(__name__)
 
 
 async def safe_error_response(request: Request, exception: Exception) -> HTTPResponse:
+    from sanic import response
+
     action_name = _action_name(request)
     logger.error("action %s failed: %s", action_name or "?", type(exception).__name__)
     logger.debug("action %s failed", action_name or "?", exc_info=exception)

@@ -29,9 +29,11 @@ class Portal:
         self._sessions = create_session_factory(self.engine)
 
     @classmethod
-    def connect(cls, url: str | None = None, clock: Clock = utc_now) -> Portal:
-        settings = PortalSettings.from_env()
-        return cls(create_engine(url or database_url()), clock, settings.reopen_days, settings.sla_rules())
+    def connect(cls, url: str | None = None, clock: Clock = utc_now, settings: PortalSettings | None = None) -> Portal:
+        # `settings`: those the caller read already (the bot's are a subclass). A settings class's first reading
+        # builds its validators: tens of milliseconds of a start.
+        settings = settings or PortalSettings.from_env()
+        return cls(create_engine(url or database_url(settings)), clock, settings.reopen_days, settings.sla_rules())
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self._sessions, self.clock)

@@ -160,9 +160,10 @@ class PortalSettings(EnvironmentSettings):
         return value.strip()
 
 
-def database_url() -> str:
-    """`DATABASE_URL` (environment or .env), or a SQLite file under ./var/ (created on demand)."""
-    url = PortalSettings.from_env().database_url
+def database_url(settings: PortalSettings | None = None) -> str:
+    """`DATABASE_URL` (of `settings`, else of the environment or .env), or a SQLite file under ./var/ (created on
+    demand)."""
+    url = (settings or PortalSettings.from_env()).database_url
     if url == DEFAULT_DATABASE_URL:
         DEFAULT_SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
     return url

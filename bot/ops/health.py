@@ -10,40 +10,26 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 
 from aiohttp import web
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.ops.metrics import CONTENT_TYPE, Metrics
-from portal.migrations import alembic_config
+from portal.migrations import current_revisions, head_revisions
 
 logger = logging.getLogger(__name__)
 READY_TIMEOUT_SECONDS = 3.0  # a probe must answer in time even when the database hangs rather than refuses
-
-
-@functools.cache
-def migration_heads() -> frozenset[str]:
-    """The newest revisions in migrations/ (read once: they change only with the code)."""
-    return frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
-
-
-def _current_heads(connection: Connection) -> frozenset[str]:
-    return frozenset(MigrationContext.configure(connection).get_current_heads())
 
 
 async def not_ready(database: AsyncEngine) -> str | None:
     """Why the process cannot serve yet (None: it can): the database is unreachable, or its schema is behind."""
     try:
         async with asyncio.timeout(READY_TIMEOUT_SECONDS), database.connect() as connection:
-            current = await connection.run_sync(_current_heads)
+            current = await connection.run_sync(current_revisions)
     except Exception as error:  # whatever the driver raises, the answer is the same: not ready
         return f"database unreachable ({type(error).__name__})"
-    if current != migration_heads():
+    if current != head_revisions():  # both read without Alembic: a probe stays cheap
         return "database schema is not at the newest migration; run `chargedesk db upgrade`"
     return None
 
