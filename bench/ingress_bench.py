@@ -2,7 +2,7 @@
 
     python -m bench.ingress_bench                    # full run, prints a Markdown section
     python -m bench.ingress_bench --write BENCHMARKS.md
-    python -m bench.ingress_bench --rates 20,40 --seconds 0.5   # CI smoke size
+    python -m bench.ingress_bench --rates 20,40 --seconds 0.5 --warmup 0.3   # CI smoke size
 
 An open-loop load generator in a child process (so that it does not share the server's event loop) posts
 pre-signed requests at a fixed rate to `/slack/events`: three `message.im` events (distinct event ids) for every
