@@ -2,7 +2,7 @@
 
     python -m bench.ingress_bench                    # full run, prints a Markdown section
     python -m bench.ingress_bench --write BENCHMARKS.md
-    python -m bench.ingress_bench --rates 20,40 --seconds 0.5   # CI smoke size
+    python -m bench.ingress_bench --rates 20,40 --seconds 0.5 --warmup 0.3   # CI smoke size
 
 An open-loop load generator in a child process (so that it does not share the server's event loop) posts
 pre-signed requests at a fixed rate to `/slack/events`: three `message.im` events (distinct event ids) for every
@@ -12,8 +12,17 @@ rate. Each rate runs first against a bare slack-bolt AsyncApp whose listeners on
 chargedesk's app (temporary SQLite with the demo data, fake Slack Web API on loopback), behind the same aiohttp
 server. chargedesk's ack path verifies the signature and records the delivery's receipt (a database insert)
 before acknowledging; its listeners then run the turn after the response, in the same process: that work is
-drained before the next rate starts, and the time it took is reported. Rates stop rising for an app after the
-first one it does not sustain.
+drained before the next rate starts, and the time it took is reported.
+
+The rule, the same for every system, bare bolt included:
+
+* warm-up: before its series each system gets the same request mix at the first rate for `--warmup` seconds, not
+  counted (first connections, bolt's auth.test, Python's caches, PostgreSQL's first plans, the inbox's first
+  turns), and its turns are drained;
+* a try of a rate is met when every request was acknowledged (HTTP 200) and the p99 is below 100 ms;
+* a rate is sustained when 2 of up to 3 tries meet it (a third try runs only after one met and one missed), so
+  the verdict is the median try's, and one stall of the machine neither makes nor breaks it;
+* rates stop rising for a system after the first one it does not sustain; every try's figures are reported.
 """
 
 from __future__ import annotations
@@ -21,16 +30,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import os
 import re
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, cast
@@ -45,7 +56,7 @@ from bot.config import DESIGN_ROOT, Settings
 from bot.engine.actions import InProcessActions
 from bot.engine.engine import Engine, prepare
 from bot.engine.store import TrackerStore
-from bot.slack.app import SlackApp, build_app, web_app
+from bot.slack.app import SlackApp, build_app, freeze_startup_heap, web_app
 from bot.slack.ingress.inbox import Inbox
 from bot.slack.ingress.workers import WorkerPool
 from portal.bootstrap import Portal
@@ -57,7 +68,9 @@ from tests.support.signing import FORM, JSON, SLACK_USER_AGENT, SlackSender, sig
 SECRET = "bench-signing-secret"
 CARLA_EMAIL = "carla@citycharge.example"
 TARGET_P99_MS = 100.0
-TARGET_RATIO = 0.8
+TARGET_RATIO = 0.9
+TRIES = 3  # at most, per rate
+NEEDED = 2  # tries that must meet the target for the rate to count as sustained
 MAX_IN_FLIGHT = 2000  # client connections; beyond this, requests wait in the client (and count as latency)
 REQUEST_TIMEOUT_S = 10.0
 DRAIN_LIMIT_S = 300.0  # the longest wait for chargedesk's turns of one rate to finish before the next rate
@@ -124,11 +137,13 @@ async def serve_chargedesk(database_url: str, fake: FakeSlack, workers: int = 0)
             app.inbox.on_put(pool.ring)
             await pool.start()
         runner, port = await start_local_server(web_app(app))
+        freeze_startup_heap()  # as `chargedesk run` does before serving
         try:
             yield Served(f"http://127.0.0.1:{port}/slack/events", engine, app.inbox)
         finally:
             await runner.cleanup()
     finally:
+        gc.unfreeze()  # the next system starts from an ordinary heap
         if pool is not None:
             await pool.stop()
         os.environ.clear()
@@ -161,10 +176,14 @@ async def serve_bare(fake: FakeSlack) -> AsyncIterator[Served]:
     # The same aiohttp application as chargedesk's (`web_app` only uses the bolt app).
     bare = SlackApp(bare_bolt(fake), cast(Any, None), cast(Any, None), signing_secret=SECRET)
     runner, port = await start_local_server(web_app(bare))
+    # This process also holds chargedesk's modules, which a bare bolt app's own process would not: frozen, like
+    # chargedesk's start-up heap, they cost bare bolt no collection either.
+    freeze_startup_heap()
     try:
         yield Served(f"http://127.0.0.1:{port}/slack/events", None)
     finally:
         await runner.cleanup()
+        gc.unfreeze()
 
 
 # ---------------------------------------------------------------------- the load generator (child process)
@@ -291,25 +310,55 @@ async def step(pool: ProcessPoolExecutor, served: Served, users: tuple[str, ...]
     )
 
 
+def verdict(tries: list[Step], needed: int = NEEDED, most: int = TRIES) -> bool | None:
+    """Whether a rate is sustained after `tries`: True once `needed` met it, False once that can no longer happen
+    within `most` tries, None while another try could decide."""
+    met = sum(t.sustained for t in tries)
+    if met >= needed:
+        return True
+    if met + (most - len(tries)) < needed:
+        return False
+    return None
+
+
 async def climb(
-    pool: ProcessPoolExecutor, served: Served, users: tuple[str, ...], rates: list[float], seconds: float
-) -> list[Step]:
-    """Rising rates until one is not sustained (p99 ≥ 100 ms or a request not acknowledged)."""
-    steps: list[Step] = []
+    measure: Callable[[float], Awaitable[Step]], rates: list[float], needed: int = NEEDED, most: int = TRIES
+) -> list[list[Step]]:
+    """Each rate's tries (`measure` runs one), rising until a rate is not sustained (see `verdict`)."""
+    series: list[list[Step]] = []
     for rate in rates:
-        steps.append(await step(pool, served, users, rate, seconds))
-        if not steps[-1].sustained:
+        tries: list[Step] = []
+        while (sustained := verdict(tries, needed, most)) is None:
+            tries.append(await measure(rate))
+        series.append(tries)
+        if not sustained:
             break
-    return steps
+    return series
 
 
-def key(app: str, rate: float) -> str:
-    return f"{app}_{rate:g}"
+def key(app: str, rate: float, attempt: int | None = None) -> str:
+    """The results' prefix of `app` at `rate` (its verdict), or of one try of it (numbered from 1)."""
+    return f"{app}_{rate:g}" if attempt is None else f"{app}_{rate:g}_try{attempt}"
+
+
+def record(results: dict[str, float], prefix: str, s: Step) -> None:
+    results[f"{prefix}_sent"] = s.sent
+    results[f"{prefix}_ok"] = s.ok
+    results[f"{prefix}_p50_ms"] = s.p50_ms
+    results[f"{prefix}_p99_ms"] = s.p99_ms
+    results[f"{prefix}_lag_p99_ms"] = s.lag_p99_ms
+    results[f"{prefix}_drain_s"] = s.drain_s
 
 
 async def main_async(
-    rates: list[float], seconds: float, users: int = 200, workers: int = 1, postgres_url: str | None = None
+    rates: list[float],
+    seconds: float,
+    users: int = 200,
+    workers: int = 1,
+    postgres_url: str | None = None,
+    warmup: float | None = None,
 ) -> dict[str, float]:
+    """Every system's warm-up and series; `warmup` seconds at the first rate (default: `seconds`)."""
     people = bench_users(users, "ING")
     ids = tuple(people)
     fake = FakeSlack(users=people)
@@ -332,22 +381,22 @@ async def main_async(
                     count = workers if WORKERS[app] else 0
                     server = serve_bare(fake) if app == "bare" else serve_chargedesk(database_url, fake, count)
                     served = await stack.enter_async_context(server)
-                    # Warm-up: the first requests pay for bolt's auth.test and the first connections and queries.
-                    await step(pool, served, ids, 20, 0.5)
+                    # Not counted: the first requests pay for bolt's auth.test, the first connections, queries
+                    # and turns. Its turns are drained like any try's.
+                    record(results, f"{app}_warmup", await step(pool, served, ids, rates[0], warmup or seconds))
                     before = len(fake.calls_to("chat.postMessage"))
-                    steps = await climb(pool, served, ids, rates, seconds)
+                    series = await climb(partial(step, pool, served, ids, seconds=seconds), rates)
                 # chargedesk answers every request with a message once its turn ran; bare bolt answers none
                 results[f"{app}_replies"] = len(fake.calls_to("chat.postMessage")) - before
-                for s in steps:
-                    k = key(app, s.rate)
-                    results[f"{k}_sent"] = s.sent
-                    results[f"{k}_ok"] = s.ok
-                    results[f"{k}_p50_ms"] = s.p50_ms
-                    results[f"{k}_p99_ms"] = s.p99_ms
-                    results[f"{k}_lag_p99_ms"] = s.lag_p99_ms
-                    results[f"{k}_drain_s"] = s.drain_s
-                results[f"{app}_max_rate"] = max((s.rate for s in steps if s.sustained), default=0.0)
-                results[f"{app}_requests"] = sum(s.sent for s in steps)
+                for tries in series:
+                    rate = tries[0].rate
+                    for attempt, s in enumerate(tries, start=1):
+                        record(results, key(app, rate, attempt), s)
+                    results[f"{key(app, rate)}_tries"] = len(tries)
+                    results[f"{key(app, rate)}_met"] = sum(s.sustained for s in tries)
+                    results[f"{key(app, rate)}_sustained"] = float(bool(verdict(tries)))
+                results[f"{app}_max_rate"] = max((tries[0].rate for tries in series if verdict(tries)), default=0.0)
+                results[f"{app}_requests"] = sum(s.sent for tries in series for s in tries)
     finally:
         await fake.stop()
     bare = results["bare_max_rate"]
@@ -366,53 +415,77 @@ COLUMNS = {
 }
 
 
-def report(results: dict[str, float], command: str, rates: list[float], seconds: float) -> str:
-    def verdict(ok: bool) -> str:
+def report(
+    results: dict[str, float], command: str, rates: list[float], seconds: float, warmup: float | None = None
+) -> str:
+    def verdict_text(ok: bool) -> str:
         return "met" if ok else "**missed**"
 
     r = results
     apps = [app for app in COLUMNS if f"{app}_max_rate" in r]
 
+    def one_try(app: str, prefix: str) -> str:
+        met = r[f"{prefix}_ok"] == r[f"{prefix}_sent"] and r[f"{prefix}_p99_ms"] < TARGET_P99_MS
+        p99 = f"{r[f'{prefix}_p99_ms']:.1f}"
+        text = f"{r[f'{prefix}_p50_ms']:.1f} / {p99 if met else f'**{p99}**'} ms"
+        if r[f"{prefix}_ok"] < r[f"{prefix}_sent"]:
+            text += f", **{int(r[f'{prefix}_sent'] - r[f'{prefix}_ok'])} of {int(r[f'{prefix}_sent'])} not acked**"
+        if app != "bare":
+            text += f" (drained {r[f'{prefix}_drain_s']:.1f} s)"
+        return text
+
     def cell(app: str, rate: float) -> str:
         k = key(app, rate)
-        if f"{k}_sent" not in r:
+        if f"{k}_tries" not in r:
             return "not run (a lower rate was not sustained)"
-        text = f"{r[f'{k}_p50_ms']:.1f} / {r[f'{k}_p99_ms']:.1f} ms"
-        if r[f"{k}_ok"] < r[f"{k}_sent"]:
-            text += f", {int(r[f'{k}_sent'] - r[f'{k}_ok'])} of {int(r[f'{k}_sent'])} not acknowledged"
-        if app != "bare":
-            text += f" (turns drained in {r[f'{k}_drain_s']:.1f} s)"
-        return text
+        tries = int(r[f"{k}_tries"])
+        shown = "; ".join(one_try(app, key(app, rate, attempt)) for attempt in range(1, tries + 1))
+        outcome = "sustained" if r[f"{k}_sustained"] else "**not sustained**"
+        return f"{shown} → {outcome} ({int(r[f'{k}_met'])} of {tries} met)"
 
     def ratio(app: str) -> str:
         value = r[f"{app}_ratio"]
-        return "1" if app == "bare" else f"{value:.2f}, {verdict(value >= TARGET_RATIO)}"
+        return "1" if app == "bare" else f"{value:.2f}, {verdict_text(value >= TARGET_RATIO)}"
 
-    rows = [[f"ack latency p50 / p99 at {rate:g} req/s", *(cell(app, rate) for app in apps)] for rate in rates]
+    warm = warmup or seconds
+    rows = [[f"warm-up, {warm:g} s at {rates[0]:g} req/s (not counted)", *(one_try(a, f"{a}_warmup") for a in apps)]]
+    rows += [
+        [f"ack latency p50 / p99, each try, at {rate:g} req/s", *(cell(app, rate) for app in apps)] for rate in rates
+    ]
     rows.append(
         [
-            f"highest rate sustained with p99 < {TARGET_P99_MS:.0f} ms",
+            f"highest rate sustained with p99 < {TARGET_P99_MS:.0f} ms ({NEEDED} of {TRIES} tries)",
             *(f"{r[f'{app}_max_rate']:g} req/s" for app in apps),
         ]
     )
     rows.append([f"ratio to bare bolt (target ≥ {TARGET_RATIO})", *(ratio(app) for app in apps)])
     lags = [r[k] for k in r if k.endswith("_lag_p99_ms")]
     header = ["measure", *(COLUMNS[app].format(workers=int(r["workers"])) for app in apps)]
+    warmed = sum(int(r[f"{app}_warmup_sent"]) for app in apps)
     lines = [
         "## Slack ingress (acknowledgement latency)",
         "",
-        f"Command: `{command}` — {int(r['requests'])} signed requests on loopback, {seconds:g} s per rate, "
-        f"3 message.im events per block_actions click; machine: {machine()}.",
+        f"Command: `{command}` — {int(r['requests'])} signed requests counted (and {warmed} to warm up) on "
+        f"loopback, {seconds:g} s per try, 3 message.im events per block_actions click; machine: {machine()}.",
         "",
         *markdown_table(header, rows),
         "",
+        "The same rule for every system, bare bolt included: first a warm-up with the same request mix, not "
+        "counted (first connections, bolt's auth.test, Python's caches, PostgreSQL's first plans, the inbox's "
+        "first turns); then each rate is tried until decided: a try meets the target when every request was "
+        f"acknowledged with p99 < {TARGET_P99_MS:.0f} ms, and the rate is sustained when {NEEDED} of at most "
+        f"{TRIES} tries meet it (a third runs only after one met and one missed), i.e. the median try decides. "
+        "Rates stop rising after the first one not sustained. Every try is shown, a missed p99 in bold. "
         "Latency runs from when the open-loop generator (a separate process) was due to send a request to its HTTP "
         "response. chargedesk acknowledges after verifying the signature and storing the delivery's receipt and "
         "its turn in the inbox (one transaction); the turn runs after the response, in `chargedesk work` "
         "processes (CHARGEDESK_TURN_WORKERS) or in the Slack process itself, where it competes with later "
-        "acknowledgements. Each rate's turns are drained before the next rate starts. The fake Slack Web API "
+        "acknowledgements. Each try's turns are drained before the next try starts (the time it took is shown). "
+        "Every app runs with its start-up heap frozen (`gc.freeze()`), as `chargedesk run` does, so that full "
+        "collections skip the ~220,000 objects start-up built (bare bolt too: this process holds chargedesk's "
+        "modules, which a bare bolt app's own would not). The fake Slack Web API "
         "answering the replies runs in the benchmark's (and the Slack app's) process, so it takes CPU from the "
-        "acknowledgements that Slack's servers would not. The generator's own lag (p99 over all rates: "
+        "acknowledgements that Slack's servers would not. The generator's own lag (p99 over all tries: "
         f"{max(lags, default=0.0):.1f} ms) is included in the figures. Turn workers on SQLite are not measured "
         "here: two processes writing one SQLite file wait for its lock in SQLite's busy handler, which sleeps with "
         "growing back-off (in a trial run the acknowledgements' p99 at 50 req/s was 108 ms); with SQLite, run "
@@ -429,15 +502,18 @@ def parse_rates(text: str) -> list[float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--rates", type=parse_rates, default=[50.0, 100.0, 200.0, 400.0, 800.0])
-    parser.add_argument("--seconds", type=float, default=3.0, help="seconds of load per rate")
+    parser.add_argument("--seconds", type=float, default=3.0, help="seconds of load per try of a rate")
+    parser.add_argument("--warmup", type=float, help="seconds of warm-up at the first rate (default: --seconds)")
     parser.add_argument("--users", type=int, default=200, help="distinct Slack users sending")
     parser.add_argument("--workers", type=int, default=1, help="turn worker processes for chargedesk")
     parser.add_argument("--postgres-url", help="a PostgreSQL server (any database on it) to also run on")
     parser.add_argument("--write", type=Path, help="update this Markdown file's section")
     args = parser.parse_args()
-    results = asyncio.run(main_async(args.rates, args.seconds, args.users, args.workers, args.postgres_url))
+    results = asyncio.run(
+        main_async(args.rates, args.seconds, args.users, args.workers, args.postgres_url, args.warmup)
+    )
     command = command_line("bench.ingress_bench", sys.argv[1:], args.postgres_url)
-    section = report(results, command, args.rates, args.seconds)
+    section = report(results, command, args.rates, args.seconds, args.warmup)
     publish(section, args.write)
 
 

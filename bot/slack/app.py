@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -145,6 +146,18 @@ def build_app(settings: Settings, engine: Engine, portal: Portal, *, turns_in_pr
         metrics=engine.metrics,
         database=portal.engine,
     )
+
+
+def freeze_startup_heap() -> None:
+    """Take what start-up built (the design, the classifier, the listeners, SQLAlchemy's tables: about 220,000
+    objects) out of the garbage collector's sight, once, before the first request.
+
+    They live as long as the process, yet every full collection walked them all: 210-290 ms with the event loop
+    stopped on the 2-core benchmark machine, so every acknowledgement due meanwhile waited that long (one such
+    pause at 50 req/s puts 10 of 150 requests past 100 ms). What requests allocate later is collected as before.
+    """
+    gc.collect()  # start-up's own garbage goes first, so that none of it is kept for good
+    gc.freeze()
 
 
 async def failed(error: Exception, body: dict[str, Any]) -> None:

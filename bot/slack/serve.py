@@ -18,7 +18,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from bot.config import Settings
 from bot.ops.health import start_ops_server
 from bot.ops.metrics import Metrics
-from bot.slack.app import build_app, build_engine, turns_running, web_app
+from bot.slack.app import build_app, build_engine, freeze_startup_heap, turns_running, web_app
 from bot.slack.background import start_background
 from bot.slack.ingress.workers import WorkerPool
 from bot.slack.messages.home import home_view
@@ -58,6 +58,7 @@ async def serve(settings: Settings, portal: Portal, host: str = "0.0.0.0") -> No
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    freeze_startup_heap()  # full collections no longer stop acknowledgements for a fifth of a second
     try:
         if settings.slack_app_token:
             handler = AsyncSocketModeHandler(app.bolt, settings.slack_app_token.get_secret_value())

@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from bot.slack.ingress.context import Conversation
 from bot.slack.ingress.inbox import Inbox
 from bot.slack.ingress.intake import QueuedTurn, TurnKind, turn_of
 from bot.slack.ingress.receipts import Receipts
+from portal.adapters.database import create_engine
 from portal.bootstrap import Portal
+from tests.conftest import Database
 from tests.support import payloads
 
 CARLA = Conversation("T0HOME", "U0CARLA", "D0CARLA", None, "im")
@@ -96,3 +98,38 @@ async def test_receipts_arriving_together_share_a_transaction_and_a_retry_among_
     assert answers == [(True, True)] * 10 + [(False, False)] * 10
     assert await inbox.waiting() == 10
     assert transactions < len(answers)  # grouped: far fewer than one per request
+
+
+async def test_requests_arriving_while_a_receipt_waits_for_its_connection_share_its_transaction(
+    database: Database, empty_portal: Portal
+) -> None:
+    # One connection, as on SQLite, where the turns this process runs use it too.
+    engine = create_engine(database.url, **database.engine_options, pool_size=1, max_overflow=0)
+    inbox = Inbox(engine)
+    receipts = Receipts(engine, inbox)
+    transactions = 0
+
+    def counted(*_: object) -> None:
+        nonlocal transactions
+        transactions += 1
+
+    event.listen(engine.sync_engine, "begin", counted)
+    bodies = [
+        {"type": "event_callback", "event_id": f"Ev{n}", "team_id": "T0HOME", "event": dm}
+        for n, dm in enumerate(payloads.message_im(f"U0{n}", "hi", f"D0{n}", f"1700000000.00{n:04d}") for n in range(3))
+    ]
+    try:
+        async with engine.connect() as busy:  # a turn's transaction holds the connection
+            await busy.execute(select(1))
+            transactions = 0  # the receipts' from here on
+            first = asyncio.create_task(receipts.first_time("event:Ev0", bodies[0]))
+            await asyncio.sleep(0.05)  # its writer now waits for the connection
+            later = [asyncio.create_task(receipts.first_time(f"event:Ev{n}", bodies[n])) for n in (1, 2)]
+            await asyncio.sleep(0.05)
+        answers = await asyncio.gather(first, *later)
+    finally:
+        event.remove(engine.sync_engine, "begin", counted)
+        await engine.dispose()
+    assert answers == [(True, True)] * 3
+    assert transactions == 1  # the later two joined the waiting writer instead of queueing once more
+    assert await Inbox(empty_portal.engine).waiting() == 3

@@ -20,7 +20,7 @@ from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.slack.ingress.inbox import Inbox
 from bot.slack.ingress.intake import QueuedTurn, turn_of
@@ -63,10 +63,15 @@ class _Pending:
 class Receipts:
     """Records receipts (and queues turns) for many requests at once: group commit.
 
-    A request arriving while a transaction is being written waits for the next one, which takes everything that
-    arrived meanwhile. At rest each request gets its own transaction at once; under load the number of
-    transactions, commits and write-lock acquisitions stays near the database's own pace instead of one per request.
+    A writer first waits for a database connection and only then takes every request that arrived meanwhile, so
+    that none of them waits for a second turn in the pool's queue. While it writes, the next request starts the
+    next writer, which takes its place in that queue at once (on SQLite, one connection shared with the turns this
+    process runs: behind the transactions queued before it, ahead of those queued after). So at most `WRITERS`
+    transactions are under way at once; at rest each request gets its own transaction at once, and under load the
+    number of transactions stays near the database's own pace instead of one per request.
     """
+
+    WRITERS = 2  # one writing, the next waiting for its connection (or, on PostgreSQL, writing beside it)
 
     def __init__(
         self,
@@ -79,7 +84,8 @@ class Receipts:
         self.now = now
         self._writes = 0
         self._pending: list[_Pending] = []
-        self._writer: asyncio.Task[None] | None = None
+        self._waiting = False  # a writer is waiting for a connection: new requests join its batch
+        self._writers: set[asyncio.Task[None]] = set()
 
     async def first_time(self, key: str, body: dict[str, Any] | None = None) -> tuple[bool, bool]:
         """Record `key`: (first time, turn queued). Not the first time when it was already recorded (by this or any
@@ -87,52 +93,69 @@ class Receipts:
         turn = turn_of(body) if body is not None and self.inbox is not None else None
         pending = _Pending(key, turn, asyncio.get_running_loop().create_future())
         self._pending.append(pending)
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write_all(), name="receipts")
+        self._start_writer()
         return await pending.answer
 
-    async def _write_all(self) -> None:
-        while self._pending:
-            batch, self._pending = self._pending, []
-            try:
-                answers = await self._write(batch)
-            except Exception as error:  # the database is down: every request of the batch learns it
-                for pending in batch:
-                    if not pending.answer.done():
-                        pending.answer.set_exception(error)
-                continue
-            for pending, answer in zip(batch, answers, strict=True):
-                if not pending.answer.done():
-                    pending.answer.set_result(answer)
-            if self.inbox is not None and any(queued for _, queued in answers):
-                self.inbox.ring()
+    def _start_writer(self) -> None:
+        if self._pending and not self._waiting and len(self._writers) < self.WRITERS:
+            self._waiting = True
+            writer = asyncio.create_task(self._write_batch(), name="receipts")
+            self._writers.add(writer)
+            writer.add_done_callback(self._finished)
 
-    async def _write(self, batch: list[_Pending]) -> list[tuple[bool, bool]]:
+    def _finished(self, writer: asyncio.Task[None]) -> None:
+        self._writers.discard(writer)
+        self._start_writer()  # requests that arrived while `WRITERS` were busy
+
+    async def _write_batch(self) -> None:
+        batch: list[_Pending] = []
+        taken = False
+        try:
+            async with self.engine.begin() as conn:
+                # The connection is ours: everything that arrived while waiting for it goes in this transaction.
+                batch, self._pending, self._waiting, taken = self._pending, [], False, True
+                answers = await self._write(conn, batch)
+        except Exception as error:  # the database is down: every request of the batch learns it
+            if not taken:  # this was the waiting writer: the requests that joined it wait no longer
+                batch, self._pending, self._waiting = self._pending, [], False
+            for pending in batch:
+                if not pending.answer.done():
+                    pending.answer.set_exception(error)
+            return
+        # Answered once committed: an acknowledged turn is in the inbox for good.
+        for pending, answer in zip(batch, answers, strict=True):
+            if not pending.answer.done():
+                pending.answer.set_result(answer)
+        if self.inbox is not None and any(queued for _, queued in answers):
+            self.inbox.ring()
+
+    async def _write(self, conn: AsyncConnection, batch: list[_Pending]) -> list[tuple[bool, bool]]:
         now = self.now()
         insert = pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
-        keys = list(dict.fromkeys(p.key for p in batch))  # a retry may arrive while its original is pending
+        # A retry may arrive while its original is pending, even in the other writer's batch: keys in one order,
+        # so that two PostgreSQL transactions inserting the same two keys wait for each other, never deadlock.
+        keys = sorted({p.key for p in batch})
         statement = (
             insert(slack_receipts)
             .values([{"key": key, "received_at": now} for key in keys])
             .on_conflict_do_nothing()
             .returning(slack_receipts.c.key)
         )
-        async with self.engine.begin() as conn:
-            new = set((await conn.execute(statement)).scalars())
-            answers: list[tuple[bool, bool]] = []
-            turns: list[tuple[str, QueuedTurn]] = []
-            for pending in batch:
-                first = pending.key in new
-                new.discard(pending.key)  # the same key again in this batch is a redelivery
-                if first and pending.turn is not None:
-                    turns.append((pending.key, pending.turn))
-                answers.append((first, first and pending.turn is not None))
-            if turns and self.inbox is not None:
-                await self.inbox.put_many(conn, turns)
-            self._writes += len(batch)
-            if self._writes >= 500:  # now and then, forget keys Slack can no longer retry
-                self._writes = 0
-                await conn.execute(delete(slack_receipts).where(slack_receipts.c.received_at < now - KEEP))
+        new = set((await conn.execute(statement)).scalars())
+        answers: list[tuple[bool, bool]] = []
+        turns: list[tuple[str, QueuedTurn]] = []
+        for pending in batch:
+            first = pending.key in new
+            new.discard(pending.key)  # the same key again in this batch is a redelivery
+            if first and pending.turn is not None:
+                turns.append((pending.key, pending.turn))
+            answers.append((first, first and pending.turn is not None))
+        if turns and self.inbox is not None:
+            await self.inbox.put_many(conn, turns)
+        self._writes += len(batch)
+        if self._writes >= 500:  # now and then, forget keys Slack can no longer retry
+            self._writes = 0
+            await conn.execute(delete(slack_receipts).where(slack_receipts.c.received_at < now - KEEP))
         return answers
 
 
