@@ -32,6 +32,7 @@ test: $(STAMP)
 # CHARGEDESK_BENCH_POSTGRES_URL to measure PostgreSQL as well (databases are created and dropped).
 bench: $(STAMP)
 	$(BIN)/python -m bench.engine_bench --write BENCHMARKS.md
+	$(BIN)/python -m bench.startup_bench --write BENCHMARKS.md
 	$(BIN)/python -m bench.ingress_bench --write BENCHMARKS.md $(if $(CHARGEDESK_BENCH_POSTGRES_URL),--postgres-url $(CHARGEDESK_BENCH_POSTGRES_URL))
 	$(BIN)/python -m bench.turns_bench --write BENCHMARKS.md $(if $(CHARGEDESK_BENCH_POSTGRES_URL),--postgres-url $(CHARGEDESK_BENCH_POSTGRES_URL))
 	$(BIN)/python -m bench.egress_bench --write BENCHMARKS.md
